@@ -1,0 +1,44 @@
+# genkit: `make demo` and `make test` set themselves up on a fresh machine.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+DATA   ?= $(abspath ../shared/data)
+STAMP  := $(VENV)/.installed
+
+.PHONY: install test demo bench figures checkpoints palettes clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[dev]'
+	touch $(STAMP)
+
+test: install
+	$(BIN)/python -m pytest -q
+
+# The main job on the embedded default: the Pokemon sprites on the shipped 167-colour palette.
+demo: install
+	@mkdir -p out
+	$(BIN)/gk-quantize $(DATA)/pokemon/sprites --crop 20 --palette pokemon-167 --scale 3 -o out/demo.png
+	@echo "wrote out/demo.png"
+
+bench: install
+	$(BIN)/python bench/quantize.py --data $(DATA)
+
+# Reproduces palettes/pokemon-167.txt with gk-quantize itself (one global palette, seed 0).
+palettes: install
+	$(BIN)/gk-quantize $(DATA)/pokemon/sprites --crop 20 --colors 167 --seed 0 \
+		--save-palette palettes/pokemon-167.txt -f npz > /dev/null
+
+# Shipped artefacts; model families add their checkpoints here.
+checkpoints: palettes
+
+figures: install
+	@mkdir -p figures
+	$(BIN)/gk-quantize $(DATA)/pokemon/sprites/0[0-4]*.png --crop 20 --palette pokemon-167 --scale 4 -o figures/pokemon-167.png
+	$(BIN)/gk-quantize $(DATA)/pokemon/sprites/0[0-4]*.png --crop 20 --palette $(DATA)/pokemon/colormap.txt --scale 4 -o figures/course-167.png
+
+clean:
+	rm -rf $(VENV) out *.egg-info

@@ -1,0 +1,386 @@
+"""Benchmark: one global 167-colour palette for the Pokemon sprites, method against method.
+
+What it measures. The 792 sprites (40x40, transparency composited on white) are read with
+``genkit.io.read_stream`` and centre-cropped to 20x20; those crops are the reference. Each
+method builds one palette of at most 167 colours for all crops; every crop pixel is then mapped
+to its palette with the same function for every row (``genkit.quantize.map_to_palette``) and
+scored with per-pixel CIEDE2000 against the original crop (mean and 95th percentile).
+
+Time is the best of ``--repeat`` runs (quality comes from one run) of:
+  * in-process methods: palette fit + ``map_to_palette`` of all crops;
+  * the course's colormap.txt: ``map_to_palette`` only (its palette is fixed);
+  * pngquant: the wall time of the subprocess (process start, PNG read, quantize, PNG write).
+
+Pillow and pngquant see the crops as one 720x440 mosaic (36 x 22 tiles of 20x20).
+The run ends with the target check: genkit's mean CIEDE2000 <= 1.30, the lowest of all rows,
+in at most 2x pngquant's time. Results go to ``<out>/quantize.md`` and ``<out>/quantize.json``.
+
+    python bench/quantize.py [--data SPRITES_DIR] [--out bench/results] [--repeat 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shlex
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # `python bench/quantize.py` works without PYTHONPATH
+
+import PIL  # noqa: E402
+from PIL import Image, features  # noqa: E402
+
+from genkit.color import lab_to_srgb, srgb_to_lab  # noqa: E402
+from genkit.io import read_stream, write_file_atomic  # noqa: E402
+from genkit.quantize import delta_e, fit_palette, map_to_palette, unique_colors  # noqa: E402
+from genkit.transforms import center_crop  # noqa: E402
+
+N_COLORS = 167
+CROP = (20, 20)
+GRID = (22, 36)  # mosaic rows x columns of 20x20 tiles: 440 x 720 pixels
+SEEDS = range(5)
+TARGET_MEAN = 1.30
+TARGET_TIME_FACTOR = 2.0
+
+#: A runner returns (palette uint8 (K, 3), the seconds that count as its time).
+Runner = Callable[[], tuple[np.ndarray, float]]
+
+
+@dataclass
+class Row:
+    method: str
+    mean: float | None = None
+    p95: float | None = None
+    time_s: float | None = None
+    palette_size: int | None = None
+    timed: str = ""
+    note: str = ""
+    extra: dict = field(default_factory=dict)
+
+
+# ---------------------------------------------------------------------------------------------
+# Inputs
+# ---------------------------------------------------------------------------------------------
+
+
+def default_sprites_dir() -> Path:
+    data = os.environ.get("GENKIT_DATA") or ROOT.parent / "shared" / "data"
+    return Path(data) / "pokemon" / "sprites"
+
+
+def load_crops(sprites_dir: Path) -> np.ndarray:
+    """The reference: every sprite's 20x20 centre, uint8 (N, 20, 20, 3)."""
+    stream = read_stream([str(sprites_dir)])
+    return np.stack([center_crop(img, CROP) for img in stream.images])
+
+
+def make_mosaic(crops: np.ndarray) -> np.ndarray:
+    """(792, 20, 20, 3) -> one (440, 720, 3) image, tiles in row-major order."""
+    rows, cols = GRID
+    h, w = crops.shape[1:3]
+    return crops.reshape(rows, cols, h, w, 3).transpose(0, 2, 1, 3, 4).reshape(rows * h, cols * w, 3)
+
+
+def load_colormap(path: Path) -> np.ndarray:
+    table = np.loadtxt(path, dtype=np.int64, ndmin=2)
+    if table.shape[1] != 3 or table.min() < 0 or table.max() > 255:
+        raise ValueError(f"{path}: expected lines of 'R G B' in 0..255, got shape {table.shape}")
+    return table.astype(np.uint8)
+
+
+# ---------------------------------------------------------------------------------------------
+# Palette makers
+# ---------------------------------------------------------------------------------------------
+
+
+def in_process(fit: Callable[[], np.ndarray], crops: np.ndarray) -> Runner:
+    """Time a palette fit together with the mapping of every crop pixel onto it."""
+
+    def run():
+        start = time.perf_counter()
+        palette = fit()
+        map_to_palette(crops, palette)
+        return palette, time.perf_counter() - start
+
+    return run
+
+
+def used_palette(img: Image.Image) -> np.ndarray:
+    """The palette entries a P-mode image actually uses, in palette order."""
+    palette = np.array(img.getpalette(), dtype=np.uint8).reshape(-1, 3)
+    return palette[np.unique(np.asarray(img))]
+
+
+def pillow_fit(mosaic: Image.Image, method: Image.Quantize) -> Callable[[], np.ndarray]:
+    return lambda: used_palette(mosaic.quantize(N_COLORS, method=method, dither=Image.Dither.NONE))
+
+
+def kmeans_lab_fit(crops: np.ndarray) -> np.ndarray:
+    """scikit-learn KMeans in CIELAB over the unique colours, weighted by pixel count."""
+    from sklearn.cluster import KMeans
+
+    colors, counts, _ = unique_colors(crops)
+    km = KMeans(N_COLORS, n_init=1, random_state=0).fit(srgb_to_lab(colors), sample_weight=counts)
+    return distinct(lab_to_srgb(km.cluster_centers_))
+
+
+def kmeans_rgb_fit(crops: np.ndarray) -> np.ndarray:
+    """scikit-learn KMeans in sRGB over all pixels (the naive reference)."""
+    from sklearn.cluster import KMeans
+
+    km = KMeans(N_COLORS, n_init=1, random_state=0).fit(crops.reshape(-1, 3).astype(np.float32))
+    return distinct(np.clip(np.rint(km.cluster_centers_), 0, 255).astype(np.uint8))
+
+
+def distinct(palette: np.ndarray) -> np.ndarray:
+    """Drop colours repeated after rounding, keeping first occurrences in order."""
+    _, first = np.unique(palette, axis=0, return_index=True)
+    return palette[np.sort(first)]
+
+
+def pngquant_runner(exe: str, mosaic_png: Path, workdir: Path, dither: bool) -> Runner:
+    out = workdir / ("fs.png" if dither else "nofs.png")
+    cmd = [exe, "--force", *([] if dither else ["--nofs"]), str(N_COLORS), "--output", str(out), str(mosaic_png)]
+
+    def run():
+        start = time.perf_counter()
+        subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        elapsed = time.perf_counter() - start
+        with Image.open(out) as img:
+            return used_palette(img), elapsed
+
+    return run
+
+
+# ---------------------------------------------------------------------------------------------
+# Measuring
+# ---------------------------------------------------------------------------------------------
+
+
+def score(crops: np.ndarray, palette: np.ndarray) -> tuple[float, float]:
+    """(mean, 95th percentile) of per-pixel CIEDE2000 after nearest-colour mapping."""
+    de = delta_e(crops, palette[map_to_palette(crops, palette)])
+    return float(de.mean()), float(np.percentile(de, 95))
+
+
+def measure(method: str, runner: Runner, crops: np.ndarray, repeat: int, timed: str, note: str = "") -> Row:
+    palette, best = runner()
+    for _ in range(repeat - 1):
+        best = min(best, runner()[1])
+    mean, p95 = score(crops, palette)
+    return Row(method, mean, p95, best, len(palette), timed, note)
+
+
+def seed_summary(first: Row, crops: np.ndarray, repeat: int) -> Row:
+    """genkit over seeds 0..4 (seed 0 reused from ``first``): mean of the figures, min/max of the mean."""
+    runs = [first] + [
+        measure(f"seed {s}", in_process(lambda s=s: fit_palette(crops, N_COLORS, seed=s), crops), crops, repeat, "")
+        for s in SEEDS[1:]
+    ]
+    means = [r.mean for r in runs]
+    per_seed = [dict(seed=s, mean=r.mean, p95=r.p95, time_s=r.time_s, palette_size=r.palette_size)
+                for s, r in zip(SEEDS, runs)]
+    return Row(
+        f"genkit fit_palette, seeds {SEEDS[0]}-{SEEDS[-1]} (average)",
+        float(np.mean(means)),
+        float(np.mean([r.p95 for r in runs])),
+        float(np.mean([r.time_s for r in runs])),
+        min(r.palette_size for r in runs),
+        first.timed,
+        f"mean ΔE00 over seeds: min {min(means):.3f}, max {max(means):.3f}",
+        dict(per_seed=per_seed, mean_min=min(means), mean_max=max(means)),
+    )
+
+
+def unavailable(method: str, why: str) -> Row:
+    return Row(method, note=why)
+
+
+def run_all(crops: np.ndarray, colormap_path: Path, repeat: int, pngquant: str | None) -> list[Row]:
+    mosaic = Image.fromarray(make_mosaic(crops))
+    fit_map = "fit + map_to_palette"
+    genkit = measure("genkit fit_palette (seed 0)",
+                     in_process(lambda: fit_palette(crops, N_COLORS, seed=0), crops), crops, repeat, fit_map)
+    rows = [genkit, seed_summary(genkit, crops, repeat)]
+
+    if colormap_path.is_file():
+        colormap = load_colormap(colormap_path)
+        rows.append(measure("course colormap.txt", in_process(lambda: colormap, crops), crops, repeat,
+                            "map_to_palette only"))
+    else:
+        rows.append(unavailable("course colormap.txt", f"not found: {colormap_path}"))
+
+    for name, method in (("MEDIANCUT", Image.Quantize.MEDIANCUT), ("FASTOCTREE", Image.Quantize.FASTOCTREE)):
+        rows.append(measure(f"Pillow {name}", in_process(pillow_fit(mosaic, method), crops), crops, repeat, fit_map))
+    if features.check("libimagequant"):
+        rows.append(measure("Pillow LIBIMAGEQUANT", in_process(pillow_fit(mosaic, Image.Quantize.LIBIMAGEQUANT), crops),
+                            crops, repeat, fit_map))
+    else:
+        rows.append(unavailable("Pillow LIBIMAGEQUANT", "not built (PIL.features.check('libimagequant') is false)"))
+
+    rows += pngquant_rows(pngquant, mosaic, crops, repeat)
+    rows += sklearn_rows(crops, repeat, fit_map)
+    return rows
+
+
+def pngquant_rows(exe: str | None, mosaic: Image.Image, crops: np.ndarray, repeat: int) -> list[Row]:
+    names = ("pngquant --nofs", "pngquant (dithered; palette only)")
+    if exe is None:
+        return [unavailable(n, "not installed") for n in names]
+    with tempfile.TemporaryDirectory(prefix="genkit-bench-") as tmp:
+        mosaic_png = Path(tmp) / "mosaic.png"
+        mosaic.save(mosaic_png)
+        return [measure(n, pngquant_runner(exe, mosaic_png, Path(tmp), dither), crops, repeat, "subprocess wall time")
+                for n, dither in zip(names, (False, True))]
+
+
+def sklearn_rows(crops: np.ndarray, repeat: int, timed: str) -> list[Row]:
+    names = ("scikit-learn KMeans, Lab, weighted unique colours", "scikit-learn KMeans, RGB, all pixels")
+    try:
+        import sklearn  # noqa: F401  (a dev-only dependency)
+    except ImportError:
+        return [unavailable(n, "scikit-learn not installed") for n in names]
+    return [measure(n, in_process(lambda f=f: f(crops), crops), crops, repeat, timed)
+            for n, f in zip(names, (kmeans_lab_fit, kmeans_rgb_fit))]
+
+
+def target_check(rows: list[Row]) -> dict:
+    """genkit: mean <= 1.30, the lowest mean of all rows, time <= 2x pngquant --nofs."""
+    genkit = rows[0]
+    others = [r for r in rows[2:] if r.mean is not None]  # rows[1] is genkit itself over seeds
+    png = next((r for r in rows if r.method == "pngquant --nofs" and r.time_s is not None), None)
+    best_other = min(others, key=lambda r: r.mean)
+    checks = {
+        "mean_ok": genkit.mean <= TARGET_MEAN,
+        "lowest_ok": genkit.mean < best_other.mean,
+        "time_ok": png is not None and genkit.time_s <= TARGET_TIME_FACTOR * png.time_s,
+    }
+    ratio = genkit.time_s / png.time_s if png else None
+    line = (
+        f"Target: mean CIEDE2000 <= {TARGET_MEAN:.2f}, the lowest of all rows, in at most "
+        f"{TARGET_TIME_FACTOR:g}x pngquant's time -> **{'met' if all(checks.values()) else 'not met'}** "
+        f"(genkit mean {genkit.mean:.3f} {'<=' if checks['mean_ok'] else '>'} {TARGET_MEAN:.2f}; "
+        f"next best {best_other.method} {best_other.mean:.3f}; "
+        + (f"time {genkit.time_s:.3f} s = {ratio:.2f}x pngquant's {png.time_s:.3f} s)" if png
+           else "pngquant not available: time not checked)")
+    )
+    return dict(met=all(checks.values()), **checks, time_ratio=ratio, next_best=best_other.method, line=line)
+
+
+# ---------------------------------------------------------------------------------------------
+# Reporting
+# ---------------------------------------------------------------------------------------------
+
+
+def tool_version(exe: str | None) -> str:
+    if exe is None:
+        return "not installed"
+    out = subprocess.run([exe, "--version"], capture_output=True, text=True)
+    return (out.stdout or out.stderr).strip()
+
+
+def cpu_name() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def metadata(command: str, sprites_dir: Path, n: int, pngquant: str | None, repeat: int) -> dict:
+    try:
+        import sklearn
+
+        sk_version = sklearn.__version__
+    except ImportError:
+        sk_version = "not installed"
+    return dict(
+        date=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        machine=f"{cpu_name()} ({platform.processor() or platform.machine()}), {os.cpu_count()} CPUs, {platform.system()}",
+        python=platform.python_version(),
+        numpy=np.__version__,
+        pillow=PIL.__version__,
+        pngquant=tool_version(pngquant),
+        scikit_learn=sk_version,
+        command=command,
+        data=os.path.relpath(sprites_dir, ROOT),
+        images=n,
+        crop=f"{CROP[1]}x{CROP[0]}",
+        n_colors=N_COLORS,
+        timing=f"best of {repeat} runs",
+    )
+
+
+def fmt(value, digits: int) -> str:
+    return "—" if value is None else f"{value:.{digits}f}"
+
+
+def markdown(meta: dict, rows: list[Row], target: dict) -> str:
+    head = [
+        "# Palette quantization benchmark",
+        "",
+        f"- date: {meta['date']}",
+        f"- machine: {meta['machine']}",
+        f"- versions: Python {meta['python']}, numpy {meta['numpy']}, Pillow {meta['pillow']}, "
+        f"pngquant {meta['pngquant']}, scikit-learn {meta['scikit_learn']}",
+        f"- command: `{meta['command']}`",
+        f"- data: {meta['images']} sprites from `{meta['data']}`, {meta['crop']} centre crops; "
+        f"{meta['n_colors']} colours; every palette mapped with `map_to_palette`, scored with `delta_e`",
+        f"- time: {meta['timing']}; what is timed is in the 'timed' column",
+        "",
+        "| method | mean ΔE00 | p95 ΔE00 | time s | palette size | timed | note |",
+        "|---|---:|---:|---:|---:|---|---|",
+    ]
+    body = [
+        f"| {r.method} | {fmt(r.mean, 3)} | {fmt(r.p95, 3)} | {fmt(r.time_s, 3)} | "
+        f"{'—' if r.palette_size is None else r.palette_size} | {r.timed} | {r.note} |"
+        for r in rows
+    ]
+    return "\n".join(head + body + ["", target["line"], ""])
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--data", type=Path, default=default_sprites_dir(),
+                    help="folder of sprite PNGs; colormap.txt is read from its parent (default: $GENKIT_DATA or "
+                         "../shared/data, + pokemon/sprites)")
+    ap.add_argument("--out", type=Path, default=ROOT / "bench" / "results", help="folder for quantize.md/.json")
+    ap.add_argument("--repeat", type=int, default=3, help="timing runs per row; the best counts (default 3)")
+    args = ap.parse_args(argv)
+    if args.repeat < 1:
+        ap.error("--repeat must be at least 1")
+
+    pngquant = shutil.which("pngquant")
+    crops = load_crops(args.data)
+    rows = run_all(crops, args.data.parent / "colormap.txt", args.repeat, pngquant)
+    target = target_check(rows)
+    command = shlex.join(["python", os.path.relpath(Path(__file__).resolve(), ROOT), *argv])
+    meta = metadata(command, args.data.resolve(), len(crops), pngquant, args.repeat)
+    text = markdown(meta, rows, target)
+
+    args.out.mkdir(parents=True, exist_ok=True)
+    write_file_atomic(args.out / "quantize.md", text.encode())
+    report = dict(meta=meta, rows=[asdict(r) for r in rows], target=target)
+    write_file_atomic(args.out / "quantize.json", (json.dumps(report, indent=2, ensure_ascii=False) + "\n").encode())
+    print(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

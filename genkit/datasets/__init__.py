@@ -1,0 +1,83 @@
+"""Named data sets as genkit streams: where the data lives, and ``load(name)`` to read one.
+
+Data is never kept in the repository. :func:`data_root` finds it: ``$GENKIT_DATA`` if set, else
+``<repo>/../shared/data`` if that folder exists, else ``~/.genkit/data``. Each data set sits in
+its own sub-folder (``pokemon/`` for both Pokemon sets).
+
+This package imports no TensorFlow; the tensorflow-datasets builder lives in
+:mod:`genkit.datasets.pokemon_tfds` and is imported only by those who ask for it.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING, Callable
+
+from ..errors import GenkitError
+
+if TYPE_CHECKING:
+    from ..io import Stream
+
+#: Where downloads go when no folder is given.
+CACHE_DIR = Path.home() / ".genkit" / "data"
+
+
+def data_root() -> Path:
+    """The folder holding every data set (see the module docstring for the search order)."""
+    env = os.environ.get("GENKIT_DATA")
+    if env:
+        return Path(env).expanduser()
+    shared = Path(__file__).resolve().parents[2].parent / "shared" / "data"
+    return shared if shared.is_dir() else CACHE_DIR
+
+
+def _pokemon_course(split: str | None, data_dir) -> "Stream":
+    from . import pokemon
+
+    if split not in (None, "train"):
+        raise GenkitError(
+            f"pokemon-course has no {split!r} split: its lines carry no names, so it cannot be "
+            "split by Pokedex number (use pokemon-sprites for a train/test split)"
+        )
+    return pokemon.load_course(data_dir)
+
+
+def _pokemon_sprites(split: str | None, data_dir) -> "Stream":
+    from . import pokemon
+
+    stream = pokemon.load_sprites(data_dir)
+    if split is None:
+        return stream
+    if split not in pokemon.SPLITS:
+        raise GenkitError(f"unknown split {split!r} (choose from {', '.join(pokemon.SPLITS)})")
+    keep = [i for i, n in enumerate(stream.names) if pokemon.split_of(str(n)) == split]
+    return stream.select(keep)
+
+
+#: name -> loader(split, data_dir)
+REGISTRY: dict[str, Callable[[str | None, object], "Stream"]] = {
+    "pokemon-course": _pokemon_course,
+    "pokemon-sprites": _pokemon_sprites,
+}
+
+
+def names() -> list[str]:
+    """The data set names :func:`load` knows."""
+    return sorted(REGISTRY)
+
+
+def load(name: str, split: str | None = None, data_dir: str | os.PathLike | None = None) -> "Stream":
+    """The data set ``name`` (one of :func:`names`) as a Stream, optionally one split of it.
+
+    ``data_dir`` is the data set's own folder (default ``data_root()/pokemon`` for the Pokemon
+    sets). Anything missing or malformed raises :class:`GenkitError`.
+    """
+    try:
+        loader = REGISTRY[name]
+    except KeyError:
+        raise GenkitError(f"unknown data set {name!r} (known: {', '.join(names())})") from None
+    return loader(split, data_dir)
+
+
+__all__ = ["CACHE_DIR", "REGISTRY", "data_root", "load", "names"]

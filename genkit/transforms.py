@@ -1,0 +1,43 @@
+"""Geometric transforms on uint8 RGB images (H, W, 3): centre crop and resize."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+
+from .errors import GenkitError
+
+
+def parse_size(text: str, option: str = "size") -> tuple[int, int]:
+    """'20' -> (20, 20); '32x24' (width x height) -> (24, 32) as (H, W)."""
+    m = re.fullmatch(r"\s*(\d+)\s*(?:[xX]\s*(\d+))?\s*", str(text))
+    if not m:
+        raise GenkitError(f"{option} must be N or WxH (e.g. 20 or 32x24), got {text!r}")
+    w = int(m.group(1))
+    h = int(m.group(2)) if m.group(2) else w
+    if w < 1 or h < 1:
+        raise GenkitError(f"{option} must be at least 1 pixel, got {text!r}")
+    return h, w
+
+
+def center_crop(img: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """The centre (H, W) of an image; for an odd margin the extra pixel goes to the bottom/right."""
+    h, w = size
+    H, W = img.shape[:2]
+    if h > H or w > W:
+        raise GenkitError(f"cannot crop {w}x{h} from a {W}x{H} image")
+    top, left = (H - h) // 2, (W - w) // 2
+    return img[top : top + h, left : left + w]
+
+
+def resize(img: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """Resize to (H, W): area averaging when shrinking, nearest neighbour when enlarging (pixel art)."""
+    from PIL import Image
+
+    h, w = size
+    if (h, w) == img.shape[:2]:
+        return img
+    shrink = h <= img.shape[0] and w <= img.shape[1]
+    method = Image.Resampling.BOX if shrink else Image.Resampling.NEAREST
+    return np.asarray(Image.fromarray(img).resize((w, h), method))
