@@ -260,6 +260,7 @@ def decode_png(data: bytes) -> Stream:
         raise GenkitError("not a PNG file")
     if len(data) < 33:  # signature + IHDR
         raise GenkitError("truncated PNG (no header)")
+    _check_chunks(data)
     width, height = int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
     if width * height > MAX_PIXELS:
         raise GenkitError(f"image too large ({width}x{height} pixels; the limit is {MAX_PIXELS} pixels)")
@@ -283,6 +284,27 @@ def decode_png(data: bytes) -> Stream:
     if sheet is not None:
         return _split_sheet(rgb, sheet)
     return Stream(images=rgb[None])
+
+
+def _check_chunks(data: bytes) -> None:
+    """Walk the PNG's chunks: each must fit in the file with a correct CRC, up to IEND."""
+    pos, first = len(PNG_MAGIC), True
+    while True:
+        if pos + 12 > len(data):
+            raise GenkitError("truncated PNG (it ends before IEND)")
+        length = int.from_bytes(data[pos : pos + 4], "big")
+        kind = data[pos + 4 : pos + 8]
+        end = pos + 12 + length
+        if length > len(data) or end > len(data):
+            raise GenkitError(f"truncated PNG (the {kind.decode('latin-1')!r} chunk is cut off)")
+        if first and kind != b"IHDR":
+            raise GenkitError("corrupt PNG (it does not start with IHDR)")
+        crc = int.from_bytes(data[end - 4 : end], "big")
+        if zlib.crc32(data[pos + 4 : end - 4]) & 0xFFFFFFFF != crc:
+            raise GenkitError(f"corrupt PNG (bad checksum in the {kind.decode('latin-1')!r} chunk)")
+        if kind == b"IEND":
+            return
+        pos, first = end, False
 
 
 def to_rgb(im) -> np.ndarray:

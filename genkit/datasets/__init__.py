@@ -46,11 +46,11 @@ def _pokemon_course(split: str | None, data_dir) -> "Stream":
 def _pokemon_sprites(split: str | None, data_dir) -> "Stream":
     from . import pokemon
 
+    if split not in (None, *pokemon.SPLITS):
+        raise GenkitError(f"unknown split {split!r} (choose from {', '.join(pokemon.SPLITS)})")
     stream = pokemon.load_sprites(data_dir)
     if split is None:
         return stream
-    if split not in pokemon.SPLITS:
-        raise GenkitError(f"unknown split {split!r} (choose from {', '.join(pokemon.SPLITS)})")
     keep = [i for i, n in enumerate(stream.names) if pokemon.split_of(str(n)) == split]
     return stream.select(keep)
 
