@@ -25,7 +25,7 @@ demo: install
 	@echo "wrote out/demo.png"
 
 bench: install
-	$(BIN)/python bench/quantize.py --data $(DATA)
+	$(BIN)/python bench/quantize.py --data $(DATA)/pokemon/sprites
 
 # Reproduces palettes/pokemon-167.txt with gk-quantize itself (one global palette, seed 0).
 palettes: install
