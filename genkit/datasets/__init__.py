@@ -32,27 +32,35 @@ def data_root() -> Path:
     return shared if shared.is_dir() else CACHE_DIR
 
 
-def _pokemon_course(split: str | None, data_dir) -> "Stream":
+def _split(stream: "Stream", split: str | None) -> "Stream":
     from . import pokemon
 
-    if split not in (None, "train"):
-        raise GenkitError(
-            f"pokemon-course has no {split!r} split: its lines carry no names, so it cannot be "
-            "split by Pokedex number (use pokemon-sprites for a train/test split)"
-        )
-    return pokemon.load_course(data_dir)
+    if split is None:
+        return stream
+    keep = [i for i, n in enumerate(stream.names) if pokemon.split_of(str(n)) == split]
+    return stream.select(keep)
+
+
+def _check_split(split: str | None) -> None:
+    from . import pokemon
+
+    if split not in (None, *pokemon.SPLITS):
+        raise GenkitError(f"unknown split {split!r} (choose from {', '.join(pokemon.SPLITS)})")
+
+
+def _pokemon_course(split: str | None, data_dir) -> "Stream":
+    """The course's crops, named by the shipped line -> sprite mapping, so they split like the sprites."""
+    from . import pokemon
+
+    _check_split(split)
+    return _split(pokemon.load_course(data_dir), split)
 
 
 def _pokemon_sprites(split: str | None, data_dir) -> "Stream":
     from . import pokemon
 
-    if split not in (None, *pokemon.SPLITS):
-        raise GenkitError(f"unknown split {split!r} (choose from {', '.join(pokemon.SPLITS)})")
-    stream = pokemon.load_sprites(data_dir)
-    if split is None:
-        return stream
-    keep = [i for i, n in enumerate(stream.names) if pokemon.split_of(str(n)) == split]
-    return stream.select(keep)
+    _check_split(split)
+    return _split(pokemon.load_sprites(data_dir), split)
 
 
 #: name -> loader(split, data_dir)

@@ -3,7 +3,9 @@
 * ``load_course``: the course's own preprocessing, ``pixel_color.txt`` (792 sprites as 20x20
   centre crops, one line of 400 palette indices each) and ``colormap.txt`` (the 167-colour
   palette, index 0 = white), read exactly as published. The line order is not the file-name
-  order of the sprites and the lines carry no names, so this form has no train/test split.
+  order of the sprites and the lines carry no names; the names come from the shipped mapping
+  ``pokemon_course_names.txt`` (made by :mod:`genkit.datasets.course_map`), so the course's
+  lines take the same train/test split as the sprites.
 * ``load_sprites``: the original 40x40 sprites (PNG, transparency composited on white), named
   by file (3-digit Pokedex number + form suffix), with the project's fixed split
   (:func:`split_of`: Pokedex number divisible by 10 -> test).
@@ -24,7 +26,7 @@ import numpy as np
 from ..errors import GenkitError
 from ..io import Stream, read_stream
 from . import CACHE_DIR, data_root
-from .download import fetch
+from .download import fetch, sha256_of
 
 BASE_URL = "https://raw.githubusercontent.com/SunnyHaze/PixelRNN-Pokemon-Creation/fe2d3baac5b8be647cc62fccd34d585ca19c5c0f/"
 #: file name -> sha256 of the course's text files
@@ -38,6 +40,8 @@ N_COLORS = 167
 CROP = 20
 SPRITE_SIZE = (40, 40)
 SPLITS = ("train", "test")
+#: The sprite file name of each line of the published pixel_color.txt (after one "#" header line).
+COURSE_NAMES_FILE = Path(__file__).with_name("pokemon_course_names.txt")
 
 SPRITES_HINT = (
     f"download {BASE_URL}{IMAGE_RAR[0]} (sha256 {IMAGE_RAR[1]}), extract it with "
@@ -117,14 +121,47 @@ def course_files(data_dir=None, download: bool = False) -> dict[str, Path]:
     )
 
 
-def load_course(data_dir: str | os.PathLike | None = None, download: bool = False) -> Stream:
+def is_published_course(pixel_color: str | os.PathLike) -> bool:
+    """Whether a pixel_color.txt is byte for byte the published one (its SHA-256 matches)."""
+    return sha256_of(pixel_color) == COURSE_FILES["pixel_color.txt"]
+
+
+def course_names() -> np.ndarray:
+    """The sprite file name of each line of the published pixel_color.txt (792, unicode), from the
+    shipped ``pokemon_course_names.txt`` (regenerate it with ``python -m genkit.datasets.course_map``)."""
+    path = COURSE_NAMES_FILE
+    lines = [line for line in _lines(path) if line and not line.startswith("#")]
+    if len(lines) != N_SPRITES or len(set(lines)) != N_SPRITES:
+        raise GenkitError(
+            f"expected {N_SPRITES} distinct sprite names, got {len(lines)} ({len(set(lines))} distinct)",
+            source=str(path),
+        )
+    for name in lines:
+        pokedex_number(name)
+    return np.array(lines, dtype=str)
+
+
+def load_course(data_dir: str | os.PathLike | None = None, download: bool = False, names: bool = True) -> Stream:
     """The course's 792 palette-coded 20x20 crops with its 167-colour palette (index 0 = white).
 
     Lines are kept in file order (not sprite file-name order); ``meta`` is
-    ``{"source": "course", "palette": "course-167", "crop": 20}``.
+    ``{"source": "course", "palette": "course-167", "crop": 20}``. With ``names`` (the default)
+    each line carries its sprite's file name (:func:`course_names`), so :func:`split_of` applies;
+    that mapping holds only for the published pixel_color.txt, and any other file raises
+    GenkitError unless ``names=False``.
     """
     paths = course_files(data_dir, download)
-    return read_course(paths["pixel_color.txt"], paths["colormap.txt"])
+    stream = read_course(paths["pixel_color.txt"], paths["colormap.txt"])
+    if names:
+        if not is_published_course(paths["pixel_color.txt"]):
+            raise GenkitError(
+                "this is not the published pixel_color.txt (its sha256 differs), so the shipped line "
+                "names do not apply: pass names=False",
+                source=str(paths["pixel_color.txt"]),
+            )
+        stream.names = course_names()
+        stream.validate()
+    return stream
 
 
 # --------------------------------------------------------------------------------------------
@@ -174,9 +211,12 @@ def split_of(name: str | os.PathLike) -> str:
 __all__ = [
     "BASE_URL",
     "COURSE_FILES",
+    "COURSE_NAMES_FILE",
     "IMAGE_RAR",
     "SPLITS",
     "course_files",
+    "course_names",
+    "is_published_course",
     "load_course",
     "load_sprites",
     "pokedex_number",

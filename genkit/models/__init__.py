@@ -1,0 +1,124 @@
+"""The model zoo: one registry, keyed by the CLI name, over one module (package) per family.
+
+``FAMILIES`` names every family and where it lives, so that ``--help`` and argument checks can
+list them without importing TensorFlow; the family's module registers its class with
+:func:`register` when imported. A checkpoint is one ``.keras`` file that carries its family,
+its config (palette included) and its weights; :func:`load` needs only the path, or a bare
+zoo name for the shipped checkpoint.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import os
+import zipfile
+from pathlib import Path
+
+from ..errors import GenkitError
+
+#: CLI name -> (module, what it models). Only families that work are listed.
+FAMILIES: dict[str, tuple[str, str]] = {
+    "pixelrnn": ("genkit.models.pixelrnn", "stacked LSTM over the raster order of palette indices"),
+    "pixelcnn": ("genkit.models.pixelcnn", "gated PixelCNN (vertical + horizontal stacks, no blind spot)"),
+}
+#: Shipped checkpoint for each bare zoo name.
+CHECKPOINT_DIR = Path(os.environ.get("GENKIT_CHECKPOINTS", Path(__file__).resolve().parents[2] / "checkpoints"))
+SHIPPED = {"pixelrnn": "pokemon-pixelrnn.keras", "pixelcnn": "pokemon-pixelcnn.keras"}
+
+_REGISTRY: dict[str, type] = {}
+
+
+def names() -> list[str]:
+    return list(FAMILIES)
+
+
+def register(name: str):
+    """Class decorator: add a family to the registry and make it Keras-serializable."""
+
+    def wrap(cls):
+        import keras
+
+        if name not in FAMILIES:
+            raise RuntimeError(f"model family {name!r} is not listed in genkit.models.FAMILIES")
+        if name in _REGISTRY and _REGISTRY[name] is not cls:
+            raise RuntimeError(f"model family {name!r} is registered twice")
+        cls.family = name
+        cls = keras.saving.register_keras_serializable(package="genkit", name=cls.__name__)(cls)
+        _REGISTRY[name] = cls
+        return cls
+
+    return wrap
+
+
+def get(name: str) -> type:
+    """The model class of a family, importing its module (and TensorFlow) on first use."""
+    if name not in FAMILIES:
+        raise GenkitError(f"unknown model {name!r} (choose from {', '.join(FAMILIES)})")
+    importlib.import_module(FAMILIES[name][0])
+    return _REGISTRY[name]
+
+
+def resolve(spec: str) -> Path:
+    """A checkpoint path, a run folder (its model.keras) or a bare zoo name (its shipped checkpoint)."""
+    path = Path(spec)
+    if path.is_dir():
+        path = path / "model.keras"
+    if path.is_file():
+        return path
+    if spec in SHIPPED and (CHECKPOINT_DIR / SHIPPED[spec]).is_file():
+        return CHECKPOINT_DIR / SHIPPED[spec]
+    if spec in FAMILIES:
+        raise GenkitError(f"no shipped checkpoint for {spec!r} (expected {CHECKPOINT_DIR / SHIPPED.get(spec, spec)}); run `make checkpoints`")
+    raise GenkitError("no such model file or zoo name", source=spec)
+
+
+def family_of(path: Path) -> str:
+    """Read a .keras file's family from its config.json without loading anything else."""
+    try:
+        with zipfile.ZipFile(path) as zf:
+            config = json.loads(zf.read("config.json"))
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError, UnicodeDecodeError):
+        raise GenkitError("not a genkit model (.keras) file", source=str(path)) from None
+    registered = str(config.get("registered_name") or "")
+    for name, cls_name in _class_names().items():
+        if registered == f"genkit>{cls_name}":
+            return name
+    raise GenkitError(f"not a genkit model (it holds {registered or config.get('class_name')!r})", source=str(path))
+
+
+def _class_names() -> dict[str, str]:
+    # The class name of each family is its module's MODEL_CLASS, read without importing keras.
+    out = {}
+    for name, (module, _) in FAMILIES.items():
+        out[name] = importlib.import_module(module + ".config").MODEL_CLASS
+    return out
+
+
+def load(spec: str):
+    """A model from a checkpoint path, run folder or bare zoo name, loaded in Keras safe mode."""
+    path = resolve(spec)
+    family = family_of(path)
+    get(family)
+    import keras
+
+    try:
+        model = keras.saving.load_model(path, compile=False, safe_mode=True)
+    except Exception as e:  # a damaged or foreign file: one line, not a traceback
+        raise GenkitError(f"cannot load model ({type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''})", source=str(path)) from None
+    model.checkpoint_path = str(path)
+    return model
+
+
+def save(model, path: str | os.PathLike) -> Path:
+    """Save atomically: a temporary .keras file in the same folder, then a rename."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.stem}.tmp{os.getpid()}.keras")
+    try:
+        model.save(tmp)
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+    return path

@@ -1,0 +1,149 @@
+"""What every pixel model shares: the palette it speaks, the loss, likelihoods and the sampler.
+
+A pixel model maps palette indices (B, H, W) to logits (B, H, W, K), where the logits at a
+pixel may depend only on the pixels before it in raster order. Each family supplies a
+*stepper* that produces the logits of one pixel after another, reusing what it computed for
+the earlier pixels (LSTM states, cached conv rows): sampling and completion are then H*W
+steps, never a re-run over the whole prefix per pixel.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Callable
+
+import keras
+import numpy as np
+from keras import ops
+
+from ..errors import GenkitError
+
+LN2 = math.log(2.0)
+
+
+class PixelModel(keras.Model):
+    """Base class of the autoregressive pixel models (not registered itself)."""
+
+    task = "pixel"
+    family = "?"
+
+    def __init__(self, height: int, width: int, palette, **kwargs):
+        super().__init__(**kwargs)
+        self.height, self.width = int(height), int(width)
+        self.palette = np.asarray(palette, dtype=np.uint8).reshape(-1, 3)
+        self.num_colors = len(self.palette)
+
+    # -- config: what a checkpoint needs to rebuild the model ----------------------------
+    def family_config(self) -> dict:
+        raise NotImplementedError
+
+    def get_config(self) -> dict:
+        return {
+            "name": self.name,
+            "height": self.height,
+            "width": self.width,
+            "palette": self.palette.tolist(),
+            **self.family_config(),
+        }
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
+
+    def build_for_data(self) -> None:
+        """Create the weights by running one tiny batch."""
+        self(np.zeros((1, self.height, self.width), dtype=np.int32))
+
+    # -- likelihood ---------------------------------------------------------------------
+    def loss_fn(self):
+        return keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+
+    def nll_nats(self, indices: np.ndarray, batch_size: int = 64) -> np.ndarray:
+        """Negative log-likelihood of each image in nats, (N,)."""
+        out = []
+        for i in range(0, len(indices), batch_size):
+            x = np.asarray(indices[i : i + batch_size], dtype=np.int32)
+            logits = self(x, training=False)
+            logp = ops.log_softmax(logits, axis=-1)
+            picked = ops.take_along_axis(logp, ops.expand_dims(x, -1), axis=-1)
+            out.append(-ops.convert_to_numpy(ops.sum(picked, axis=(1, 2, 3))))
+        return np.concatenate(out).astype(np.float64)
+
+    def check_stream(self, stream) -> None:
+        """Refuse data the model cannot read: other size, other palette size, RGB images."""
+        if not stream.is_palette:
+            raise GenkitError("the model reads palette-coded images; quantize them first (gk-quantize --palette ...)")
+        if stream.size != (self.height, self.width):
+            raise GenkitError(f"images are {stream.size[1]}x{stream.size[0]} but the model was trained on {self.width}x{self.height}")
+        if len(stream.palette) != self.num_colors:
+            raise GenkitError(f"the stream's palette has {len(stream.palette)} colours but the model's has {self.num_colors}")
+
+    # -- sampling -------------------------------------------------------------------------
+    def stepper(self, batch: int):
+        """An object whose ``logits(t, canvas)`` gives the (B, K) logits of raster position t,
+        called for t = 0, 1, ... in order; ``canvas`` (B, H*W) int32 holds every pixel < t."""
+        raise NotImplementedError
+
+    def naive_logits(self, t: int, canvas: np.ndarray) -> np.ndarray:
+        """The same logits by running the whole model on the canvas (for tests and benchmarks)."""
+        logits = self(canvas.reshape(-1, self.height, self.width), training=False)
+        r, c = divmod(t, self.width)
+        return ops.convert_to_numpy(logits[:, r, c, :])
+
+    def generate(
+        self,
+        n: int,
+        *,
+        temperature: float = 1.0,
+        seed: int = 0,
+        known: np.ndarray | None = None,
+        mask: np.ndarray | None = None,
+        batch_size: int = 64,
+        naive: bool = False,
+        progress: Callable[[int], None] | None = None,
+    ) -> np.ndarray:
+        """Draw ``n`` images (N, H, W) uint8, one pixel at a time in raster order.
+
+        ``known`` (N, H, W) with ``mask`` (N, H, W, True = given) completes images: given pixels
+        are kept exactly, the others drawn. ``temperature`` divides the logits; 0 is greedy
+        (argmax). The same seed and options give the same images.
+        """
+        if temperature < 0:
+            raise GenkitError("--temperature must be >= 0")
+        hw = self.height * self.width
+        if known is not None:
+            known = np.asarray(known, dtype=np.int32).reshape(n, hw)
+            mask = np.asarray(mask, dtype=bool).reshape(n, hw)
+        out = np.zeros((n, hw), dtype=np.int32)
+        for start in range(0, n, batch_size):
+            stop = min(n, start + batch_size)
+            rng = np.random.default_rng([seed, start])
+            canvas = np.zeros((stop - start, hw), dtype=np.int32)
+            given = mask[start:stop] if mask is not None else None
+            if given is not None:
+                canvas[given] = known[start:stop][given]
+            step = None if naive else self.stepper(stop - start)
+            for t in range(hw):
+                logits = self.naive_logits(t, canvas) if naive else step.logits(t, canvas)
+                drawn = draw(logits, temperature, rng)
+                if given is not None:
+                    canvas[:, t] = np.where(given[:, t], canvas[:, t], drawn)
+                else:
+                    canvas[:, t] = drawn
+            out[start:stop] = canvas
+            if progress:
+                progress(stop - start)
+        return out.reshape(n, self.height, self.width).astype(np.uint8)
+
+
+def draw(logits: np.ndarray, temperature: float, rng: np.random.Generator) -> np.ndarray:
+    """One category per row of (B, K) logits at a temperature (0 = argmax), by inverse CDF."""
+    logits = np.asarray(logits, dtype=np.float64)
+    if temperature == 0:
+        return np.argmax(logits, axis=1)
+    z = logits / temperature
+    z -= z.max(axis=1, keepdims=True)
+    p = np.exp(z)
+    cdf = np.cumsum(p, axis=1)
+    u = rng.random(len(p)) * cdf[:, -1]
+    return np.minimum((cdf < u[:, None]).sum(axis=1), p.shape[1] - 1)

@@ -1,0 +1,15 @@
+"""PixelRNN's typed config (importable without TensorFlow)."""
+
+from dataclasses import dataclass
+
+MODEL_CLASS = "PixelRNN"
+
+
+@dataclass
+class PixelRNNConfig:
+    embed: int = 64  # size of each input embedding
+    hidden: int = 256  # LSTM units per layer
+    layers: int = 2  # stacked LSTM layers
+    dropout: float = 0.1  # between layers and before the softmax, training only
+    above: bool = True  # also feed the pixel above the one being predicted (the course's model: False)
+    position: bool = True  # also feed a learned embedding of the raster position (the course's: False)

@@ -1,0 +1,91 @@
+"""PixelRNN: embedding -> stacked LSTM -> softmax over the palette, one pixel per time step.
+
+The input at step t (predicting pixel t) is the embedding of pixel t-1 (a start token at t=0),
+plus, by default, the embedding of the pixel above pixel t (already drawn, W steps back) and of
+the position t. With ``above=False, position=False`` it is the course's 1-D LSTM.
+Sampling carries the LSTM states from pixel to pixel (:class:`RNNStepper`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+
+import keras
+import numpy as np
+import tensorflow as tf
+from keras import ops
+
+from .. import register
+from ..base import PixelModel
+from .config import PixelRNNConfig
+
+
+@register("pixelrnn")
+class PixelRNN(PixelModel):
+    config_class = PixelRNNConfig
+
+    def __init__(self, height, width, palette, embed=64, hidden=256, layers=2, dropout=0.1, above=True, position=True, **kwargs):
+        super().__init__(height, width, palette, **kwargs)
+        self.config = PixelRNNConfig(int(embed), int(hidden), int(layers), float(dropout), bool(above), bool(position))
+        k, c = self.num_colors, self.config
+        self.start_token = k
+        self.embed_prev = keras.layers.Embedding(k + 1, c.embed, name="embed_prev")
+        self.embed_above = keras.layers.Embedding(k + 1, c.embed, name="embed_above") if c.above else None
+        self.embed_pos = keras.layers.Embedding(self.height * self.width, c.embed, name="embed_pos") if c.position else None
+        self.rnns = [keras.layers.LSTM(c.hidden, return_sequences=True, name=f"lstm_{i}") for i in range(c.layers)]
+        self.drop = keras.layers.Dropout(c.dropout)
+        self.head = keras.layers.Dense(k, name="logits")
+
+    def family_config(self) -> dict:
+        return asdict(self.config)
+
+    def _embed(self, prev, above, pos):
+        x = self.embed_prev(prev)
+        if self.embed_above is not None:
+            x = x + self.embed_above(above)
+        if self.embed_pos is not None:
+            x = x + self.embed_pos(pos)
+        return x
+
+    def call(self, indices, training=False):
+        hw, w = self.height * self.width, self.width
+        x = ops.reshape(ops.cast(indices, "int32"), (-1, hw))
+        start = ops.full_like(x[:, :1], self.start_token)
+        prev = ops.concatenate([start, x[:, :-1]], axis=1)
+        above = ops.concatenate([ops.repeat(start, w, axis=1), x[:, :-w]], axis=1)
+        h = self._embed(prev, above, ops.arange(hw))
+        for rnn in self.rnns:
+            h = self.drop(rnn(h, training=training), training=training)
+        return ops.reshape(self.head(h), (-1, self.height, self.width, self.num_colors))
+
+    def stepper(self, batch: int) -> "RNNStepper":
+        return RNNStepper(self, batch)
+
+    @tf.function(reduce_retracing=True)
+    def _step(self, prev, above, pos, states):
+        h = self._embed(prev, above, pos)
+        new_states = []
+        for rnn, (s_h, s_c) in zip(self.rnns, states):
+            h, (s_h, s_c) = rnn.cell(h, [s_h, s_c], training=False)
+            new_states.append((s_h, s_c))
+        return self.head(h), new_states
+
+
+class RNNStepper:
+    """Carries the LSTM states pixel by pixel: O(1) work per pixel."""
+
+    def __init__(self, model: PixelRNN, batch: int):
+        self.model = model
+        zeros = tf.zeros((batch, model.config.hidden))
+        self.states = [(zeros, zeros) for _ in model.rnns]
+        self.batch = batch
+
+    def logits(self, t: int, canvas: np.ndarray) -> np.ndarray:
+        m, w = self.model, self.model.width
+        prev = canvas[:, t - 1] if t > 0 else np.full(self.batch, m.start_token)
+        above = canvas[:, t - w] if t >= w else np.full(self.batch, m.start_token)
+        logits, self.states = m._step(
+            tf.constant(prev, tf.int32), tf.constant(above, tf.int32), tf.constant(t, tf.int32), self.states
+        )
+        return logits.numpy()
+
