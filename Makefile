@@ -32,8 +32,19 @@ palettes: install
 	$(BIN)/gk-quantize $(DATA)/pokemon/sprites --crop 20 --colors 167 --seed 0 \
 		--save-palette palettes/pokemon-167.txt -f npz > /dev/null
 
-# Shipped artefacts; model families add their checkpoints here.
-checkpoints: palettes
+# Shipped checkpoints: each trained by gk-train, then copied with a model card (genkit.modelcard).
+PIXELRNN_TRAIN := gk-train pixelrnn --dataset pokemon --flip --epochs 20 --batch-size 32 --seed 0 -o runs/pokemon-pixelrnn
+PIXELCNN_TRAIN := gk-train pixelcnn --dataset pokemon --flip --epochs 40 --batch-size 32 --seed 0 -o runs/pokemon-pixelcnn
+
+checkpoints: palettes checkpoints/pokemon-pixelrnn.keras checkpoints/pokemon-pixelcnn.keras
+
+checkpoints/pokemon-pixelrnn.keras: | install
+	$(BIN)/$(PIXELRNN_TRAIN)
+	$(BIN)/python -m genkit.modelcard runs/pokemon-pixelrnn $@ --command "$(PIXELRNN_TRAIN)"
+
+checkpoints/pokemon-pixelcnn.keras: | install
+	$(BIN)/$(PIXELCNN_TRAIN)
+	$(BIN)/python -m genkit.modelcard runs/pokemon-pixelcnn $@ --command "$(PIXELCNN_TRAIN)"
 
 figures: install
 	@mkdir -p figures

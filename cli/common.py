@@ -80,31 +80,43 @@ def entry(app: typer.Typer, prog: str) -> Callable[[], None]:
     return main
 
 
-class progress_bar:
-    """A rich progress bar on stderr (drawn only when stderr is a terminal); call it to advance."""
+def read_data(prog: str, sources: list[str] | None, dataset: str | None, split: str | None):
+    """The input stream of a model command: --dataset NAME, else files/folders, else stdin."""
+    from genkit import datasets
+    from genkit.errors import GenkitError
+    from genkit.io import read_stream
 
-    def __init__(self, total: int, description: str):
-        from rich.console import Console
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+    if dataset and sources:
+        raise GenkitError("give input files or --dataset, not both")
+    if dataset:
+        stream = datasets.load(dataset, split=split)
+    else:
+        from genkit.splits import split_stream
 
-        console = Console(stderr=True)
-        self._progress = Progress(
-            TextColumn("{task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeRemainingColumn(),
-            console=console,
-            transient=True,
-            disable=not console.is_terminal,
-        )
-        self._task = self._progress.add_task(description, total=total)
+        stream = read_stream(sources or ["-"])
+        if split:
+            stream = split_stream(stream, split)
+    if len(stream) == 0:
+        raise GenkitError("the input holds no images" + (f" in split {split!r}" if split else ""))
+    return stream
 
-    def __enter__(self):
-        self._progress.__enter__()
-        return self
 
-    def __exit__(self, *exc):
-        return self._progress.__exit__(*exc)
+def load_model(spec: str, *, task: str | None = None, command: str = ""):
+    """A model by path, run folder or zoo name; with ``task``, refuse models of another kind."""
+    from genkit import models
+    from genkit.errors import GenkitError
 
-    def __call__(self, *_args) -> None:
-        self._progress.advance(self._task)
+    model = models.load(spec)
+    if task and getattr(model, "task", None) != task:
+        raise GenkitError(f"{command} needs a {task} model, but this is a {model.family} model", source=spec)
+    return model
+
+
+def write_output(stream, output: str | None, fmt: str | None, *, scale=None, cols=None) -> None:
+    from genkit.errors import GenkitError
+    from genkit.io import guess_format, write_stream
+
+    fmt = (fmt or guess_format(output, "png")).lower()
+    if fmt not in ("png", "npz"):
+        raise GenkitError(f"--format must be png or npz, got {fmt!r}")
+    write_stream(stream, output, fmt, scale=scale, cols=cols)

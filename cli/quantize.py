@@ -6,7 +6,7 @@ from typing import Annotated, List, Optional
 
 import typer
 
-from cli.common import entry, guarded, make_app, progress_bar, say
+from cli.common import entry, guarded, make_app, say
 
 PROG = "gk-quantize"
 app = make_app()
@@ -24,7 +24,7 @@ def main(
     fmt: Annotated[Optional[str], typer.Option("--format", "-f", metavar="npz|png", help="npz or png [default: from -o's extension, else npz].", show_default=False)] = None,
     output: Annotated[Optional[str], typer.Option("--output", "-o", metavar="FILE", help="Write to FILE (atomically) instead of stdout.")] = None,
     seed: Annotated[int, typer.Option("--seed", metavar="INT", help="Seed of the k-means initialisation.")] = 0,
-    scale: Annotated[int, typer.Option("--scale", metavar="N", help="PNG only: enlarge each tile N times.")] = 1,
+    scale: Annotated[Optional[int], typer.Option("--scale", metavar="N", help="PNG only: enlarge each tile N times [default: to at least 64 px].", show_default=False)] = None,
     cols: Annotated[Optional[int], typer.Option("--cols", metavar="N", help="PNG only: tiles per row [default: square].", show_default=False)] = None,
     skip_bad: Annotated[bool, typer.Option("--skip-bad", help="Skip unreadable files (and say how many) instead of stopping.")] = False,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show a traceback for unexpected errors.")] = False,
@@ -39,6 +39,7 @@ def main(
     from genkit.errors import GenkitError
     from genkit.io import expand_sources, guess_format, write_stream
     from genkit.palettes import save_palette as write_palette
+    from genkit.progress import bar
     from genkit.quantize import quantize_sources
     from genkit.transforms import parse_size
 
@@ -54,7 +55,7 @@ def main(
         skipped.append(src)
         say(PROG, f"skipped {e}")
 
-    with progress_bar(len(files), "reading") as advance:
+    with bar(len(files), "reading") as advance:
         stream = quantize_sources(
             files,
             n_colors=colors,

@@ -57,6 +57,7 @@ MAX_PIXELS = 1 << 25
 #: Largest NPZ member we accept, in bytes once decompressed.
 MAX_NPZ_BYTES = 1 << 32
 SHEET_PAD_RGB = (128, 128, 128)
+SHEET_MIN_TILE = 64
 
 
 # --------------------------------------------------------------------------------------------
@@ -370,15 +371,23 @@ def sheet_layout(n: int, cols: int | None = None) -> tuple[int, int]:
     return math.ceil(n / cols), cols
 
 
-def encode_png(stream: Stream, *, cols: int | None = None, scale: int = 1, pad: int = 1) -> bytes:
+def auto_scale(h: int, w: int) -> int:
+    """Enlargement that makes small tiles (20x20 sprites, 28x28 digits) at least 64 px wide."""
+    return max(1, math.ceil(SHEET_MIN_TILE / max(h, w)))
+
+
+def encode_png(stream: Stream, *, cols: int | None = None, scale: int | None = None, pad: int = 1) -> bytes:
     """A Stream -> PNG bytes: the image itself when N == 1 and pad/scale add nothing, else a sheet.
 
+    ``scale=None`` enlarges the tiles of a sheet to at least 64 px (a single image stays as is).
     Palette-coded streams become palette PNGs (indices kept exactly); every sheet carries the
     ``genkit`` chunk that lets :func:`decode_png` split it back into the same stream.
     """
     Image, PngImagePlugin = _pil()
     if len(stream) == 0:
         raise GenkitError("no images to write")
+    if scale is None:
+        scale = 1 if len(stream) == 1 else auto_scale(*stream.size)
     if scale < 1 or pad < 0:
         raise GenkitError("--scale must be >= 1 and --pad >= 0")
     n, (h, w) = len(stream), stream.size

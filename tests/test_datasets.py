@@ -38,7 +38,7 @@ def test_data_root(monkeypatch, tmp_path):
 
 
 def test_unknown_name_and_split():
-    assert datasets.names() == ["pokemon-course", "pokemon-sprites"]
+    assert datasets.names() == ["pokemon", "pokemon-course", "pokemon-sprites"]
     with pytest.raises(GenkitError, match="unknown data set"):
         datasets.load("mnist")
     with pytest.raises(GenkitError, match="unknown split"):

@@ -33,19 +33,16 @@ def data_root() -> Path:
 
 
 def _split(stream: "Stream", split: str | None) -> "Stream":
-    from . import pokemon
+    from ..splits import split_stream
 
-    if split is None:
-        return stream
-    keep = [i for i, n in enumerate(stream.names) if pokemon.split_of(str(n)) == split]
-    return stream.select(keep)
+    return stream if split is None else split_stream(stream, split)
 
 
 def _check_split(split: str | None) -> None:
-    from . import pokemon
+    from ..splits import SPLITS
 
-    if split not in (None, *pokemon.SPLITS):
-        raise GenkitError(f"unknown split {split!r} (choose from {', '.join(pokemon.SPLITS)})")
+    if split not in (None, *SPLITS):
+        raise GenkitError(f"unknown split {split!r} (choose from {', '.join(SPLITS)})")
 
 
 def _pokemon_course(split: str | None, data_dir) -> "Stream":
@@ -65,6 +62,7 @@ def _pokemon_sprites(split: str | None, data_dir) -> "Stream":
 
 #: name -> loader(split, data_dir)
 REGISTRY: dict[str, Callable[[str | None, object], "Stream"]] = {
+    "pokemon": _pokemon_course,  # the course setting: its published crops and palette
     "pokemon-course": _pokemon_course,
     "pokemon-sprites": _pokemon_sprites,
 }

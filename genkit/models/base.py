@@ -17,6 +17,7 @@ import numpy as np
 from keras import ops
 
 from ..errors import GenkitError
+from ..io import Stream
 
 LN2 = math.log(2.0)
 
@@ -134,6 +135,87 @@ class PixelModel(keras.Model):
             if progress:
                 progress(stop - start)
         return out.reshape(n, self.height, self.width).astype(np.uint8)
+
+
+    # -- what the commands call ----------------------------------------------------------
+    def sample_stream(self, n: int, *, temperature: float = 1.0, seed: int = 0, batch_size: int = 64,
+                      progress=None) -> Stream:
+        """gk-sample: ``n`` new images as a palette-coded stream."""
+        indices = self.generate(n, temperature=temperature, seed=seed, batch_size=batch_size, progress=progress)
+        return Stream(indices=indices, palette=self.palette,
+                      meta={"model": self.family, "temperature": temperature, "seed": seed})
+
+    def as_model_stream(self, stream: Stream) -> Stream:
+        """The stream on this model's palette: RGB images are mapped onto it (nearest colour)."""
+        from ..quantize import map_to_palette
+
+        if stream.size != (self.height, self.width):
+            raise GenkitError(f"images are {stream.size[1]}x{stream.size[0]} but the model was trained on "
+                              f"{self.width}x{self.height} (gk-quantize --crop/--resize can fix that)")
+        if stream.is_palette and np.array_equal(stream.palette, self.palette):
+            return stream
+        if stream.is_palette and len(stream.palette) != self.num_colors:
+            raise GenkitError(f"the stream's palette has {len(stream.palette)} colours but the model's has {self.num_colors}")
+        return Stream(indices=map_to_palette(stream.rgb(), self.palette), palette=self.palette,
+                      names=stream.names, labels=stream.labels, meta=dict(stream.meta))
+
+    def complete_stream(self, stream: Stream, *, keep: float = 0.5, mask: np.ndarray | None = None, k: int = 1,
+                        temperature: float = 1.0, seed: int = 0, batch_size: int = 64, progress=None) -> Stream:
+        """gk-complete: keep the first ``keep`` of each image in raster order (or the True pixels
+        of ``mask``, (H, W)) and draw the rest, ``k`` times per image. The result holds the N*k
+        completions with their ``mask``; given pixels are exactly the input's."""
+        stream = self.as_model_stream(stream)
+        hw = self.height * self.width
+        if mask is None:
+            if not 0 < keep < 1:
+                raise GenkitError(f"--keep must be between 0 and 1 (exclusive), got {keep}")
+            mask = (np.arange(hw) < round(keep * hw)).reshape(self.height, self.width)
+        elif mask.shape != (self.height, self.width):
+            raise GenkitError(f"the mask is {mask.shape[1]}x{mask.shape[0]}, the model's images {self.width}x{self.height}")
+        if k < 1:
+            raise GenkitError("-k must be at least 1")
+        known = np.repeat(stream.indices, k, axis=0)
+        masks = np.broadcast_to(mask, known.shape).copy()
+        out = self.generate(len(known), temperature=temperature, seed=seed, known=known, mask=masks,
+                            batch_size=batch_size, progress=progress)
+        names = None
+        if stream.names is not None:
+            names = np.array([f"{n}#{j + 1}" for n in stream.names for j in range(k)])
+        return Stream(indices=out, palette=self.palette, names=names, mask=masks,
+                      meta={"model": self.family, "keep": float(mask.mean()), "k": k, "temperature": temperature, "seed": seed})
+
+    def evaluate_stream(self, stream: Stream, batch_size: int = 64) -> dict:
+        """gk-eval: negative log-likelihood of the stream, in bits per pixel and nats per image."""
+        stream = self.as_model_stream(stream)
+        nats = self.nll_nats(stream.indices, batch_size=batch_size)
+        hw = self.height * self.width
+        return {
+            "model": self.family,
+            "images": len(stream),
+            "bits_per_pixel": float(nats.mean() / (hw * LN2)),
+            "nats_per_image": float(nats.mean()),
+        }
+
+
+def completion_sheet(original: Stream, completed: Stream, k: int) -> Stream:
+    """The lecture's figure: per image a row of original | masked | k completions.
+
+    Hidden pixels of the masked tile are shown in an extra grey palette entry."""
+    from ..io import SHEET_PAD_RGB
+
+    n = len(original)
+    palette = completed.palette
+    hidden = len(palette)
+    if hidden < 256:
+        palette = np.concatenate([palette, np.array([SHEET_PAD_RGB], dtype=np.uint8)])
+    else:
+        hidden = 0
+    rows = []
+    for i in range(n):
+        mask = completed.mask[i * k]
+        masked = np.where(mask, original.indices[i], hidden).astype(np.uint8)
+        rows += [original.indices[i], masked, *completed.indices[i * k:(i + 1) * k]]
+    return Stream(indices=np.stack(rows), palette=palette, meta={**completed.meta, "cols": k + 2})
 
 
 def draw(logits: np.ndarray, temperature: float, rng: np.random.Generator) -> np.ndarray:

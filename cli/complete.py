@@ -1,0 +1,71 @@
+"""gk-complete: hide part of each image and let a pixel model draw the rest."""
+
+from __future__ import annotations
+
+from typing import Annotated, List, Optional
+
+import typer
+
+from cli.common import entry, guarded, load_model, make_app, read_data, write_output
+
+PROG = "gk-complete"
+app = make_app()
+
+
+@app.command()
+@guarded(PROG)
+def main(
+    model: Annotated[str, typer.Argument(help="A pixel model: .keras file, run folder or zoo name.", metavar="MODEL", show_default=False)],
+    sources: Annotated[Optional[List[str]], typer.Argument(help="Images: PNG/NPZ files, folders, globs or - (stdin).", metavar="SOURCE", show_default=False)] = None,
+    keep: Annotated[float, typer.Option("--keep", metavar="FRACTION", help="Keep this fraction of each image, in raster order (0.5 hides the bottom half).")] = 0.5,
+    mask: Annotated[Optional[str], typer.Option("--mask", metavar="FILE.png", help="Keep the pixels that are not black in this PNG instead of --keep.")] = None,
+    k: Annotated[int, typer.Option("-k", metavar="N", help="Completions per image.")] = 3,
+    dataset: Annotated[Optional[str], typer.Option("--dataset", metavar="NAME", help="Complete a named data set instead (e.g. pokemon).")] = None,
+    split: Annotated[Optional[str], typer.Option("--split", metavar="NAME", help="Only this split of the input: train, test, val, fit, all.")] = None,
+    temperature: Annotated[float, typer.Option("--temperature", "-t", metavar="T", help="Divide the logits by T; 0 is greedy.")] = 1.0,
+    seed: Annotated[int, typer.Option("--seed", metavar="INT", help="Same seed, same completions.")] = 0,
+    batch_size: Annotated[int, typer.Option("--batch-size", "-b", metavar="N", help="Images completed at once.")] = 64,
+    fmt: Annotated[Optional[str], typer.Option("--format", "-f", metavar="png|npz", help="Output format [default: from -o's extension, else png].", show_default=False)] = None,
+    output: Annotated[Optional[str], typer.Option("--output", "-o", metavar="FILE", help="Write to FILE (atomically) instead of stdout.")] = None,
+    scale: Annotated[Optional[int], typer.Option("--scale", metavar="N", help="PNG: enlarge each tile N times [default: to at least 64 px].", show_default=False)] = None,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show a traceback for unexpected errors.")] = False,
+) -> None:
+    """Complete images the model has not seen: keep part, draw the rest.
+
+    PNG output is the lecture's figure, one row per image: original | masked | K completions.
+    NPZ output holds the completions with their mask (True = given). Given pixels are kept
+    exactly. With --mask, hidden pixels are drawn in raster order from the pixels before them;
+    a given pixel after a hidden one is kept but cannot inform it.
+
+    Example: gk-complete pixelcnn --dataset pokemon --split test --keep 0.25 -k 3 > done.png
+    """
+    from genkit.errors import GenkitError
+    from genkit.io import read_stream
+    from genkit.models.base import completion_sheet
+    from genkit.progress import bar
+
+    net = load_model(model, task="pixel", command=PROG)
+    stream = net.as_model_stream(read_data(PROG, sources, dataset, split))
+    mask_array = None
+    if mask:
+        m = read_stream([mask])
+        if len(m) != 1:
+            raise GenkitError("the mask must be one image", source=mask)
+        mask_array = m.rgb()[0].max(axis=-1) > 0
+        if mask_array.all() or not mask_array.any():
+            raise GenkitError("the mask must keep some pixels and hide some", source=mask)
+    with bar(len(stream) * k, "completing") as advance:
+        done = net.complete_stream(stream, keep=keep, mask=mask_array, k=k, temperature=temperature, seed=seed,
+                                   batch_size=batch_size, progress=advance)
+    fmt_png = (fmt or ("npz" if (output or "").lower().endswith(".npz") else "png")) == "png"
+    if fmt_png:
+        sheet = completion_sheet(stream, done, k)
+        write_output(sheet, output, "png", scale=scale, cols=k + 2)
+    else:
+        write_output(done, output, fmt)
+
+
+run = entry(app, PROG)
+
+if __name__ == "__main__":
+    run()

@@ -1,0 +1,67 @@
+"""gk-train: train a model of the zoo on a palette-coded stream."""
+
+from __future__ import annotations
+
+import time
+from typing import Annotated, List, Optional
+
+import typer
+
+from cli.common import entry, guarded, make_app, read_data, say
+from genkit.models import FAMILIES
+
+PROG = "gk-train"
+app = make_app()
+
+
+@app.command()
+@guarded(PROG)
+def main(
+    model: Annotated[str, typer.Argument(help=f"Model family: {', '.join(FAMILIES)}.", metavar="MODEL", show_default=False)],
+    data: Annotated[Optional[List[str]], typer.Option("--data", "-d", metavar="PATH", help="NPZ/PNG files or folders (repeatable) instead of stdin.")] = None,
+    dataset: Annotated[Optional[str], typer.Option("--dataset", metavar="NAME", help="A named data set: pokemon (the course's published crops and palette).")] = None,
+    epochs: Annotated[int, typer.Option("--epochs", "-e", metavar="N", help="Epochs to train (in all, when resuming).")] = 30,
+    batch_size: Annotated[int, typer.Option("--batch-size", "-b", metavar="N", help="Global batch size (split across replicas).")] = 32,
+    lr: Annotated[float, typer.Option("--lr", metavar="RATE", help="Adam learning rate.")] = 1e-3,
+    seed: Annotated[int, typer.Option("--seed", metavar="INT", help="Seed of weights, shuffling and augmentation.")] = 0,
+    output: Annotated[Optional[str], typer.Option("--output", "-o", metavar="DIR", help="Run folder [default: runs/MODEL-TIMESTAMP].", show_default=False)] = None,
+    resume: Annotated[bool, typer.Option("--resume", help="Continue the run in -o DIR from its last completed epoch.")] = False,
+    flip: Annotated[bool, typer.Option("--flip", help="Augment with random horizontal flips.")] = False,
+    config: Annotated[Optional[str], typer.Option("--config", metavar="FILE", help="Model settings as JSON (then --set overrides).")] = None,
+    settings: Annotated[Optional[List[str]], typer.Option("--set", metavar="KEY=VALUE", help="One model setting, e.g. --set hidden=128 (repeatable).")] = None,
+    strategy: Annotated[str, typer.Option("--strategy", metavar="NAME", help="auto, default, mirrored or multi-worker (TF_CONFIG).")] = "auto",
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No per-epoch lines on stderr.")] = False,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show a traceback for unexpected errors.")] = False,
+) -> None:
+    """Train MODEL on a palette-coded stream and print the best model's path.
+
+    The stream comes on stdin (gk-quantize sprites/ --crop 20 | gk-train pixelcnn), from --data,
+    or from --dataset. Images are split by genkit's fixed split: "test" is never trained on,
+    "val" picks the best epoch. The run folder gets model.keras (best by validation),
+    last.keras (for --resume), metrics.json, config.json and TensorBoard logs.
+    """
+    from genkit.errors import GenkitError
+    from genkit.train import RunConfig, resolve_model_config, train
+
+    if model not in FAMILIES:
+        raise GenkitError(f"unknown model {model!r} (choose from {', '.join(FAMILIES)})")
+    for name, value in (("--epochs", epochs), ("--batch-size", batch_size)):
+        if value < 1:
+            raise GenkitError(f"{name} must be at least 1")
+    if not lr > 0:
+        raise GenkitError("--lr must be positive")
+    if resume and not output:
+        raise GenkitError("--resume needs the run folder: -o DIR")
+    model_config = resolve_model_config(model, config, settings)
+    stream = read_data(PROG, data, dataset, None)
+    run = RunConfig(family=model, epochs=epochs, batch_size=batch_size, lr=lr, seed=seed, flip=flip,
+                    strategy=strategy, model=model_config)
+    out_dir = output or f"runs/{model}-{time.strftime('%Y%m%d-%H%M%S')}"
+    path = train(stream, run, out_dir, resume=resume, log=None if quiet else (lambda m: say(PROG, m)))
+    print(path)
+
+
+run = entry(app, PROG)
+
+if __name__ == "__main__":
+    run()

@@ -1,0 +1,200 @@
+"""Gated PixelCNN (van den Oord et al. 2016): embedding -> gated layers -> skip sum -> head.
+
+Each gated layer has two stacks, so that the receptive field has no blind spot:
+
+* the **vertical** stack sees a (kernel//2+1) x kernel window of the rows above *and the
+  current row* (explicit zero padding on top and at the sides, then a valid convolution).
+  Its features at row r therefore depend on rows <= r only;
+* the **horizontal** stack sees a 1 x (kernel//2+1) window ending at the current column (mask
+  "B"); in the first layer the window is shifted right by one so that it ends at the column
+  before (mask "A": a pixel never sees itself). It gets the vertical stack through a 1x1
+  convolution of the vertical pre-activations *shifted down one row*, so pixel (r, c) hears
+  of rows < r only through it. From the second layer on it is residual.
+
+Both stacks use the gate tanh(a) * sigmoid(b). Each layer's gated horizontal output feeds a
+1x1 skip convolution; their sum goes through ReLU -> 1x1 -> ReLU -> 1x1 to K logits.
+All convolutions are plain ``Conv2D(padding="valid")`` / ``Dense`` layers with the padding and
+shifting done by ``ops.pad`` and slicing in :meth:`PixelCNN.call_embedded`, so the model
+saves and loads as a .keras file in safe mode without custom layers.
+
+Sampling (:class:`CNNStepper`) caches, Fast-PixelCNN style, what the earlier pixels left:
+
+* at the start of each row r, the vertical stack advances by one row for every layer (each
+  layer keeps the kernel//2 rows of input above), giving the vertical->horizontal link of row r;
+* at each pixel, every layer computes only the current column of its horizontal stack from a
+  buffer of the last kernel//2 columns of its input: O(layers) work per pixel.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+
+import keras
+import numpy as np
+import tensorflow as tf
+from keras import ops
+
+from ...errors import GenkitError
+from .. import register
+from ..base import PixelModel
+from .config import PixelCNNConfig
+
+
+def gate(x):
+    """tanh(a) * sigmoid(b) over the two halves of the last axis."""
+    a, b = ops.split(x, 2, axis=-1)
+    return ops.tanh(a) * ops.sigmoid(b)
+
+
+@register("pixelcnn")
+class PixelCNN(PixelModel):
+    config_class = PixelCNNConfig
+
+    def __init__(self, height, width, palette, embed=32, channels=64, layers=8, kernel=3, head=128, dropout=0.0, **kwargs):
+        super().__init__(height, width, palette, **kwargs)
+        self.config = PixelCNNConfig(int(embed), int(channels), int(layers), int(kernel), int(head), float(dropout))
+        c = self.config
+        if c.kernel < 1 or c.kernel % 2 == 0:
+            raise GenkitError(f"pixelcnn: kernel must be odd and >= 1, got {c.kernel}")
+        if c.layers < 1 or c.channels < 1 or c.embed < 1 or c.head < 1:
+            raise GenkitError("pixelcnn: embed, channels, layers and head must be >= 1")
+        if not 0.0 <= c.dropout < 1.0:
+            raise GenkitError(f"pixelcnn: dropout must be in [0, 1), got {c.dropout}")
+        k, n = self.num_colors, c.layers
+        self.pad = c.kernel // 2  # columns on each side of the vertical window
+        self.kv = c.kernel // 2 + 1  # rows of the vertical window (the current one included)
+        self.kh = c.kernel // 2 + 1  # columns of the horizontal window
+        self.embedding = keras.layers.Embedding(k, c.embed, name="embed")
+        self.v_convs = [keras.layers.Conv2D(2 * c.channels, (self.kv, c.kernel), name=f"v_conv_{i}") for i in range(n)]
+        self.h_convs = [keras.layers.Conv2D(2 * c.channels, (1, self.kh), name=f"h_conv_{i}") for i in range(n)]
+        self.v_to_h = [keras.layers.Dense(2 * c.channels, name=f"v_to_h_{i}") for i in range(n)]
+        # The last layer's horizontal output feeds only its skip: it has no residual 1x1.
+        self.h_res = [keras.layers.Dense(c.channels, name=f"h_res_{i}") for i in range(n - 1)]
+        self.skips = [keras.layers.Dense(c.channels, name=f"skip_{i}") for i in range(n)]
+        self.drop = keras.layers.Dropout(c.dropout)
+        self.head_hidden = keras.layers.Dense(c.head, name="head_hidden")
+        self.head_out = keras.layers.Dense(k, name="logits")
+
+    def family_config(self) -> dict:
+        return asdict(self.config)
+
+    # -- the whole image at once (training, likelihoods) -----------------------------------
+    def call(self, indices, training=False):
+        return self.call_embedded(self.embedding(ops.cast(indices, "int32")), training=training)
+
+    def call_embedded(self, e, training=False):
+        """Logits (B, H, W, K) from embedded pixels (B, H, W, embed); also used by the tests."""
+        h_img, w_img, kv, kh, p = self.height, self.width, self.kv, self.kh, self.pad
+        v, h, skip = e, e, None
+        for i in range(self.config.layers):
+            # Vertical: rows r-kv+1..r, columns c-p..c+p.
+            v_pre = self.v_convs[i](ops.pad(v, [[0, 0], [kv - 1, 0], [p, p], [0, 0]]))
+            # Horizontal: columns c-kh+1..c (mask B) or c-kh..c-1 (mask A: shifted right by one).
+            if i == 0:
+                h_in = ops.pad(h[:, :, : w_img - 1], [[0, 0], [0, 0], [kh, 0], [0, 0]])
+            else:
+                h_in = ops.pad(h, [[0, 0], [0, 0], [kh - 1, 0], [0, 0]])
+            # Vertical -> horizontal: a 1x1 of the vertical pre-activations, shifted down one row.
+            link = ops.pad(self.v_to_h[i](v_pre), [[0, 0], [1, 0], [0, 0], [0, 0]])[:, :h_img]
+            out = self.drop(gate(self.h_convs[i](h_in) + link), training=training)
+            s = self.skips[i](out)
+            skip = s if skip is None else skip + s
+            if i < self.config.layers - 1:
+                r = self.h_res[i](out)
+                h = r if i == 0 else h + r
+                v = gate(v_pre)
+        return self._head(skip, training)
+
+    def _head(self, skip, training=False):
+        y = self.head_hidden(ops.relu(skip))
+        y = self.drop(ops.relu(y), training=training)
+        return self.head_out(y)
+
+    # -- one row / one pixel at a time (sampling) ------------------------------------------
+    def stepper(self, batch: int) -> "CNNStepper":
+        return CNNStepper(self, batch)
+
+    @tf.function(reduce_retracing=True)
+    def _row_step(self, row, v_bufs):
+        """Advance the vertical stack by one finished row (B, W) of indices.
+
+        ``v_bufs[i]`` (B, kv-1, W+2p, C_in) holds the inputs of layer i for the kv-1 rows
+        above, padded at the sides. Returns the vertical->horizontal links for the *next*
+        row, (layers, B, W, 2C), and the updated buffers.
+        """
+        p = self.pad
+        x = self.embedding(row)
+        links, new_bufs = [], []
+        for i in range(self.config.layers):
+            window = ops.concatenate([v_bufs[i], ops.pad(x, [[0, 0], [p, p], [0, 0]])[:, None]], axis=1)
+            new_bufs.append(window[:, 1:])
+            v_pre = self.v_convs[i](window)[:, 0]
+            links.append(self.v_to_h[i](v_pre))
+            x = gate(v_pre)
+        return ops.stack(links), new_bufs
+
+    @tf.function(reduce_retracing=True)
+    def _pixel_step(self, prev, valid, col, links, h_bufs):
+        """Logits (B, K) of the pixel at column ``col`` of the current row.
+
+        ``prev`` (B,) is the pixel to the left (``valid`` 0.0 at the row's start);
+        ``h_bufs[0]`` (B, kh, embed) holds the embeddings of the kh pixels before the one
+        before this one, ``h_bufs[i]`` (B, kh-1, C) the last kh-1 columns of layer i's input.
+        """
+        e = self.embedding(prev) * valid
+        x = ops.concatenate([h_bufs[0][:, 1:], e[:, None]], axis=1)
+        new_bufs = [x]
+        h, skip = None, None
+        for i in range(self.config.layers):
+            if i > 0:
+                x = ops.concatenate([h_bufs[i], h[:, None]], axis=1)
+                new_bufs.append(x[:, 1:])
+            conv = self.h_convs[i]
+            kernel = ops.reshape(conv.kernel, (-1, conv.kernel.shape[-1]))
+            pre = ops.matmul(ops.reshape(x, (ops.shape(x)[0], -1)), kernel) + conv.bias
+            out = gate(pre + ops.take(links[i], col, axis=1))
+            s = self.skips[i](out)
+            skip = s if skip is None else skip + s
+            if i < self.config.layers - 1:
+                r = self.h_res[i](out)
+                h = r if i == 0 else h + r
+        return self._head(skip), new_bufs
+
+
+class CNNStepper:
+    """Per-row vertical caches and per-pixel horizontal caches: O(layers) work per pixel."""
+
+    def __init__(self, model: PixelCNN, batch: int):
+        self.model, self.batch = model, batch
+        c = model.config
+        self.in_channels = [c.embed] + [c.channels] * (c.layers - 1)
+        self.next_t = 0
+        self._reset()
+
+    def _reset(self):
+        m, b, w = self.model, self.batch, self.model.width
+        self.v_bufs = [tf.zeros((b, m.kv - 1, w + 2 * m.pad, ch)) for ch in self.in_channels]
+        self.links = tf.zeros((m.config.layers, b, w, 2 * m.config.channels))
+
+    def _new_row(self):
+        m, b = self.model, self.batch
+        self.h_bufs = [tf.zeros((b, m.kh, m.config.embed))] + [tf.zeros((b, m.kh - 1, m.config.channels))] * (m.config.layers - 1)
+
+    def logits(self, t: int, canvas: np.ndarray) -> np.ndarray:
+        m, w = self.model, self.model.width
+        if t == 0:
+            self._reset()
+        elif t != self.next_t:
+            raise ValueError(f"the stepper expects raster position {self.next_t}, got {t}")
+        r, col = divmod(t, w)
+        if col == 0:
+            if r > 0:
+                row = tf.constant(canvas[:, (r - 1) * w : r * w], tf.int32)
+                self.links, self.v_bufs = m._row_step(row, self.v_bufs)
+            self._new_row()
+        prev = canvas[:, t - 1] if col > 0 else np.zeros(self.batch, np.int32)
+        logits, self.h_bufs = m._pixel_step(
+            tf.constant(prev, tf.int32), tf.constant(1.0 if col > 0 else 0.0), tf.constant(col, tf.int32), self.links, self.h_bufs
+        )
+        self.next_t = t + 1
+        return logits.numpy()

@@ -1,0 +1,44 @@
+"""The one fixed split used everywhere.
+
+Pokemon sprites (names starting with a 3-digit Pokedex number): **test** = Pokedex number
+divisible by 10 (81 of the 792 sprites; every form of a species on the same side), **train** =
+the other 711. Training holds part of train out to pick the best epoch: **val** = numbers
+ending in 5 (79 sprites), **fit** = train without val (632). Any other stream splits the same
+way on the image's position: i % 10 == 0 test, i % 10 == 5 val.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+
+from .errors import GenkitError
+from .io import Stream
+
+SPLITS = ("train", "test", "val", "fit", "all")
+_POKEDEX = re.compile(r"^(\d{3})")
+
+
+def keys(stream: Stream) -> np.ndarray:
+    """The number each image is split by: its Pokedex number, or else its position."""
+    if stream.names is not None and len(stream) and all(_POKEDEX.match(str(n)) for n in stream.names):
+        return np.array([int(_POKEDEX.match(str(n)).group(1)) for n in stream.names])
+    return np.arange(len(stream))
+
+
+def split_mask(stream: Stream, split: str) -> np.ndarray:
+    if split not in SPLITS:
+        raise GenkitError(f"unknown split {split!r} (choose from {', '.join(SPLITS)})")
+    digit = keys(stream) % 10
+    return {
+        "train": digit != 0,
+        "test": digit == 0,
+        "val": digit == 5,
+        "fit": (digit != 0) & (digit != 5),
+        "all": np.ones(len(stream), dtype=bool),
+    }[split]
+
+
+def split_stream(stream: Stream, split: str) -> Stream:
+    return stream.select(split_mask(stream, split))

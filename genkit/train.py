@@ -1,0 +1,232 @@
+"""The one training loop, for every model in the zoo.
+
+``train(stream, run, out_dir)`` splits the stream (genkit.splits: "fit" to fit, "val" to pick
+the best epoch; "test" is never seen), builds and compiles the model under a tf.distribute strategy,
+and fits it with Keras. The run folder gets:
+
+    model.keras    the best model by validation loss (written atomically)
+    last.keras     the latest epoch, with its optimizer state, for --resume
+    state.json     the epoch last completed and the best so far
+    metrics.json   per-epoch train/val bits per pixel, sizes, config, training time
+    config.json    the resolved run config
+    logs/          TensorBoard logs
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import os
+import time
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from . import models
+from .errors import GenkitError
+from .io import Stream, write_file_atomic
+from .splits import split_stream
+
+LN2 = math.log(2.0)
+
+
+@dataclasses.dataclass
+class RunConfig:
+    family: str
+    epochs: int = 30
+    batch_size: int = 32
+    lr: float = 1e-3
+    seed: int = 0
+    flip: bool = False
+    strategy: str = "auto"
+    model: dict = dataclasses.field(default_factory=dict)
+
+
+def resolve_model_config(family: str, config_file: str | None = None, overrides: list[str] | None = None) -> dict:
+    """Family defaults, then a JSON file, then KEY=VALUE overrides; unknown keys and bad types fail."""
+    import importlib
+
+    config_cls = None
+    module = importlib.import_module(models.FAMILIES[family][0] + ".config")
+    for value in vars(module).values():
+        if dataclasses.is_dataclass(value) and isinstance(value, type):
+            config_cls = value
+    defaults = dataclasses.asdict(config_cls())
+    out = dict(defaults)
+    if config_file:
+        try:
+            loaded = json.loads(Path(config_file).read_text())
+        except (OSError, ValueError) as e:
+            raise GenkitError(f"cannot read config ({e})", source=config_file) from None
+        if not isinstance(loaded, dict):
+            raise GenkitError("config must be a JSON object", source=config_file)
+        loaded = loaded.get("model", loaded)
+        for key, value in loaded.items():
+            out[key] = _coerce(family, key, value, defaults)
+    for item in overrides or []:
+        if "=" not in item:
+            raise GenkitError(f"--set takes KEY=VALUE, got {item!r}")
+        key, value = item.split("=", 1)
+        out[key.strip()] = _coerce(family, key.strip(), value.strip(), defaults)
+    return out
+
+
+def _coerce(family, key, value, defaults):
+    if key not in defaults:
+        raise GenkitError(f"{family} has no setting {key!r} (settings: {', '.join(defaults)})")
+    kind = type(defaults[key])
+    if isinstance(value, str):
+        if kind is bool:
+            if value.lower() in ("1", "true", "yes", "on"):
+                return True
+            if value.lower() in ("0", "false", "no", "off"):
+                return False
+            raise GenkitError(f"{key} must be true or false, got {value!r}")
+        try:
+            return kind(value)
+        except ValueError:
+            raise GenkitError(f"{key} must be {kind.__name__}, got {value!r}") from None
+    if kind is float and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+        raise GenkitError(f"{key} must be {kind.__name__}, got {value!r}")
+    return value
+
+
+def _dataset(indices: np.ndarray, batch_size: int, *, shuffle: bool, flip: bool, seed: int):
+    import tensorflow as tf
+
+    ds = tf.data.Dataset.from_tensor_slices(indices.astype(np.int32))
+    if shuffle:
+        ds = ds.shuffle(len(indices), seed=seed, reshuffle_each_iteration=True)
+    if flip:
+        def maybe_flip(x):
+            return tf.cond(tf.random.uniform(()) < 0.5, lambda: tf.reverse(x, axis=[1]), lambda: x)
+
+        ds = ds.map(maybe_flip, num_parallel_calls=tf.data.AUTOTUNE)
+    ds = ds.map(lambda x: (x, x))
+    return ds.batch(batch_size).prefetch(tf.data.AUTOTUNE)
+
+
+def train(
+    stream: Stream,
+    run: RunConfig,
+    out_dir: str | os.PathLike,
+    *,
+    resume: bool = False,
+    log: Callable[[str], None] | None = None,
+    progress: bool = True,
+) -> Path:
+    """Train ``run.family`` on the stream; returns the path of the best model."""
+    import keras
+
+    from . import distribute
+    from .progress import keras_progress
+
+    out = Path(out_dir)
+    log = log or (lambda msg: None)
+    if not stream.is_palette:
+        raise GenkitError("training data must be palette-coded; quantize it first (gk-quantize ... | gk-train)")
+    train_s, val_s = split_stream(stream, "fit"), split_stream(stream, "val")
+    if len(train_s) == 0 or len(val_s) == 0:
+        raise GenkitError(f"need images in both the train and val splits, got {len(train_s)} and {len(val_s)}")
+    cls = models.get(run.family)
+    state_path = out / "state.json"
+    start_epoch, best = 0, math.inf
+    history: list[dict] = []
+    if resume and state_path.is_file():
+        state = json.loads(state_path.read_text())
+        if state.get("family") != run.family:
+            raise GenkitError(f"{out} holds a {state.get('family')} run, not {run.family}", source=str(out))
+        start_epoch, best, history = state["epoch"], state["best_val_loss"], state.get("history", [])
+        run = RunConfig(**{**dataclasses.asdict(run), "model": state["model"]})
+    elif resume:
+        log(f"nothing to resume in {out}; starting afresh")
+    out.mkdir(parents=True, exist_ok=True)
+    log("config " + json.dumps(dataclasses.asdict(run), sort_keys=True))
+
+    keras.utils.set_random_seed(run.seed)
+    strategy = distribute.pick(run.strategy)
+    chief = distribute.is_chief(strategy)
+    with strategy.scope():
+        model = cls(stream.size[0], stream.size[1], stream.palette, **run.model)
+        model.build_for_data()
+        model.compile(optimizer=keras.optimizers.Adam(run.lr), loss=model.loss_fn())
+        if start_epoch:
+            model.optimizer.build(model.trainable_variables)
+            model.load_weights(out / "last.keras")
+    params = int(model.count_params())
+    log(f"{run.family}: {params:,} parameters; train {len(train_s)}, val {len(val_s)} images of "
+        f"{stream.size[1]}x{stream.size[0]}, {len(stream.palette)} colours")
+    if chief:
+        write_file_atomic(out / "config.json", (json.dumps(dataclasses.asdict(run), indent=2) + "\n").encode())
+
+    train_ds = _dataset(train_s.indices, run.batch_size, shuffle=True, flip=run.flip, seed=run.seed)
+    val_ds = _dataset(val_s.indices, run.batch_size, shuffle=False, flip=False, seed=run.seed)
+    steps = math.ceil(len(train_s) / run.batch_size)
+    t0 = time.time()
+    epoch_start = [time.time()]
+    spent_before = sum(h.get("time_s", 0) for h in history)
+
+    class Checkpoints(keras.callbacks.Callback):
+        def on_epoch_begin(self, epoch, logs=None):
+            epoch_start[0] = time.time()
+
+        def on_epoch_end(self, epoch, logs=None):
+            nonlocal best
+            logs = logs or {}
+            row = {
+                "epoch": epoch + 1,
+                "train_bits_per_pixel": logs["loss"] / LN2,
+                "val_bits_per_pixel": logs["val_loss"] / LN2,
+                "time_s": round(time.time() - epoch_start[0], 2),
+            }
+            history.append(row)
+            improved = logs["val_loss"] < best
+            if improved:
+                best = logs["val_loss"]
+            if not chief:
+                return
+            if improved:
+                models.save(self.model, out / "model.keras", optimizer=False)
+            models.save(self.model, out / "last.keras")
+            state = {"family": run.family, "epoch": epoch + 1, "best_val_loss": best, "model": run.model, "history": history}
+            write_file_atomic(state_path, json.dumps(state, indent=1).encode())
+            write_metrics()
+            log(f"epoch {epoch + 1}/{run.epochs}: train {row['train_bits_per_pixel']:.4f}, "
+                f"val {row['val_bits_per_pixel']:.4f} bits/px{'  (best)' if improved else ''}  [{row['time_s']:.1f}s]")
+
+    def write_metrics():
+        best_row = min(history, key=lambda r: r["val_bits_per_pixel"]) if history else None
+        metrics = {
+            "family": run.family,
+            "params": params,
+            "train_images": len(train_s),
+            "val_images": len(val_s),
+            "size": list(stream.size),
+            "colors": len(stream.palette),
+            "best_epoch": best_row["epoch"] if best_row else None,
+            "best_val_bits_per_pixel": best_row["val_bits_per_pixel"] if best_row else None,
+            "train_time_s": round(spent_before + time.time() - t0, 1),
+            "run": dataclasses.asdict(run),
+            "epochs": history,
+        }
+        write_file_atomic(out / "metrics.json", (json.dumps(metrics, indent=2) + "\n").encode())
+
+    callbacks = [Checkpoints()]
+    if chief:
+        callbacks.append(keras.callbacks.TensorBoard(log_dir=str(out / "logs"), write_graph=False))
+    if progress:
+        callbacks.append(keras_progress(run.epochs, steps, initial_epoch=start_epoch))
+    if start_epoch < run.epochs:
+        try:
+            model.fit(train_ds, validation_data=val_ds, epochs=run.epochs, initial_epoch=start_epoch,
+                      callbacks=callbacks, verbose=0, shuffle=False)
+        except KeyboardInterrupt:
+            log("interrupted; the last completed epoch is saved (resume with --resume)")
+            raise
+    if not (out / "model.keras").is_file():
+        raise GenkitError("training finished without a model (no epoch completed)")
+    return out / "model.keras"

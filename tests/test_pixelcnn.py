@@ -1,0 +1,138 @@
+"""The gated PixelCNN: causality (no blind spot), the cached stepper, sampling, save/load, training."""
+
+import numpy as np
+import pytest
+
+tf = pytest.importorskip("tensorflow")
+keras = pytest.importorskip("keras")
+
+import genkit.models as gm  # noqa: E402
+from genkit.errors import GenkitError  # noqa: E402
+from genkit.models.pixelcnn import MODEL_CLASS, PixelCNN, PixelCNNConfig  # noqa: E402
+
+H, W, K = 6, 5, 5
+PALETTE = np.arange(3 * K, dtype=np.uint8).reshape(K, 3) * 10
+
+
+def tiny(layers=3, kernel=3, **kw) -> PixelCNN:
+    keras.utils.set_random_seed(1)
+    model = PixelCNN(H, W, PALETTE, embed=6, channels=8, layers=layers, kernel=kernel, head=16, **kw)
+    model.build_for_data()
+    return model
+
+
+def jacobian_support(model, r, c) -> np.ndarray:
+    """(H, W) bool: which input pixels' embeddings the logits at (r, c) depend on."""
+    emb = tf.Variable(np.random.default_rng(r * W + c).normal(size=(1, H, W, model.config.embed)).astype("float32"))
+    weights = tf.constant(np.random.default_rng(7).normal(size=K).astype("float32"))
+    with tf.GradientTape() as tape:
+        logits = model.call_embedded(emb)
+        y = tf.reduce_sum(logits[0, r, c] * weights)
+    grad = tape.gradient(y, emb).numpy()[0]
+    return np.abs(grad).sum(axis=-1) > 1e-7
+
+
+def test_registry_and_config():
+    assert gm.get("pixelcnn") is PixelCNN
+    assert MODEL_CLASS == "PixelCNN"
+    assert gm._class_names()["pixelcnn"] == "PixelCNN"
+    model = tiny()
+    cfg = model.get_config()
+    assert {k: cfg[k] for k in ("embed", "channels", "layers", "kernel", "head", "dropout")} == {
+        "embed": 6, "channels": 8, "layers": 3, "kernel": 3, "head": 16, "dropout": 0.0
+    }
+    assert PixelCNNConfig().kernel % 2 == 1
+    with pytest.raises(GenkitError):
+        PixelCNN(H, W, PALETTE, kernel=4)
+
+
+@pytest.mark.parametrize("layers", [1, 2, 3])
+def test_causal_by_gradients(layers):
+    model = tiny(layers=layers)
+    order = np.arange(H * W).reshape(H, W)
+    for r in range(H):
+        for c in range(W):
+            support = jacobian_support(model, r, c)
+            # Never itself or a later pixel.
+            assert not support[order >= r * W + c].any(), (r, c)
+            if c > 0:
+                assert support[r, c - 1], ("left", r, c)
+            if r > 0:
+                assert support[r - 1, c], ("above", r, c)
+                # No blind spot: the pixel up and to the right is seen too.
+                if c + 1 < W:
+                    assert support[r - 1, c + 1], ("up-right", r, c)
+
+
+def test_receptive_field_grows_with_layers():
+    # Three layers with kernel 3 reach 3 pixels to the left and cover 2 rows above fully near (4, 2).
+    support = jacobian_support(tiny(layers=3), 4, 2)
+    assert support[4, :2].all()
+    assert support[2:4, :].all()
+
+
+@pytest.mark.parametrize("kernel,layers", [(3, 3), (5, 2), (1, 2)])
+def test_stepper_matches_naive(kernel, layers):
+    model = tiny(layers=layers, kernel=kernel)
+    canvas = np.random.default_rng(3).integers(0, K, (3, H * W)).astype(np.int32)
+    step = model.stepper(3)
+    for t in range(H * W):
+        np.testing.assert_allclose(step.logits(t, canvas), model.naive_logits(t, canvas), atol=1e-4, rtol=1e-4)
+    # A second pass (t back to 0) starts over.
+    np.testing.assert_allclose(step.logits(0, canvas), model.naive_logits(0, canvas), atol=1e-4)
+
+
+def test_stepper_refuses_skipped_positions():
+    step = tiny().stepper(1)
+    canvas = np.zeros((1, H * W), np.int32)
+    step.logits(0, canvas)
+    with pytest.raises(ValueError):
+        step.logits(2, canvas)
+
+
+def test_generate():
+    model = tiny()
+    a = model.generate(4, seed=5, batch_size=3)
+    assert a.shape == (4, H, W) and a.dtype == np.uint8
+    assert a.max() < K
+    np.testing.assert_array_equal(a, model.generate(4, seed=5, batch_size=3))
+    assert not np.array_equal(a, model.generate(4, seed=6, batch_size=3))
+    g1 = model.generate(2, temperature=0, seed=1)
+    np.testing.assert_array_equal(g1, model.generate(2, temperature=0, seed=2))
+    # Cached and naive sampling draw the same images.
+    np.testing.assert_array_equal(model.generate(2, seed=9), model.generate(2, seed=9, naive=True))
+
+
+def test_completion_keeps_given_pixels():
+    model = tiny()
+    rng = np.random.default_rng(4)
+    known = rng.integers(0, K, (3, H, W))
+    mask = rng.random((3, H, W)) < 0.5
+    out = model.generate(3, seed=2, known=known, mask=mask)
+    np.testing.assert_array_equal(out[mask], known[mask])
+
+
+def test_save_load(tmp_path):
+    model = tiny(dropout=0.1)
+    path = gm.save(model, tmp_path / "m.keras")
+    assert gm.family_of(path) == "pixelcnn"
+    loaded = gm.load(str(path))
+    assert isinstance(loaded, PixelCNN)
+    assert loaded.get_config() == model.get_config()
+    np.testing.assert_array_equal(loaded.palette, PALETTE)
+    x = np.random.default_rng(0).integers(0, K, (2, H, W)).astype(np.int32)
+    np.testing.assert_allclose(loaded(x).numpy(), model(x).numpy(), atol=1e-6)
+
+
+def test_train_on_batch_and_nll():
+    model = tiny(dropout=0.1)
+    model.compile(optimizer=keras.optimizers.Adam(1e-2), loss=model.loss_fn())
+    x = np.random.default_rng(0).integers(0, K, (4, H, W)).astype(np.int32)
+    before = [w.copy() for w in model.get_weights()]
+    loss = model.train_on_batch(x, x)
+    loss = float(np.asarray(loss).reshape(-1)[0])
+    assert np.isfinite(loss)
+    after = model.get_weights()
+    assert all(not np.array_equal(a, b) for a, b in zip(before, after))
+    nll = model.nll_nats(x)
+    assert nll.shape == (4,) and np.isfinite(nll).all()
