@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 DATA   ?= $(abspath ../shared/data)
 STAMP  := $(VENV)/.installed
 
-.PHONY: install test demo bench figures checkpoints palettes clean
+.PHONY: install test demo bench bench-quantize bench-pixel figures checkpoints palettes clean
 
 install: $(STAMP)
 
@@ -24,8 +24,14 @@ demo: install
 	$(BIN)/gk-quantize $(DATA)/pokemon/sprites --crop 20 --palette pokemon-167 --scale 3 -o out/demo.png
 	@echo "wrote out/demo.png"
 
-bench: install
+bench: bench-quantize bench-pixel
+
+bench-quantize: install
 	$(BIN)/python bench/quantize.py --data $(DATA)/pokemon/sprites
+
+# Needs the shipped checkpoints; trains the course's 1-D LSTM baseline into runs/ if it is missing.
+bench-pixel: install
+	$(BIN)/python bench/pixel.py
 
 # Reproduces palettes/pokemon-167.txt with gk-quantize itself (one global palette, seed 0).
 palettes: install

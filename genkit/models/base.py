@@ -14,6 +14,7 @@ from typing import Callable
 
 import keras
 import numpy as np
+import tensorflow as tf
 from keras import ops
 
 from ..errors import GenkitError
@@ -55,6 +56,11 @@ class PixelModel(keras.Model):
         """Create the weights by running one tiny batch."""
         self(np.zeros((1, self.height, self.width), dtype=np.int32))
 
+    @tf.function(reduce_retracing=True)
+    def forward(self, indices):
+        """The compiled inference pass: logits (B, H, W, K)."""
+        return self(indices, training=False)
+
     # -- likelihood ---------------------------------------------------------------------
     def loss_fn(self):
         return keras.losses.SparseCategoricalCrossentropy(from_logits=True)
@@ -64,7 +70,7 @@ class PixelModel(keras.Model):
         out = []
         for i in range(0, len(indices), batch_size):
             x = np.asarray(indices[i : i + batch_size], dtype=np.int32)
-            logits = self(x, training=False)
+            logits = self.forward(x)
             logp = ops.log_softmax(logits, axis=-1)
             picked = ops.take_along_axis(logp, ops.expand_dims(x, -1), axis=-1)
             out.append(-ops.convert_to_numpy(ops.sum(picked, axis=(1, 2, 3))))
@@ -87,7 +93,7 @@ class PixelModel(keras.Model):
 
     def naive_logits(self, t: int, canvas: np.ndarray) -> np.ndarray:
         """The same logits by running the whole model on the canvas (for tests and benchmarks)."""
-        logits = self(canvas.reshape(-1, self.height, self.width), training=False)
+        logits = self.forward(canvas.reshape(-1, self.height, self.width))
         r, c = divmod(t, self.width)
         return ops.convert_to_numpy(logits[:, r, c, :])
 

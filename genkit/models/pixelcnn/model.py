@@ -119,45 +119,52 @@ class PixelCNN(PixelModel):
         """Advance the vertical stack by one finished row (B, W) of indices.
 
         ``v_bufs[i]`` (B, kv-1, W+2p, C_in) holds the inputs of layer i for the kv-1 rows
-        above, padded at the sides. Returns the vertical->horizontal links for the *next*
-        row, (layers, B, W, 2C), and the updated buffers.
+        above, padded at the sides. Returns, for the *next* row, each layer's
+        vertical->horizontal link plus its horizontal bias, a list of (B, W, 2C), and the
+        updated buffers. The convolution of one row is one matmul over its patches.
         """
-        p = self.pad
+        p, w, k = self.pad, self.width, self.config.kernel
         x = self.embedding(row)
         links, new_bufs = [], []
         for i in range(self.config.layers):
             window = ops.concatenate([v_bufs[i], ops.pad(x, [[0, 0], [p, p], [0, 0]])[:, None]], axis=1)
             new_bufs.append(window[:, 1:])
-            v_pre = self.v_convs[i](window)[:, 0]
-            links.append(self.v_to_h[i](v_pre))
+            conv = self.v_convs[i]
+            patches = ops.concatenate([window[:, a, b : b + w] for a in range(self.kv) for b in range(k)], axis=-1)
+            v_pre = ops.matmul(patches, ops.reshape(conv.kernel, (-1, conv.filters))) + conv.bias
+            links.append(self.v_to_h[i](v_pre) + self.h_convs[i].bias)
             x = gate(v_pre)
-        return ops.stack(links), new_bufs
+        return links, new_bufs
 
     @tf.function(reduce_retracing=True)
     def _pixel_step(self, prev, valid, col, links, h_bufs):
         """Logits (B, K) of the pixel at column ``col`` of the current row.
 
         ``prev`` (B,) is the pixel to the left (``valid`` 0.0 at the row's start);
-        ``h_bufs[0]`` (B, kh, embed) holds the embeddings of the kh pixels before the one
-        before this one, ``h_bufs[i]`` (B, kh-1, C) the last kh-1 columns of layer i's input.
+        ``h_bufs[0]`` (B, kh*embed) holds the embeddings of the kh pixels before it,
+        ``h_bufs[i]`` (B, (kh-1)*C) the last kh-1 columns of layer i's input (flattened).
         """
-        e = self.embedding(prev) * valid
-        x = ops.concatenate([h_bufs[0][:, 1:], e[:, None]], axis=1)
+        c, n = self.config.channels, self.config.layers
+        x = ops.concatenate([h_bufs[0], self.embedding(prev) * valid], axis=1)[:, self.config.embed :]
         new_bufs = [x]
-        h, skip = None, None
-        for i in range(self.config.layers):
+        h, outs = None, []
+        for i in range(n):
             if i > 0:
-                x = ops.concatenate([h_bufs[i], h[:, None]], axis=1)
-                new_bufs.append(x[:, 1:])
+                x = ops.concatenate([h_bufs[i], h], axis=1)
+                new_bufs.append(x[:, c:])
             conv = self.h_convs[i]
-            kernel = ops.reshape(conv.kernel, (-1, conv.kernel.shape[-1]))
-            pre = ops.matmul(ops.reshape(x, (ops.shape(x)[0], -1)), kernel) + conv.bias
-            out = gate(pre + ops.take(links[i], col, axis=1))
-            s = self.skips[i](out)
-            skip = s if skip is None else skip + s
-            if i < self.config.layers - 1:
+            pre = ops.matmul(x, ops.reshape(conv.kernel, (-1, 2 * c))) + ops.take(links[i], col, axis=1)
+            out = gate(pre)
+            outs.append(out)
+            if i < n - 1:
                 r = self.h_res[i](out)
                 h = r if i == 0 else h + r
+        # The skips of all layers at once: one matmul over the concatenated gated outputs.
+        kernel = ops.concatenate([s.kernel for s in self.skips], axis=0)
+        bias = self.skips[0].bias
+        for s in self.skips[1:]:
+            bias = bias + s.bias
+        skip = ops.matmul(ops.concatenate(outs, axis=1), kernel) + bias
         return self._head(skip), new_bufs
 
 
@@ -169,16 +176,24 @@ class CNNStepper:
         c = model.config
         self.in_channels = [c.embed] + [c.channels] * (c.layers - 1)
         self.next_t = 0
+        self._fns = {}  # traced once per stepper: calling a concrete function skips tf.function's dispatch
         self._reset()
+
+    def _call(self, name, *args):
+        fn = self._fns.get(name)
+        if fn is None:
+            fn = self._fns[name] = getattr(self.model, name).get_concrete_function(*args)
+        return fn(*args)
 
     def _reset(self):
         m, b, w = self.model, self.batch, self.model.width
         self.v_bufs = [tf.zeros((b, m.kv - 1, w + 2 * m.pad, ch)) for ch in self.in_channels]
-        self.links = tf.zeros((m.config.layers, b, w, 2 * m.config.channels))
+        self.links = [tf.zeros((b, w, 2 * m.config.channels)) + conv.bias for conv in m.h_convs]
 
     def _new_row(self):
         m, b = self.model, self.batch
-        self.h_bufs = [tf.zeros((b, m.kh, m.config.embed))] + [tf.zeros((b, m.kh - 1, m.config.channels))] * (m.config.layers - 1)
+        c = m.config
+        self.h_bufs = [tf.zeros((b, m.kh * c.embed))] + [tf.zeros((b, (m.kh - 1) * c.channels))] * (c.layers - 1)
 
     def logits(self, t: int, canvas: np.ndarray) -> np.ndarray:
         m, w = self.model, self.model.width
@@ -190,10 +205,11 @@ class CNNStepper:
         if col == 0:
             if r > 0:
                 row = tf.constant(canvas[:, (r - 1) * w : r * w], tf.int32)
-                self.links, self.v_bufs = m._row_step(row, self.v_bufs)
+                self.links, self.v_bufs = self._call("_row_step", row, self.v_bufs)
             self._new_row()
         prev = canvas[:, t - 1] if col > 0 else np.zeros(self.batch, np.int32)
-        logits, self.h_bufs = m._pixel_step(
+        logits, self.h_bufs = self._call(
+            "_pixel_step",
             tf.constant(prev, tf.int32), tf.constant(1.0 if col > 0 else 0.0), tf.constant(col, tf.int32), self.links, self.h_bufs
         )
         self.next_t = t + 1
