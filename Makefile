@@ -18,11 +18,14 @@ $(STAMP): pyproject.toml
 test: install
 	$(BIN)/python -m pytest -q
 
-# The main job on the embedded default: the Pokemon sprites on the shipped 167-colour palette.
+# The main job on the embedded default: 16 Pokemon drawn pixel by pixel by the shipped PixelCNN,
+# and test sprites (never trained on) half hidden and completed.
 demo: install
 	@mkdir -p out
-	$(BIN)/gk-quantize $(DATA)/pokemon/sprites --crop 20 --palette pokemon-167 --scale 3 -o out/demo.png
-	@echo "wrote out/demo.png"
+	$(BIN)/gk-sample pixelcnn -n 16 --seed 0 -o out/demo.png
+	$(BIN)/gk-quantize $(DATA)/pokemon/sprites/0[1-4]0MS.png --crop 20 --palette $(DATA)/pokemon/colormap.txt \
+		| $(BIN)/gk-complete pixelcnn --keep 0.5 -k 3 -o out/demo-complete.png
+	@echo "wrote out/demo.png (samples) and out/demo-complete.png (original | masked | 3 completions)"
 
 bench: bench-quantize bench-pixel
 
@@ -39,7 +42,7 @@ palettes: install
 		--save-palette palettes/pokemon-167.txt -f npz > /dev/null
 
 # Shipped checkpoints: each trained by gk-train, then copied with a model card (genkit.modelcard).
-PIXELRNN_TRAIN := gk-train pixelrnn --dataset pokemon --flip --epochs 20 --batch-size 32 --seed 0 -o runs/pokemon-pixelrnn
+PIXELRNN_TRAIN := gk-train pixelrnn --dataset pokemon --flip --epochs 40 --batch-size 32 --seed 0 -o runs/pokemon-pixelrnn
 PIXELCNN_TRAIN := gk-train pixelcnn --dataset pokemon --flip --epochs 40 --batch-size 32 --seed 0 -o runs/pokemon-pixelcnn
 
 checkpoints: palettes checkpoints/pokemon-pixelrnn.keras checkpoints/pokemon-pixelcnn.keras
@@ -56,6 +59,12 @@ figures: install
 	@mkdir -p figures
 	$(BIN)/gk-quantize $(DATA)/pokemon/sprites/0[0-4]*.png --crop 20 --palette pokemon-167 --scale 4 -o figures/pokemon-167.png
 	$(BIN)/gk-quantize $(DATA)/pokemon/sprites/0[0-4]*.png --crop 20 --palette $(DATA)/pokemon/colormap.txt --scale 4 -o figures/course-167.png
+	for t in 0 0.7 1.0; do \
+		$(BIN)/gk-sample pixelcnn -n 16 --temperature $$t --seed 0 -o figures/pixelcnn-t$$t.png; \
+		$(BIN)/gk-sample pixelrnn -n 16 --temperature $$t --seed 0 -o figures/pixelrnn-t$$t.png; done
+	for keep in 0.5 0.25; do \
+		$(BIN)/gk-quantize $(DATA)/pokemon/sprites/0[1-8]0MS.png --crop 20 --palette $(DATA)/pokemon/colormap.txt \
+			| $(BIN)/gk-complete pixelcnn --keep $$keep -k 3 --seed 0 -o figures/complete-$$keep.png; done
 
 clean:
 	rm -rf $(VENV) out *.egg-info

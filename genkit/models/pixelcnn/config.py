@@ -8,7 +8,7 @@ MODEL_CLASS = "PixelCNN"
 @dataclass
 class PixelCNNConfig:
     embed: int = 32  # size of each input embedding (one per palette colour)
-    channels: int = 64  # feature maps of each stack (the gates see twice as many)
+    channels: int = 48  # feature maps of each stack (the gates see twice as many)
     layers: int = 8  # gated layers; the first is masked "A" (cannot see its own pixel), the rest "B"
     kernel: int = 3  # odd; vertical kernel (kernel//2+1) x kernel, horizontal 1 x (kernel//2+1)
     head: int = 128  # hidden units of the output head (ReLU -> 1x1 -> ReLU -> 1x1 to the palette)

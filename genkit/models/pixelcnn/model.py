@@ -23,6 +23,9 @@ Sampling (:class:`CNNStepper`) caches, Fast-PixelCNN style, what the earlier pix
   layer keeps the kernel//2 rows of input above), giving the vertical->horizontal link of row r;
 * at each pixel, every layer computes only the current column of its horizontal stack from a
   buffer of the last kernel//2 columns of its input: O(layers) work per pixel.
+
+Both steps are tf.functions, called through their concrete functions with few, flat tensor
+arguments: at small batches the per-call overhead, not the arithmetic, is what a pixel costs.
 """
 
 from __future__ import annotations
@@ -50,7 +53,9 @@ def gate(x):
 class PixelCNN(PixelModel):
     config_class = PixelCNNConfig
 
-    def __init__(self, height, width, palette, embed=32, channels=64, layers=8, kernel=3, head=128, dropout=0.0, **kwargs):
+    def __init__(
+        self, height, width, palette, embed=32, channels=48, layers=8, kernel=3, head=128, dropout=0.0, **kwargs
+    ):
         super().__init__(height, width, palette, **kwargs)
         self.config = PixelCNNConfig(int(embed), int(channels), int(layers), int(kernel), int(head), float(dropout))
         c = self.config
@@ -119,8 +124,8 @@ class PixelCNN(PixelModel):
         """Advance the vertical stack by one finished row (B, W) of indices.
 
         ``v_bufs[i]`` (B, kv-1, W+2p, C_in) holds the inputs of layer i for the kv-1 rows
-        above, padded at the sides. Returns, for the *next* row, each layer's
-        vertical->horizontal link plus its horizontal bias, a list of (B, W, 2C), and the
+        above, padded at the sides. Returns the next row's vertical->horizontal links with
+        the horizontal biases added, all layers side by side (B, W, layers*2C), and the
         updated buffers. The convolution of one row is one matmul over its patches.
         """
         p, w, k = self.pad, self.width, self.config.kernel
@@ -134,27 +139,30 @@ class PixelCNN(PixelModel):
             v_pre = ops.matmul(patches, ops.reshape(conv.kernel, (-1, conv.filters))) + conv.bias
             links.append(self.v_to_h[i](v_pre) + self.h_convs[i].bias)
             x = gate(v_pre)
-        return links, new_bufs
+        return ops.concatenate(links, axis=-1), new_bufs
 
     @tf.function(reduce_retracing=True)
-    def _pixel_step(self, prev, valid, col, links, h_bufs):
-        """Logits (B, K) of the pixel at column ``col`` of the current row.
+    def _pixel_step(self, prev, valid, col, links, state):
+        """Logits (B, K) of the pixel at column ``col`` of the current row, and the new state.
 
-        ``prev`` (B,) is the pixel to the left (``valid`` 0.0 at the row's start);
-        ``h_bufs[0]`` (B, kh*embed) holds the embeddings of the kh pixels before it,
-        ``h_bufs[i]`` (B, (kh-1)*C) the last kh-1 columns of layer i's input (flattened).
+        ``prev`` (B,) is the pixel to the left (``valid`` 0.0 at the row's start), ``links``
+        the row's (B, W, layers*2C) from :meth:`_row_step`. ``state`` (B, S) holds, side by
+        side, the embeddings of the kh pixels before the left one and, for each later layer,
+        the last kh-1 columns of its horizontal input. (Few, flat arguments: binding nested
+        ones costs more than the step itself.)
         """
-        c, n = self.config.channels, self.config.layers
-        x = ops.concatenate([h_bufs[0], self.embedding(prev) * valid], axis=1)[:, self.config.embed :]
-        new_bufs = [x]
+        e, c, n, kh = self.config.embed, self.config.channels, self.config.layers, self.kh
+        link = ops.take(links, col, axis=1)
+        x = ops.concatenate([state[:, : kh * e], self.embedding(prev) * valid], axis=1)[:, e:]
+        new_state = [x]
         h, outs = None, []
         for i in range(n):
             if i > 0:
-                x = ops.concatenate([h_bufs[i], h], axis=1)
-                new_bufs.append(x[:, c:])
+                start = kh * e + (i - 1) * (kh - 1) * c
+                x = ops.concatenate([state[:, start : start + (kh - 1) * c], h], axis=1)
+                new_state.append(x[:, c:])
             conv = self.h_convs[i]
-            pre = ops.matmul(x, ops.reshape(conv.kernel, (-1, 2 * c))) + ops.take(links[i], col, axis=1)
-            out = gate(pre)
+            out = gate(ops.matmul(x, ops.reshape(conv.kernel, (-1, 2 * c))) + link[:, 2 * c * i : 2 * c * (i + 1)])
             outs.append(out)
             if i < n - 1:
                 r = self.h_res[i](out)
@@ -165,7 +173,7 @@ class PixelCNN(PixelModel):
         for s in self.skips[1:]:
             bias = bias + s.bias
         skip = ops.matmul(ops.concatenate(outs, axis=1), kernel) + bias
-        return self._head(skip), new_bufs
+        return self._head(skip), ops.concatenate(new_state, axis=1)
 
 
 class CNNStepper:
@@ -188,15 +196,15 @@ class CNNStepper:
     def _reset(self):
         m, b, w = self.model, self.batch, self.model.width
         self.v_bufs = [tf.zeros((b, m.kv - 1, w + 2 * m.pad, ch)) for ch in self.in_channels]
-        self.links = [tf.zeros((b, w, 2 * m.config.channels)) + conv.bias for conv in m.h_convs]
+        self.links = tf.tile(tf.concat([conv.bias for conv in m.h_convs], 0)[None, None], (b, w, 1))
 
     def _new_row(self):
         m, b = self.model, self.batch
         c = m.config
-        self.h_bufs = [tf.zeros((b, m.kh * c.embed))] + [tf.zeros((b, (m.kh - 1) * c.channels))] * (c.layers - 1)
+        self.state = tf.zeros((b, m.kh * c.embed + (c.layers - 1) * (m.kh - 1) * c.channels))
 
     def logits(self, t: int, canvas: np.ndarray) -> np.ndarray:
-        m, w = self.model, self.model.width
+        w = self.model.width
         if t == 0:
             self._reset()
         elif t != self.next_t:
@@ -208,9 +216,13 @@ class CNNStepper:
                 self.links, self.v_bufs = self._call("_row_step", row, self.v_bufs)
             self._new_row()
         prev = canvas[:, t - 1] if col > 0 else np.zeros(self.batch, np.int32)
-        logits, self.h_bufs = self._call(
+        logits, self.state = self._call(
             "_pixel_step",
-            tf.constant(prev, tf.int32), tf.constant(1.0 if col > 0 else 0.0), tf.constant(col, tf.int32), self.links, self.h_bufs
+            tf.constant(prev, tf.int32),
+            tf.constant(1.0 if col > 0 else 0.0),
+            tf.constant(col, tf.int32),
+            self.links,
+            self.state,
         )
         self.next_t = t + 1
         return logits.numpy()
