@@ -27,13 +27,28 @@ def pick(name: str = "auto"):
         except (ValueError, KeyError, TypeError):
             raise GenkitError("TF_CONFIG is not valid JSON with cluster.worker and task.index") from None
         return tf.distribute.MultiWorkerMirroredStrategy()
-    gpus = tf.config.list_logical_devices("GPU")
+    gpus = tf.config.list_physical_devices("GPU")
     if name == "mirrored" or (name == "auto" and len(gpus) > 1):
-        devices = [d.name for d in gpus] or [d.name for d in tf.config.list_logical_devices("CPU")]
+        if len(gpus) > 1:
+            devices = [d.name for d in tf.config.list_logical_devices("GPU")]
+        else:  # no GPUs to mirror over: split the CPU into replicas (tests, or a look at the mechanics)
+            devices = [d.name for d in logical_cpus(int(os.environ.get("GENKIT_CPU_REPLICAS", "2")))]
         if len(devices) < 2:
-            raise GenkitError("--strategy mirrored needs at least two devices (GPUs, or logical CPUs)")
+            raise GenkitError("--strategy mirrored needs at least two devices (GPUs, or logical CPUs set up before TensorFlow starts)")
         return tf.distribute.MirroredStrategy(devices)
     return tf.distribute.get_strategy()
+
+
+def logical_cpus(n: int):
+    """Split the CPU into ``n`` logical devices; possible only before TensorFlow has started."""
+    import tensorflow as tf
+
+    cpus = tf.config.list_physical_devices("CPU")
+    try:
+        tf.config.set_logical_device_configuration(cpus[0], [tf.config.LogicalDeviceConfiguration()] * n)
+    except RuntimeError:  # already initialised: use what there is
+        pass
+    return tf.config.list_logical_devices("CPU")
 
 
 def is_chief(strategy) -> bool:

@@ -95,19 +95,31 @@ def _coerce(family, key, value, defaults):
     return value
 
 
-def _dataset(indices: np.ndarray, batch_size: int, *, shuffle: bool, flip: bool, seed: int):
+def _dataset(indices: np.ndarray, batch_size: int, *, shuffle: bool, flip: bool, seed: int, start_epoch: int = 0):
+    """Batches of (x, x). With ``shuffle``, an endless stream of epochs, each a stateless
+    permutation keyed by (seed, epoch) and flips keyed by (seed, epoch, image): the order does not
+    depend on the strategy, the number of replicas or where a resumed run starts."""
     import tensorflow as tf
 
-    ds = tf.data.Dataset.from_tensor_slices(indices.astype(np.int32))
-    if shuffle:
-        ds = ds.shuffle(len(indices), seed=seed, reshuffle_each_iteration=True)
-    if flip:
-        def maybe_flip(x):
-            return tf.cond(tf.random.uniform(()) < 0.5, lambda: tf.reverse(x, axis=[1]), lambda: x)
+    data = tf.constant(indices.astype(np.int32))
+    if not shuffle:
+        return tf.data.Dataset.from_tensor_slices(data).map(lambda x: (x, x)).batch(batch_size).prefetch(tf.data.AUTOTUNE)
+    n = len(indices)
 
-        ds = ds.map(maybe_flip, num_parallel_calls=tf.data.AUTOTUNE)
-    ds = ds.map(lambda x: (x, x))
-    return ds.batch(batch_size).prefetch(tf.data.AUTOTUNE)
+    def epoch(e):
+        order = tf.random.experimental.stateless_shuffle(tf.range(n), seed=tf.stack([tf.cast(seed, tf.int64), e]))
+        ds = tf.data.Dataset.from_tensor_slices(order)
+
+        def fetch(i):
+            x = tf.gather(data, i)
+            if flip:
+                coin = tf.random.stateless_uniform([], seed=tf.stack([e * 1_000_003 + tf.cast(seed, tf.int64), tf.cast(i, tf.int64)]))
+                x = tf.cond(coin < 0.5, lambda: tf.reverse(x, axis=[1]), lambda: x)
+            return x, x
+
+        return ds.map(fetch).batch(batch_size)
+
+    return tf.data.Dataset.range(start_epoch, 1 << 40).flat_map(epoch).prefetch(tf.data.AUTOTUNE)
 
 
 def train(
@@ -163,7 +175,7 @@ def train(
     if chief:
         write_file_atomic(out / "config.json", (json.dumps(dataclasses.asdict(run), indent=2) + "\n").encode())
 
-    train_ds = _dataset(train_s.indices, run.batch_size, shuffle=True, flip=run.flip, seed=run.seed)
+    train_ds = _dataset(train_s.indices, run.batch_size, shuffle=True, flip=run.flip, seed=run.seed, start_epoch=start_epoch)
     val_ds = _dataset(val_s.indices, run.batch_size, shuffle=False, flip=False, seed=run.seed)
     steps = math.ceil(len(train_s) / run.batch_size)
     t0 = time.time()
@@ -223,7 +235,7 @@ def train(
     if start_epoch < run.epochs:
         try:
             model.fit(train_ds, validation_data=val_ds, epochs=run.epochs, initial_epoch=start_epoch,
-                      callbacks=callbacks, verbose=0, shuffle=False)
+                      steps_per_epoch=steps, callbacks=callbacks, verbose=0, shuffle=False)
         except KeyboardInterrupt:
             log("interrupted; the last completed epoch is saved (resume with --resume)")
             raise
