@@ -14,9 +14,9 @@ H, W, K = 6, 5, 5
 PALETTE = np.arange(3 * K, dtype=np.uint8).reshape(K, 3) * 10
 
 
-def tiny(layers=3, kernel=3, **kw) -> PixelCNN:
+def tiny(layers=3, kernel=3, dropout=0.0, **kw) -> PixelCNN:
     keras.utils.set_random_seed(1)
-    model = PixelCNN(H, W, PALETTE, embed=6, channels=8, layers=layers, kernel=kernel, head=16, **kw)
+    model = PixelCNN(H, W, PALETTE, embed=6, channels=8, layers=layers, kernel=kernel, head=16, dropout=dropout, **kw)
     model.build_for_data()
     return model
 
@@ -41,7 +41,8 @@ def test_registry_and_config():
     assert {k: cfg[k] for k in ("embed", "channels", "layers", "kernel", "head", "dropout")} == {
         "embed": 6, "channels": 8, "layers": 3, "kernel": 3, "head": 16, "dropout": 0.0
     }
-    assert PixelCNNConfig().kernel % 2 == 1
+    # The constructor's defaults are the config's (what gk-train --set starts from).
+    assert PixelCNN(H, W, PALETTE).config == PixelCNNConfig()
     with pytest.raises(GenkitError):
         PixelCNN(H, W, PALETTE, kernel=4)
 

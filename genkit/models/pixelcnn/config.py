@@ -12,4 +12,4 @@ class PixelCNNConfig:
     layers: int = 8  # gated layers; the first is masked "A" (cannot see its own pixel), the rest "B"
     kernel: int = 3  # odd; vertical kernel (kernel//2+1) x kernel, horizontal 1 x (kernel//2+1)
     head: int = 128  # hidden units of the output head (ReLU -> 1x1 -> ReLU -> 1x1 to the palette)
-    dropout: float = 0.0  # on each gated output and in the head, training only
+    dropout: float = 0.2  # on each gated output and in the head, training only (711 sprites overfit without)

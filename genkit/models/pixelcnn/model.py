@@ -54,7 +54,7 @@ class PixelCNN(PixelModel):
     config_class = PixelCNNConfig
 
     def __init__(
-        self, height, width, palette, embed=32, channels=48, layers=8, kernel=3, head=128, dropout=0.0, **kwargs
+        self, height, width, palette, embed=32, channels=48, layers=8, kernel=3, head=128, dropout=0.2, **kwargs
     ):
         super().__init__(height, width, palette, **kwargs)
         self.config = PixelCNNConfig(int(embed), int(channels), int(layers), int(kernel), int(head), float(dropout))
