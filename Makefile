@@ -43,7 +43,7 @@ palettes: install
 
 # Shipped checkpoints: each trained by gk-train, then copied with a model card (genkit.modelcard).
 PIXELRNN_TRAIN := gk-train pixelrnn --dataset pokemon --flip --epochs 40 --batch-size 32 --seed 0 -o runs/pokemon-pixelrnn
-PIXELCNN_TRAIN := gk-train pixelcnn --dataset pokemon --flip --epochs 40 --batch-size 32 --lr 0.004 --seed 0 -o runs/pokemon-pixelcnn
+PIXELCNN_TRAIN := gk-train pixelcnn --dataset pokemon --flip --epochs 80 --batch-size 32 --lr 0.004 --seed 0 -o runs/pokemon-pixelcnn
 
 checkpoints: palettes checkpoints/pokemon-pixelrnn.keras checkpoints/pokemon-pixelcnn.keras
 
