@@ -74,7 +74,7 @@ def entry(app: typer.Typer, prog: str) -> Callable[[], None]:
     def main() -> None:
         if hasattr(signal, "SIGPIPE"):
             signal.signal(signal.SIGPIPE, signal.SIG_DFL)  # `gk-... | head` ends quietly
-        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # CPU-only machines: no cuInit noise on stderr
         app(prog_name=prog)
 
     return main
