@@ -74,6 +74,7 @@ sys.path.insert(0, str(ROOT))  # `python bench/pixel.py` works without PYTHONPAT
 
 from genkit import datasets, models  # noqa: E402
 from genkit.io import Stream, write_file_atomic  # noqa: E402
+from quantize import cpu_name  # noqa: E402  (bench/ is on sys.path when run as a script)
 
 DATASET = "pokemon"
 LN2 = math.log(2.0)
@@ -434,16 +435,6 @@ def target_check(nll: list[NllRow], sampling: list[SampleRow], flops: float, cor
 # ---------------------------------------------------------------------------------------------
 # Reporting
 # ---------------------------------------------------------------------------------------------
-
-
-def cpu_name() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 def load_average() -> str:

@@ -122,3 +122,20 @@ def test_bad_input_is_one_line_and_exit_2(run_dir, tmp_path, app, args, stdin, m
     assert result.exit_code == 2, result.output
     assert msg in result.stderr and "Traceback" not in result.stderr
     assert result.stderr.strip().count("\n") == 0 and result.stdout == ""
+
+
+def test_complete_with_a_mask_png(run_dir, tmp_path):
+    mask = np.zeros((1, H, W, 3), np.uint8)
+    mask[0, :, 0] = 255  # keep the first column, hide the rest
+    (tmp_path / "mask.png").write_bytes(gio.encode_png(gio.Stream(images=mask)))
+    data = tiny_stream(n=2, seed=4)
+    out = runner.invoke(complete.app, [str(run_dir), "-", "--mask", str(tmp_path / "mask.png"), "-k", "1", "-f", "npz"],
+                        input=data.to_npz())
+    assert out.exit_code == 0, out.output
+    done = gio.decode(out.stdout_bytes)
+    assert done.mask[:, :, 0].all() and not done.mask[:, :, 1:].any()
+    assert np.array_equal(done.indices[:, :, 0], data.indices[:, :, 0])
+    blank = tmp_path / "blank.png"
+    blank.write_bytes(gio.encode_png(gio.Stream(images=np.zeros((1, H, W, 3), np.uint8))))
+    bad = runner.invoke(complete.app, [str(run_dir), "-", "--mask", str(blank)], input=data.to_npz())
+    assert bad.exit_code == 2 and "keep some pixels" in bad.stderr
