@@ -32,6 +32,8 @@ class PixelRNN(PixelModel):
         self.embed_prev = keras.layers.Embedding(k + 1, c.embed, name="embed_prev")
         self.embed_above = keras.layers.Embedding(k + 1, c.embed, name="embed_above") if c.above else None
         self.embed_pos = keras.layers.Embedding(self.height * self.width, c.embed, name="embed_pos") if c.position else None
+        if self.embed_pos is not None:
+            self.embed_pos.build()  # its table is read directly (see _embed)
         self.rnns = [keras.layers.LSTM(c.hidden, return_sequences=True, name=f"lstm_{i}") for i in range(c.layers)]
         self.drop = keras.layers.Dropout(c.dropout)
         self.head = keras.layers.Dense(k, name="logits")
@@ -44,7 +46,11 @@ class PixelRNN(PixelModel):
         if self.embed_above is not None:
             x = x + self.embed_above(above)
         if self.embed_pos is not None:
-            x = x + self.embed_pos(pos)
+            # Index the table directly rather than through the layer: every row is used in
+            # every batch, and a dense gradient is aggregated across replicas exactly like
+            # the other weights (a sparse one is not, under MirroredStrategy with Adam).
+            table = ops.convert_to_tensor(self.embed_pos.embeddings)
+            x = x + (table if pos is None else ops.take(table, pos, axis=0))
         return x
 
     def call(self, indices, training=False):
@@ -53,7 +59,7 @@ class PixelRNN(PixelModel):
         start = ops.full_like(x[:, :1], self.start_token)
         prev = ops.concatenate([start, x[:, :-1]], axis=1)
         above = ops.concatenate([ops.repeat(start, w, axis=1), x[:, :-w]], axis=1)
-        h = self._embed(prev, above, ops.arange(hw))
+        h = self._embed(prev, above, None)  # None: every position, in order
         for rnn in self.rnns:
             h = self.drop(rnn(h, training=training), training=training)
         return ops.reshape(self.head(h), (-1, self.height, self.width, self.num_colors))
