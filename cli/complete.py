@@ -40,10 +40,13 @@ def main(
     Example: gk-complete pixelcnn --dataset pokemon --split test --keep 0.25 -k 3 > done.png
     """
     from genkit.errors import GenkitError
-    from genkit.io import read_stream
+    from genkit.io import guess_format, read_stream
     from genkit.models.base import completion_sheet
     from genkit.progress import bar
 
+    fmt = (fmt or guess_format(output, "png")).lower()
+    if fmt not in ("png", "npz"):
+        raise GenkitError(f"--format must be png or npz, got {fmt!r}")
     net = load_model(model, task="pixel", command=PROG)
     stream = net.as_model_stream(read_data(PROG, sources, dataset, split))
     mask_array = None
@@ -57,12 +60,11 @@ def main(
     with bar(len(stream) * k, "completing") as advance:
         done = net.complete_stream(stream, keep=keep, mask=mask_array, k=k, temperature=temperature, seed=seed,
                                    batch_size=batch_size, progress=advance)
-    fmt_png = (fmt or ("npz" if (output or "").lower().endswith(".npz") else "png")) == "png"
-    if fmt_png:
+    if fmt == "png":
         sheet = completion_sheet(stream, done, k)
         write_output(sheet, output, "png", scale=scale, cols=k + 2)
     else:
-        write_output(done, output, fmt)
+        write_output(done, output, "npz")
 
 
 run = entry(app, PROG)
