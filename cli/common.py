@@ -80,7 +80,7 @@ def entry(app: typer.Typer, prog: str) -> Callable[[], None]:
     return main
 
 
-def read_data(prog: str, sources: list[str] | None, dataset: str | None, split: str | None):
+def read_data(sources: list[str] | None, dataset: str | None, split: str | None):
     """The input stream of a model command: --dataset NAME, else files/folders, else stdin."""
     from genkit import datasets
     from genkit.errors import GenkitError

@@ -48,7 +48,7 @@ def main(
     if fmt not in ("png", "npz"):
         raise GenkitError(f"--format must be png or npz, got {fmt!r}")
     net = load_model(model, task="pixel", command=PROG)
-    stream = net.as_model_stream(read_data(PROG, sources, dataset, split))
+    stream = net.as_model_stream(read_data(sources, dataset, split))
     mask_array = None
     if mask:
         m = read_stream([mask])

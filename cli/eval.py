@@ -31,7 +31,7 @@ def main(
 
     net = load_model(model)
     split = split or ("test" if dataset else None)
-    stream = read_data(PROG, sources, dataset, split)
+    stream = read_data(sources, dataset, split)
     result = net.evaluate_stream(stream, batch_size=batch_size)
     result["data"] = f"{dataset}:{split}" if dataset else ", ".join(sources or ["-"]) + (f":{split}" if split else "")
     if as_json:

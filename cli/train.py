@@ -53,7 +53,7 @@ def main(
     if resume and not output:
         raise GenkitError("--resume needs the run folder: -o DIR")
     model_config = resolve_model_config(model, config, settings)
-    stream = read_data(PROG, data, dataset, None)
+    stream = read_data(data, dataset, None)
     run = RunConfig(family=model, epochs=epochs, batch_size=batch_size, lr=lr, seed=seed, flip=flip,
                     strategy=strategy, model=model_config)
     out_dir = output or f"runs/{model}-{time.strftime('%Y%m%d-%H%M%S')}"

@@ -17,6 +17,11 @@ from .errors import GenkitError
 from .io import Stream
 
 SPLITS = ("train", "test", "val", "fit", "all")
+TEST_DIGIT, VAL_DIGIT = 0, 5  # last digit of the key that sends an image to test / val
+
+
+def is_test(key: int) -> bool:
+    return key % 10 == TEST_DIGIT
 _POKEDEX = re.compile(r"^(\d{3})")
 
 
@@ -32,10 +37,10 @@ def split_mask(stream: Stream, split: str) -> np.ndarray:
         raise GenkitError(f"unknown split {split!r} (choose from {', '.join(SPLITS)})")
     digit = keys(stream) % 10
     return {
-        "train": digit != 0,
-        "test": digit == 0,
-        "val": digit == 5,
-        "fit": (digit != 0) & (digit != 5),
+        "train": digit != TEST_DIGIT,
+        "test": digit == TEST_DIGIT,
+        "val": digit == VAL_DIGIT,
+        "fit": (digit != TEST_DIGIT) & (digit != VAL_DIGIT),
         "all": np.ones(len(stream), dtype=bool),
     }[split]
 

@@ -205,7 +205,9 @@ def pokedex_number(name: str | os.PathLike) -> int:
 
 def split_of(name: str | os.PathLike) -> str:
     """The project's fixed split of a sprite: ``"test"`` if its Pokedex number is divisible by 10."""
-    return "test" if pokedex_number(name) % 10 == 0 else "train"
+    from ..splits import is_test  # the one place the rule lives
+
+    return "test" if is_test(pokedex_number(name)) else "train"
 
 
 __all__ = [

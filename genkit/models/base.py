@@ -76,15 +76,6 @@ class PixelModel(keras.Model):
             out.append(-ops.convert_to_numpy(ops.sum(picked, axis=(1, 2, 3))))
         return np.concatenate(out).astype(np.float64)
 
-    def check_stream(self, stream) -> None:
-        """Refuse data the model cannot read: other size, other palette size, RGB images."""
-        if not stream.is_palette:
-            raise GenkitError("the model reads palette-coded images; quantize them first (gk-quantize --palette ...)")
-        if stream.size != (self.height, self.width):
-            raise GenkitError(f"images are {stream.size[1]}x{stream.size[0]} but the model was trained on {self.width}x{self.height}")
-        if len(stream.palette) != self.num_colors:
-            raise GenkitError(f"the stream's palette has {len(stream.palette)} colours but the model's has {self.num_colors}")
-
     # -- sampling -------------------------------------------------------------------------
     def stepper(self, batch: int):
         """An object whose ``logits(t, canvas)`` gives the (B, K) logits of raster position t,

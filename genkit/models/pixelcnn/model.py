@@ -51,8 +51,6 @@ def gate(x):
 
 @register("pixelcnn")
 class PixelCNN(PixelModel):
-    config_class = PixelCNNConfig
-
     def __init__(
         self, height, width, palette, embed=32, channels=48, layers=8, kernel=3, head=128, dropout=0.2, **kwargs
     ):

@@ -22,8 +22,6 @@ from .config import PixelRNNConfig
 
 @register("pixelrnn")
 class PixelRNN(PixelModel):
-    config_class = PixelRNNConfig
-
     def __init__(self, height, width, palette, embed=64, hidden=256, layers=2, dropout=0.1, above=True, position=True, **kwargs):
         super().__init__(height, width, palette, **kwargs)
         self.config = PixelRNNConfig(int(embed), int(hidden), int(layers), float(dropout), bool(above), bool(position))
