@@ -1,13 +1,17 @@
 """The one training loop, for every model in the zoo.
 
-``train(stream, run, out_dir)`` splits the stream (genkit.splits: "fit" to fit, "val" to pick
+``train(stream, run, out_dir)`` asks the family whether it can learn from the stream
+(``check_training_data``), splits it (genkit.splits: "fit" to fit, "val" to pick
 the best epoch; "test" is never seen), builds and compiles the model under a tf.distribute strategy,
-and fits it with Keras. The run folder gets:
+and fits it with Keras. What differs between families stays in the family: the arrays it learns
+from (``train_arrays``), how one example is made from them with a stateless seed (``make_example``:
+flips, binarization, noise), how it compiles (``compile_for_training``) and how its losses read
+(``report``, ``headline``). The run folder gets:
 
     model.keras    the best model by validation loss (written atomically)
     last.keras     the latest epoch, with its optimizer state, for --resume
     state.json     the epoch last completed and the best so far
-    metrics.json   per-epoch train/val bits per pixel, sizes, config, training time
+    metrics.json   per-epoch train/val loss in the model's units, sizes, config, training time
     config.json    the resolved run config
     logs/          TensorBoard logs
 """
@@ -28,9 +32,6 @@ from . import models
 from .errors import GenkitError
 from .io import Stream, write_file_atomic
 from .splits import split_stream
-
-LN2 = math.log(2.0)
-
 
 @dataclasses.dataclass
 class RunConfig:
@@ -95,29 +96,30 @@ def _coerce(family, key, value, defaults):
     return value
 
 
-def _dataset(indices: np.ndarray, batch_size: int, *, shuffle: bool, flip: bool, seed: int, start_epoch: int = 0):
-    """Batches of (x, x). With ``shuffle``, an endless stream of epochs, each a stateless
-    permutation keyed by (seed, epoch) and flips keyed by (seed, epoch, image): the order does not
-    depend on the strategy, the number of replicas or where a resumed run starts."""
+def _dataset(model, arrays: tuple, batch_size: int, *, shuffle: bool, flip: bool, seed: int, start_epoch: int = 0):
+    """Batches of the model's (inputs, targets), made by ``model.make_example`` from one row of each
+    array and a stateless seed keyed by (seed, epoch, example). With ``shuffle``, an endless stream
+    of epochs, each a stateless permutation keyed by (seed, epoch): the order and every random
+    draw (flips, binarization, the VAE's noise) depend neither on the strategy, nor on the number
+    of replicas, nor on where a resumed run starts. Without, one pass in order with epoch -1's
+    fixed draws (validation)."""
     import tensorflow as tf
 
-    data = tf.constant(indices.astype(np.int32))
+    data = tuple(tf.constant(a) for a in arrays)
+    n = len(arrays[0])
+    seed64 = tf.constant(seed, tf.int64)
+
+    def fetch(e, i):
+        key = tf.stack([e * 1_000_003 + seed64, tf.cast(i, tf.int64)])
+        return model.make_example(tuple(tf.gather(a, i) for a in data), key, training=shuffle, flip=flip)
+
     if not shuffle:
-        return tf.data.Dataset.from_tensor_slices(data).map(lambda x: (x, x)).batch(batch_size).prefetch(tf.data.AUTOTUNE)
-    n = len(indices)
+        ds = tf.data.Dataset.range(n).map(lambda i: fetch(tf.constant(-1, tf.int64), i))
+        return ds.batch(batch_size).prefetch(tf.data.AUTOTUNE)
 
     def epoch(e):
-        order = tf.random.experimental.stateless_shuffle(tf.range(n), seed=tf.stack([tf.cast(seed, tf.int64), e]))
-        ds = tf.data.Dataset.from_tensor_slices(order)
-
-        def fetch(i):
-            x = tf.gather(data, i)
-            if flip:
-                coin = tf.random.stateless_uniform([], seed=tf.stack([e * 1_000_003 + tf.cast(seed, tf.int64), tf.cast(i, tf.int64)]))
-                x = tf.cond(coin < 0.5, lambda: tf.reverse(x, axis=[1]), lambda: x)
-            return x, x
-
-        return ds.map(fetch).batch(batch_size)
+        order = tf.random.experimental.stateless_shuffle(tf.range(n, dtype=tf.int64), seed=tf.stack([seed64, e]))
+        return tf.data.Dataset.from_tensor_slices(order).map(lambda i: fetch(e, i)).batch(batch_size)
 
     return tf.data.Dataset.range(start_epoch, 1 << 40).flat_map(epoch).prefetch(tf.data.AUTOTUNE)
 
@@ -139,12 +141,11 @@ def train(
 
     out = Path(out_dir)
     log = log or (lambda msg: None)
-    if not stream.is_palette:
-        raise GenkitError("training data must be palette-coded; quantize it first (gk-quantize ... | gk-train)")
+    cls = models.get(run.family)
+    cls.check_training_data(stream)
     train_s, val_s = split_stream(stream, "fit"), split_stream(stream, "val")
     if len(train_s) == 0 or len(val_s) == 0:
         raise GenkitError(f"need images in both the train and val splits, got {len(train_s)} and {len(val_s)}")
-    cls = models.get(run.family)
     state_path = out / "state.json"
     start_epoch, best = 0, math.inf
     history: list[dict] = []
@@ -163,20 +164,22 @@ def train(
     strategy = distribute.pick(run.strategy)
     chief = distribute.is_chief(strategy)
     with strategy.scope():
-        model = cls(stream.size[0], stream.size[1], stream.palette, **run.model)
+        model = cls.for_stream(stream, **run.model)
         model.build_for_data()
-        model.compile(optimizer=keras.optimizers.Adam(run.lr), loss=model.loss_fn())
+        model.compile_for_training(run.lr)
         if start_epoch:
-            model.optimizer.build(model.trainable_variables)
+            model.build_optimizer_state()
             model.load_weights(out / "last.keras")
     params = int(model.count_params())
     log(f"{run.family}: {params:,} parameters; train {len(train_s)}, val {len(val_s)} images of "
-        f"{stream.size[1]}x{stream.size[0]}, {len(stream.palette)} colours")
+        f"{stream.size[1]}x{stream.size[0]}" + (f", {len(stream.palette)} colours" if stream.is_palette else ", RGB"))
     if chief:
         write_file_atomic(out / "config.json", (json.dumps(dataclasses.asdict(run), indent=2) + "\n").encode())
 
-    train_ds = _dataset(train_s.indices, run.batch_size, shuffle=True, flip=run.flip, seed=run.seed, start_epoch=start_epoch)
-    val_ds = _dataset(val_s.indices, run.batch_size, shuffle=False, flip=False, seed=run.seed)
+    train_ds = _dataset(model, model.train_arrays(train_s), run.batch_size, shuffle=True, flip=run.flip, seed=run.seed,
+                        start_epoch=start_epoch)
+    val_ds = _dataset(model, model.train_arrays(val_s), run.batch_size, shuffle=False, flip=False, seed=run.seed)
+    headline = model.headline
     steps = math.ceil(len(train_s) / run.batch_size)
     t0 = time.time()
     epoch_start = [time.time()]
@@ -189,12 +192,12 @@ def train(
         def on_epoch_end(self, epoch, logs=None):
             nonlocal best
             logs = logs or {}
-            row = {
-                "epoch": epoch + 1,
-                "train_bits_per_pixel": logs["loss"] / LN2,
-                "val_bits_per_pixel": logs["val_loss"] / LN2,
-                "time_s": round(time.time() - epoch_start[0], 2),
-            }
+            row = {"epoch": epoch + 1, "train_loss": float(logs["loss"]), "val_loss": float(logs["val_loss"])}
+            for key, value in model.report({k: v for k, v in logs.items() if not k.startswith("val_")}).items():
+                row[f"train_{key}"] = value
+            for key, value in model.report({k[4:]: v for k, v in logs.items() if k.startswith("val_")}).items():
+                row[f"val_{key}"] = value
+            row["time_s"] = round(time.time() - epoch_start[0], 2)
             history.append(row)
             improved = logs["val_loss"] < best
             if improved:
@@ -207,20 +210,22 @@ def train(
             state = {"family": run.family, "epoch": epoch + 1, "best_val_loss": best, "model": run.model, "history": history}
             write_file_atomic(state_path, json.dumps(state, indent=1).encode())
             write_metrics()
-            log(f"epoch {epoch + 1}/{run.epochs}: train {row['train_bits_per_pixel']:.4f}, "
-                f"val {row['val_bits_per_pixel']:.4f} bits/px{'  (best)' if improved else ''}  [{row['time_s']:.1f}s]")
+            extra = "".join(f", val {k[4:]} {v:.4g}" for k, v in row.items() if k.startswith("val_") and k not in ("val_loss", f"val_{headline}"))
+            log(f"epoch {epoch + 1}/{run.epochs}: train {row[f'train_{headline}']:.4f}, "
+                f"val {row[f'val_{headline}']:.4f} {model.headline_unit}{extra}{'  (best)' if improved else ''}  [{row['time_s']:.1f}s]")
 
     def write_metrics():
-        best_row = min(history, key=lambda r: r["val_bits_per_pixel"]) if history else None
+        best_row = min(history, key=lambda r: r["val_loss"]) if history else None
         metrics = {
             "family": run.family,
             "params": params,
             "train_images": len(train_s),
             "val_images": len(val_s),
             "size": list(stream.size),
-            "colors": len(stream.palette),
+            "colors": len(stream.palette) if stream.is_palette else None,
+            "headline": headline,
             "best_epoch": best_row["epoch"] if best_row else None,
-            "best_val_bits_per_pixel": best_row["val_bits_per_pixel"] if best_row else None,
+            f"best_val_{headline}": best_row[f"val_{headline}"] if best_row else None,
             "train_time_s": round(spent_before + time.time() - t0, 1),
             "run": dataclasses.asdict(run),
             "epochs": history,

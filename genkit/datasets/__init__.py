@@ -60,11 +60,19 @@ def _pokemon_sprites(split: str | None, data_dir) -> "Stream":
     return _split(pokemon.load_sprites(data_dir), split)
 
 
+def _mnist(split: str | None, data_dir) -> "Stream":
+    from . import mnist
+
+    _check_split(split)
+    return _split(mnist.load(data_dir), split)
+
+
 #: name -> loader(split, data_dir)
 REGISTRY: dict[str, Callable[[str | None, object], "Stream"]] = {
     "pokemon": _pokemon_course,  # the course setting: its published crops and palette
     "pokemon-course": _pokemon_course,
     "pokemon-sprites": _pokemon_sprites,
+    "mnist": _mnist,  # the official 60k/10k digits, 256 greys, labels
 }
 
 

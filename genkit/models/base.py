@@ -23,11 +23,56 @@ from ..io import Stream
 LN2 = math.log(2.0)
 
 
-class PixelModel(keras.Model):
+class Trainable:
+    """What genkit.train asks of every family (mixed into each family's keras.Model)."""
+
+    #: the key of ``report`` that the training log and model selection speak in, and its unit
+    headline = "loss"
+    headline_unit = ""
+
+    @classmethod
+    def check_training_data(cls, stream: Stream) -> None:
+        """Raise GenkitError if the family cannot learn from this stream."""
+
+    @classmethod
+    def for_stream(cls, stream: Stream, **config):
+        """A fresh model for images like the stream's."""
+        return cls(stream.size[0], stream.size[1], stream.palette, **config)
+
+    def train_arrays(self, stream: Stream) -> tuple:
+        """The per-example numpy arrays the data pipeline gathers rows from."""
+        raise NotImplementedError
+
+    def make_example(self, rows: tuple, seed, *, training: bool, flip: bool):
+        """(inputs, targets) of one example from one row of each array; ``seed`` is a
+        stateless int64 pair unique to (run seed, epoch, example) for every random draw."""
+        raise NotImplementedError
+
+    def compile_for_training(self, lr: float) -> None:
+        self.compile(optimizer=keras.optimizers.Adam(lr), loss=self.loss_fn())
+
+    def build_optimizer_state(self) -> None:
+        """Create the optimizer's variables, so that a checkpoint's state can be loaded into them."""
+        self.optimizer.build(self.trainable_variables)
+
+    def report(self, logs: dict) -> dict:
+        """Keras logs (loss, metrics) -> named values in the family's units."""
+        return {"loss": float(logs["loss"])}
+
+
+def flip_image(x, seed):
+    """x (H, W, ...) mirrored left-right with probability 1/2, by a stateless coin."""
+    coin = tf.random.stateless_uniform([], seed=seed)
+    return tf.cond(coin < 0.5, lambda: tf.reverse(x, axis=[1]), lambda: x)
+
+
+class PixelModel(Trainable, keras.Model):
     """Base class of the autoregressive pixel models (not registered itself)."""
 
     task = "pixel"
     family = "?"
+    headline = "bits_per_pixel"
+    headline_unit = "bits/px"
 
     def __init__(self, height: int, width: int, palette, **kwargs):
         super().__init__(**kwargs)
@@ -60,6 +105,24 @@ class PixelModel(keras.Model):
     def forward(self, indices):
         """The compiled inference pass: logits (B, H, W, K)."""
         return self(indices, training=False)
+
+    # -- training -----------------------------------------------------------------------
+    @classmethod
+    def check_training_data(cls, stream: Stream) -> None:
+        if not stream.is_palette:
+            raise GenkitError("training data must be palette-coded; quantize it first (gk-quantize ... | gk-train)")
+
+    def train_arrays(self, stream: Stream) -> tuple:
+        return (stream.indices.astype(np.int32),)
+
+    def make_example(self, rows, seed, *, training, flip):
+        x = rows[0]
+        if flip:
+            x = flip_image(x, seed)
+        return x, x
+
+    def report(self, logs: dict) -> dict:
+        return {"bits_per_pixel": float(logs["loss"]) / LN2}
 
     # -- likelihood ---------------------------------------------------------------------
     def loss_fn(self):
