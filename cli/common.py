@@ -120,3 +120,36 @@ def write_output(stream, output: str | None, fmt: str | None, *, scale=None, col
     if fmt not in ("png", "npz"):
         raise GenkitError(f"--format must be png or npz, got {fmt!r}")
     write_stream(stream, output, fmt, scale=scale, cols=cols)
+
+
+def parse_labels(text: str) -> list[int]:
+    """``0-9``, ``3,5,7`` or a mix (``0-2,7``) -> a list of non-negative integers."""
+    from genkit.errors import GenkitError
+
+    out: list[int] = []
+    try:
+        for part in text.split(","):
+            part = part.strip()
+            if "-" in part:
+                a, b = (int(v) for v in part.split("-", 1))
+                if b < a:
+                    raise ValueError
+                out += range(a, b + 1)
+            else:
+                out.append(int(part))
+    except ValueError:
+        raise GenkitError(f"labels must look like 0-9 or 3,5,7, got {text!r}") from None
+    if not out or min(out) < 0:
+        raise GenkitError(f"labels must look like 0-9 or 3,5,7, got {text!r}")
+    return out
+
+
+def read_one(path: str, option: str, count: int = 1):
+    """The image(s) of one file (or - for stdin) given to an option, checked for their number."""
+    from genkit.errors import GenkitError
+    from genkit.io import read_stream
+
+    stream = read_stream([path])
+    if len(stream) != count:
+        raise GenkitError(f"{option} takes {'one image' if count == 1 else f'{count} images'}, got {len(stream)}", source=path)
+    return stream

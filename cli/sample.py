@@ -15,9 +15,14 @@ app = make_app()
 @app.command()
 @guarded(PROG)
 def main(
-    model: Annotated[str, typer.Argument(help="A .keras checkpoint, a run folder, or a zoo name (pixelrnn, pixelcnn) for the shipped checkpoint.", metavar="MODEL", show_default=False)],
+    model: Annotated[str, typer.Argument(help="A .keras checkpoint, a run folder, or a zoo name (pixelrnn, pixelcnn, vae, cvae) for the shipped checkpoint.", metavar="MODEL", show_default=False)],
     n: Annotated[int, typer.Option("-n", "--count", metavar="N", help="How many images.")] = 16,
-    temperature: Annotated[float, typer.Option("--temperature", "-t", metavar="T", help="Divide the logits by T; 0 is greedy (every image the same).")] = 1.0,
+    temperature: Annotated[float, typer.Option("--temperature", "-t", metavar="T", help="Pixel models: divide the logits by T; 0 is greedy (every image the same). VAEs: scale the prior's spread by T.")] = 1.0,
+    grid: Annotated[Optional[str], typer.Option("--grid", metavar="I,J", help="VAEs: sweep code dimensions I and J on a grid, the others fixed (the lecture's figure).", show_default=False)] = None,
+    value_range: Annotated[str, typer.Option("--range", metavar="LO:HI", help="--grid: the values swept.")] = "-3:3",
+    steps: Annotated[int, typer.Option("--steps", metavar="N", help="--grid: values per dimension (an N x N sheet).")] = 10,
+    at: Annotated[Optional[str], typer.Option("--at", metavar="IMAGE", help="--grid: fix the other dimensions at this image's code [default: at 0].", show_default=False)] = None,
+    labels: Annotated[Optional[str], typer.Option("--labels", metavar="LIST", help="Conditional models: the labels to draw, e.g. 0-9 or 3,5 (cycled) [default: 0, 1, 2, ...].", show_default=False)] = None,
     seed: Annotated[int, typer.Option("--seed", metavar="INT", help="Same seed, same images.")] = 0,
     batch_size: Annotated[int, typer.Option("--batch-size", "-b", metavar="N", help="Images drawn at once.")] = 64,
     fmt: Annotated[Optional[str], typer.Option("--format", "-f", metavar="png|npz", help="Output format [default: from -o's extension, else png].", show_default=False)] = None,
@@ -31,8 +36,14 @@ def main(
     Pixel models draw one pixel at a time in raster order, each from the palette distribution
     given every pixel drawn so far (LSTM states and conv rows are carried, not recomputed).
 
-    Example: gk-sample pixelrnn -n 16 --temperature 0.9 > pokemon.png
+    VAEs decode codes drawn from the prior. With --grid I,J they instead fix every code
+    dimension but I and J (at 0, or at the code of --at IMAGE) and sweep those two over
+    --range in --steps values: rows follow I, columns J.
+
+    Examples: gk-sample pixelrnn -n 16 --temperature 0.9 > pokemon.png;
+    gk-sample vae --grid 3,7 --range -3:3 --steps 10 > grid.png
     """
+    from cli.common import parse_labels, read_one
     from genkit.errors import GenkitError
     from genkit.progress import bar
 
@@ -40,9 +51,34 @@ def main(
         raise GenkitError("-n must be at least 1")
     if batch_size < 1:
         raise GenkitError("--batch-size must be at least 1")
+    wanted = parse_labels(labels) if labels else None
+    dims = None
+    if grid is not None:
+        try:
+            dims = tuple(int(v) for v in grid.split(","))
+            lo, hi = (float(v) for v in value_range.split(":"))
+        except ValueError:
+            raise GenkitError(f"--grid takes I,J and --range LO:HI, got {grid!r} and {value_range!r}") from None
+        if len(dims) != 2:
+            raise GenkitError(f"--grid takes two dimensions I,J, got {grid!r}")
+        if steps < 2:
+            raise GenkitError("--steps must be at least 2")
+    elif at is not None:
+        raise GenkitError("--at goes with --grid")
     net = load_model(model)
-    with bar(n, "sampling") as advance:
-        stream = net.sample_stream(n, temperature=temperature, seed=seed, batch_size=batch_size, progress=advance)
+    if dims is not None or wanted is not None:
+        if getattr(net, "task", None) != "latent":
+            raise GenkitError(f"--grid and --labels need a model with a code (vae, cvae), not {net.family}", source=model)
+    if wanted is not None and not net.conditional:
+        raise GenkitError(f"--labels needs a conditional model (cvae), not {net.family}", source=model)
+    if dims is not None:
+        image = read_one(at, "--at") if at else None
+        stream = net.grid_stream(dims, lo, hi, steps, at=image, label=wanted[0] if wanted else None)
+        cols = cols or steps
+    else:
+        with bar(n, "sampling") as advance:
+            extra = {"labels": wanted} if wanted is not None else {}
+            stream = net.sample_stream(n, temperature=temperature, seed=seed, batch_size=batch_size, progress=advance, **extra)
     write_output(stream, output, fmt, scale=scale, cols=cols)
 
 

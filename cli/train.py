@@ -19,7 +19,7 @@ app = make_app()
 def main(
     model: Annotated[str, typer.Argument(help=f"Model family: {', '.join(FAMILIES)}.", metavar="MODEL", show_default=False)],
     data: Annotated[Optional[List[str]], typer.Option("--data", "-d", metavar="PATH", help="NPZ/PNG files or folders (repeatable) instead of stdin.")] = None,
-    dataset: Annotated[Optional[str], typer.Option("--dataset", metavar="NAME", help="A named data set: pokemon (the course's published crops and palette).")] = None,
+    dataset: Annotated[Optional[str], typer.Option("--dataset", metavar="NAME", help="A named data set: pokemon (the course's published crops and palette), mnist (the official 60k/10k digits).")] = None,
     epochs: Annotated[int, typer.Option("--epochs", "-e", metavar="N", help="Epochs to train (in all, when resuming).")] = 30,
     batch_size: Annotated[int, typer.Option("--batch-size", "-b", metavar="N", help="Global batch size (split across replicas).")] = 32,
     lr: Annotated[float, typer.Option("--lr", metavar="RATE", help="Adam learning rate.")] = 1e-3,
@@ -29,6 +29,7 @@ def main(
     flip: Annotated[bool, typer.Option("--flip", help="Augment with random horizontal flips.")] = False,
     config: Annotated[Optional[str], typer.Option("--config", metavar="FILE", help="Model settings as JSON (then --set overrides).")] = None,
     settings: Annotated[Optional[List[str]], typer.Option("--set", metavar="KEY=VALUE", help="One model setting, e.g. --set hidden=128 (repeatable).")] = None,
+    latent: Annotated[Optional[int], typer.Option("--latent", metavar="N", help="VAEs: size of the code (same as --set latent=N) [default: 10].", show_default=False)] = None,
     strategy: Annotated[str, typer.Option("--strategy", metavar="NAME", help="auto, default, mirrored or multi-worker (TF_CONFIG).")] = "auto",
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No per-epoch lines on stderr.")] = False,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show a traceback for unexpected errors.")] = False,
@@ -36,7 +37,8 @@ def main(
     """Train MODEL on a palette-coded stream and print the best model's path.
 
     The stream comes on stdin (gk-quantize sprites/ --crop 20 | gk-train pixelcnn), from --data,
-    or from --dataset. Images are split by genkit's fixed split: "test" is never trained on,
+    or from --dataset (pokemon; mnist: grey digits with labels, binarized afresh each epoch
+    for vae/ae/cvae). Images are split by genkit's fixed split: "test" is never trained on,
     "val" picks the best epoch. The run folder gets model.keras (best by validation),
     last.keras (for --resume), metrics.json, config.json and TensorBoard logs.
     """
@@ -52,6 +54,8 @@ def main(
         raise GenkitError("--lr must be positive")
     if resume and not output:
         raise GenkitError("--resume needs the run folder: -o DIR")
+    if latent is not None:
+        settings = [*(settings or []), f"latent={latent}"]
     model_config = resolve_model_config(model, config, settings)
     stream = read_data(data, dataset, None)
     run = RunConfig(family=model, epochs=epochs, batch_size=batch_size, lr=lr, seed=seed, flip=flip,

@@ -21,10 +21,14 @@ from ..errors import GenkitError
 FAMILIES: dict[str, tuple[str, str]] = {
     "pixelrnn": ("genkit.models.pixelrnn", "stacked LSTM over the raster order of palette indices"),
     "pixelcnn": ("genkit.models.pixelcnn", "gated PixelCNN (vertical + horizontal stacks, no blind spot)"),
+    "vae": ("genkit.models.vae", "variational autoencoder: code m + exp(σ/2)·e, loss reconstruction + KL"),
+    "ae": ("genkit.models.ae", "plain autoencoder (the VAE's networks, no noise, no KL), for comparison"),
+    "cvae": ("genkit.models.cvae", "conditional VAE: encoder and decoder see the class label"),
 }
 #: Shipped checkpoint for each bare zoo name.
 CHECKPOINT_DIR = Path(os.environ.get("GENKIT_CHECKPOINTS", Path(__file__).resolve().parents[2] / "checkpoints"))
-SHIPPED = {"pixelrnn": "pokemon-pixelrnn.keras", "pixelcnn": "pokemon-pixelcnn.keras"}
+SHIPPED = {"pixelrnn": "pokemon-pixelrnn.keras", "pixelcnn": "pokemon-pixelcnn.keras", "vae": "pokemon-vae.keras",
+           "cvae": "mnist-cvae.keras"}
 
 _REGISTRY: dict[str, type] = {}
 

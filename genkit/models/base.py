@@ -207,17 +207,7 @@ class PixelModel(Trainable, keras.Model):
 
     def as_model_stream(self, stream: Stream) -> Stream:
         """The stream on this model's palette: RGB images are mapped onto it (nearest colour)."""
-        from ..quantize import map_to_palette
-
-        if stream.size != (self.height, self.width):
-            raise GenkitError(f"images are {stream.size[1]}x{stream.size[0]} but the model was trained on "
-                              f"{self.width}x{self.height} (gk-quantize --crop/--resize can fix that)")
-        if stream.is_palette and np.array_equal(stream.palette, self.palette):
-            return stream
-        if stream.is_palette and len(stream.palette) != self.num_colors:
-            raise GenkitError(f"the stream's palette has {len(stream.palette)} colours but the model's has {self.num_colors}")
-        return Stream(indices=map_to_palette(stream.rgb(), self.palette), palette=self.palette,
-                      names=stream.names, labels=stream.labels, meta=dict(stream.meta))
+        return on_palette(stream, self.height, self.width, self.palette)
 
     def complete_stream(self, stream: Stream, *, keep: float = 0.5, mask: np.ndarray | None = None, k: int = 1,
                         temperature: float = 1.0, seed: int = 0, batch_size: int = 64, progress=None) -> Stream:
@@ -255,6 +245,22 @@ class PixelModel(Trainable, keras.Model):
             "bits_per_pixel": float(nats.mean() / (hw * LN2)),
             "nats_per_image": float(nats.mean()),
         }
+
+
+def on_palette(stream: Stream, height: int, width: int, palette: np.ndarray) -> Stream:
+    """The stream checked against a model's image size and put on its palette: palette streams
+    with the same palette pass as they are, RGB images are mapped to the nearest colour."""
+    from ..quantize import map_to_palette
+
+    if stream.size != (height, width):
+        raise GenkitError(f"images are {stream.size[1]}x{stream.size[0]} but the model was trained on "
+                          f"{width}x{height} (gk-quantize --crop/--resize can fix that)")
+    if stream.is_palette and np.array_equal(stream.palette, palette):
+        return stream
+    if stream.is_palette and len(stream.palette) != len(palette):
+        raise GenkitError(f"the stream's palette has {len(stream.palette)} colours but the model's has {len(palette)}")
+    return Stream(indices=map_to_palette(stream.rgb(), palette), palette=palette,
+                  names=stream.names, labels=stream.labels, meta=dict(stream.meta))
 
 
 def completion_sheet(original: Stream, completed: Stream, k: int) -> Stream:

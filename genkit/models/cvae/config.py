@@ -1,0 +1,16 @@
+"""Settings of the ``cvae`` family: a VAE whose encoder and decoder both see the class label."""
+
+from dataclasses import dataclass
+
+MODEL_CLASS = "CVAE"
+
+
+@dataclass
+class CVAEConfig:
+    latent: int = 10
+    hidden: int = 256
+    channels: int = 32
+    arch: str = "conv"
+    likelihood: str = "auto"
+    beta: float = 1.0
+    classes: int = 10  # labels are 0 .. classes-1

@@ -1,0 +1,4 @@
+"""The `vae` family (see model.py)."""
+
+from . import model  # noqa: F401  (registers the family)
+

@@ -1,0 +1,15 @@
+"""Settings of the ``vae`` family (``gk-train vae --set KEY=VALUE``); no TensorFlow import."""
+
+from dataclasses import dataclass
+
+MODEL_CLASS = "VAE"
+
+
+@dataclass
+class VAEConfig:
+    latent: int = 10  # size of the code z
+    hidden: int = 256  # width of the dense layers
+    channels: int = 32  # conv width (doubled after the first down-sampling); arch=conv only
+    arch: str = "conv"  # conv: strided convs / transposed convs; mlp: two dense layers each side
+    likelihood: str = "auto"  # categorical (over the palette), bernoulli (ink), auto: bernoulli on a grey palette
+    beta: float = 1.0  # weight of the KL term in the training loss (1 = the ELBO)
