@@ -15,12 +15,17 @@ app = make_app()
 @app.command()
 @guarded(PROG)
 def main(
-    args: Annotated[Optional[List[str]], typer.Argument(help="[MODEL] then two images (or one file holding two).", metavar="[MODEL] A B", show_default=False)] = None,
+    args: Annotated[Optional[List[str]], typer.Argument(help="[MODEL] then two images (or one file holding two), or two sentences.", metavar="[MODEL] A B", show_default=False)] = None,
     model_opt: Annotated[Optional[str], typer.Option("--model", "-m", metavar="MODEL", help="The model, if not given as the first argument.", show_default=False)] = None,
     steps: Annotated[int, typer.Option("--steps", "-s", metavar="N", help="Points on the line, both ends included.")] = 8,
     style: Annotated[Optional[str], typer.Option("--style", metavar="IMAGE", help="Conditional VAEs: draw this image's style with each of --labels instead.", show_default=False)] = None,
     labels: Annotated[str, typer.Option("--labels", metavar="LIST", help="--style: the labels to draw, e.g. 0-9 or 1,7.")] = "0-9",
     label: Annotated[Optional[int], typer.Option("--label", metavar="N", help="--style: the style image's own label [default: the one its NPZ carries].", show_default=False)] = None,
+    seed_a: Annotated[Optional[int], typer.Option("--seed-a", metavar="INT", help="GANs: the noise vector at one end of the walk.", show_default=False)] = None,
+    seed_b: Annotated[Optional[int], typer.Option("--seed-b", metavar="INT", help="GANs: the noise vector at the other end.", show_default=False)] = None,
+    decode: Annotated[str, typer.Option("--decode", metavar="greedy|sample|beam", help="Sentence models: how each point is decoded.")] = "greedy",
+    temperature: Annotated[float, typer.Option("--temperature", "-t", metavar="T", help="Sentence models with --decode sample: divide the logits by T.")] = 1.0,
+    seed: Annotated[int, typer.Option("--seed", metavar="INT", help="Sentence models with --decode sample: same seed, same sentences.")] = 0,
     fmt: Annotated[Optional[str], typer.Option("--format", "-f", metavar="png|npz", help="Output format [default: from -o's extension, else png].", show_default=False)] = None,
     output: Annotated[Optional[str], typer.Option("--output", "-o", metavar="FILE", help="Write to FILE (atomically) instead of stdout.")] = None,
     scale: Annotated[Optional[int], typer.Option("--scale", metavar="N", help="PNG: enlarge each tile N times [default: to at least 64 px].", show_default=False)] = None,
@@ -46,15 +51,34 @@ def main(
     spec = model_opt
     if spec is None and args and _is_model(args[0]):
         spec = args.pop(0)
-    if spec is None:
-        raise GenkitError("give the model first (a .keras file, run folder or zoo name) or with --model")
     if steps < 2:
         raise GenkitError("--steps must be at least 2")
+    if spec is None and len(args) == 2 and not any(_is_file(a) for a in args) and style is None:
+        spec = _default_text_model(args)  # two sentences, no model: the shipped poem models
+    if spec is None:
+        raise GenkitError("give the model first (a .keras file, run folder or zoo name) or with --model")
+    net = load_model(spec)
+    task = getattr(net, "task", None)
+    if task == "text":
+        if len(args) != 2:
+            raise GenkitError(f"give two sentences, got {len(args)}")
+        for line in net.interpolate_text(args[0], args[1], steps, decode=decode, temperature=temperature, seed=seed):
+            print(line)
+        return
+    if task == "generator":
+        if args or seed_a is None or seed_b is None:
+            raise GenkitError("a GAN walks between two noise vectors: give --seed-a and --seed-b, no images")
+        write_output(net.walk_stream(seed_a, seed_b, steps), output, fmt, scale=scale, cols=steps)
+        return
+    if seed_a is not None or seed_b is not None:
+        raise GenkitError("--seed-a/--seed-b go with a GAN")
+    if task != "latent":
+        raise GenkitError(f"{PROG} needs a model with a code (vae, ae, cvae, a GAN or a sentence VAE), "
+                          f"but this is a {net.family} model", source=spec)
     if style is not None:
         if args:
             raise GenkitError("--style takes no other images")
         wanted = parse_labels(labels)
-        net = load_model(spec, task="latent", command=PROG)
         stream = net.style_stream(read_one(style, "--style"), wanted, label)
         write_output(stream, output, fmt, scale=scale, cols=len(wanted))
         return
@@ -67,9 +91,20 @@ def main(
         a, b = (read_one(path, "an input") for path in args)
     else:
         raise GenkitError(f"give two images (or one file holding two), got {len(args)} inputs")
-    net = load_model(spec, task="latent", command=PROG)
     strip = net.interpolate_stream(a, b, steps)
     write_output(strip, output, fmt, scale=scale, cols=steps)
+
+
+def _is_file(arg: str) -> bool:
+    from pathlib import Path
+
+    return arg == "-" or Path(arg).exists()
+
+
+def _default_text_model(sentences: list[str]) -> str:
+    """The shipped Tang-poem model for Chinese input, the sonnet model otherwise."""
+    chinese = any("\u4e00" <= ch <= "\u9fff" for text in sentences for ch in text)
+    return "tang-sentence-vae" if chinese else "sonnet-sentence-vae"
 
 
 def _is_model(spec: str) -> bool:
