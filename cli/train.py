@@ -25,12 +25,12 @@ def main(
     lr: Annotated[float, typer.Option("--lr", metavar="RATE", help="Adam learning rate.")] = 1e-3,
     seed: Annotated[int, typer.Option("--seed", metavar="INT", help="Seed of weights, shuffling and augmentation.")] = 0,
     output: Annotated[Optional[str], typer.Option("--output", "-o", metavar="DIR", help="Run folder [default: runs/MODEL-TIMESTAMP].", show_default=False)] = None,
-    resume: Annotated[bool, typer.Option("--resume", help="Continue the run in -o DIR from its last completed epoch.")] = False,
+    resume: Annotated[bool, typer.Option("--resume", help="Continue the run in -o DIR from its last completed epoch (weights, optimizer, random state). Without it, a folder that holds a run is refused.")] = False,
     flip: Annotated[bool, typer.Option("--flip", help="Augment with random horizontal flips.")] = False,
     config: Annotated[Optional[str], typer.Option("--config", metavar="FILE", help="Model settings as JSON (then --set overrides).")] = None,
     settings: Annotated[Optional[List[str]], typer.Option("--set", metavar="KEY=VALUE", help="One model setting, e.g. --set hidden=128 (repeatable).")] = None,
     latent: Annotated[Optional[int], typer.Option("--latent", metavar="N", help="VAEs: size of the code (same as --set latent=N) [default: 10].", show_default=False)] = None,
-    strategy: Annotated[str, typer.Option("--strategy", metavar="NAME", help="auto, default, mirrored or multi-worker (TF_CONFIG).")] = "auto",
+    strategy: Annotated[str, typer.Option("--strategy", metavar="NAME", help="auto (mirrored with several GPUs, else default), default, mirrored, or multi-worker (one process per machine, configured by TF_CONFIG; see the README).")] = "auto",
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No per-epoch lines on stderr.")] = False,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show a traceback for unexpected errors.")] = False,
 ) -> None:
@@ -41,7 +41,14 @@ def main(
     for vae/ae/cvae). Images are split by genkit's fixed split: "test" is never trained on,
     "val" picks the best epoch. The run folder gets model.keras (best by validation),
     last.keras (for --resume), metrics.json, config.json and TensorBoard logs.
+
+    Each epoch is saved as a whole (state.json last), so a run killed at any instant goes on
+    with the same command plus --resume and ends as an uninterrupted run would. Without
+    --resume, an -o DIR that holds a run is refused. Ctrl-C (SIGINT) or SIGTERM stops at once,
+    after any epoch being saved is on disk: one line on stderr, exit code 130 (SIGTERM: 143).
+    With --strategy multi-worker only the chief writes the run folder, log lines and stdout.
     """
+    from genkit.distribute import STRATEGIES
     from genkit.errors import GenkitError
     from genkit.train import RunConfig, resolve_model_config, train
 
@@ -52,6 +59,8 @@ def main(
             raise GenkitError(f"{name} must be at least 1")
     if not lr > 0:
         raise GenkitError("--lr must be positive")
+    if strategy not in STRATEGIES:
+        raise GenkitError(f"unknown strategy {strategy!r} (choose from {', '.join(STRATEGIES)})")
     if resume and not output:
         raise GenkitError("--resume needs the run folder: -o DIR")
     if latent is not None:
@@ -61,8 +70,13 @@ def main(
     run = RunConfig(family=model, epochs=epochs, batch_size=batch_size, lr=lr, seed=seed, flip=flip,
                     strategy=strategy, model=model_config)
     out_dir = output or f"runs/{model}-{time.strftime('%Y%m%d-%H%M%S')}"
-    path = train(stream, run, out_dir, resume=resume, log=None if quiet else (lambda m: say(PROG, m)))
-    print(path)
+    try:
+        path = train(stream, run, out_dir, resume=resume, log=None if quiet else (lambda m: say(PROG, m)))
+    except KeyboardInterrupt as e:  # SIGINT/SIGTERM: one line, 128 + the signal's number
+        say(PROG, getattr(e, "message", "interrupted"))
+        raise typer.Exit(getattr(e, "exit_code", 130)) from None
+    if path is not None:  # None: a multi-worker run's other workers
+        print(path)
 
 
 run = entry(app, PROG)

@@ -1,13 +1,52 @@
-"""Choosing the tf.distribute strategy that every model is built and trained under."""
+"""tf.distribute for the training loop: which strategy, who writes, and how a run survives being killed.
+
+**Strategies** (:func:`pick`): ``default`` (one device), ``mirrored`` (MirroredStrategy over the
+visible GPUs, or over logical CPUs where there are none), ``multi-worker``
+(MultiWorkerMirroredStrategy, one process per machine, configured by the standard ``TF_CONFIG``
+variable) and ``auto`` (mirrored when more than one GPU is visible, else default). The global
+batch is split across replicas, Keras scales the loss once, and the input pipeline is sharded by
+data (each worker keeps its part of every global batch). Every random draw of the input is a
+stateless function of (seed, epoch, example), so neither the number of replicas nor a resume
+changes it.
+
+**Who writes** (:func:`is_chief`): only the chief (worker 0, or the task of type ``chief``) writes
+the run folder, logs and stdout. Keras 3 writes a ``.keras`` file from each variable's local
+value, with no collective op, so the other workers write nothing at all: no throwaway folder is
+needed. They *read* the run folder to resume, so with several machines it must be shared.
+
+**Surviving a kill** (:func:`commit`, :func:`recover`): the files of an epoch (``last.keras``,
+``model.keras`` when it improved, ``metrics.json``, ``state.json``) are written into
+``DIR/.pending/``, ``state.json`` last, and then moved into place one by one. The ``state.json``
+in ``.pending`` is the commit point: :func:`recover` finishes the moves of a commit that a kill
+cut short, or drops an epoch that never reached it. So a run folder always holds one consistent
+epoch, whatever instant the process died at. ``state.json`` also holds the state of Keras's
+seed generators (dropout), which ``.keras`` files do not save.
+
+**Signals** (:class:`Interrupts`): SIGINT and SIGTERM raise :class:`Interrupted` at once, except
+while an epoch is being committed, where they wait for the commit to finish.
+
+Keras 3 (3.15) cannot ``fit`` under MultiWorkerMirroredStrategy
+(https://github.com/keras-team/keras/issues/20585): it all-reduces the first input batch and
+reduces scalar logs along an axis they do not have. :func:`pick` patches those two places, for
+that strategy only.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import shutil
+import signal
+import threading
+from pathlib import Path
+from typing import Callable
 
 from .errors import GenkitError
 
 STRATEGIES = ("auto", "default", "mirrored", "multi-worker")
+PENDING = ".pending"
+STATE = "state.json"
 
 
 def pick(name: str = "auto"):
@@ -18,25 +57,61 @@ def pick(name: str = "auto"):
     if name not in STRATEGIES:
         raise GenkitError(f"unknown strategy {name!r} (choose from {', '.join(STRATEGIES)})")
     if name == "multi-worker":
-        raw = os.environ.get("TF_CONFIG")
-        if not raw:
-            raise GenkitError("--strategy multi-worker needs TF_CONFIG (see the README)")
+        parse_tf_config(os.environ.get("TF_CONFIG"))
+        _patch_keras_for_multi_worker()
         try:
-            cfg = json.loads(raw)
-            cfg["cluster"]["worker"], cfg["task"]["index"]  # noqa: B018 - shape check
-        except (ValueError, KeyError, TypeError):
-            raise GenkitError("TF_CONFIG is not valid JSON with cluster.worker and task.index") from None
-        return tf.distribute.MultiWorkerMirroredStrategy()
+            return tf.distribute.MultiWorkerMirroredStrategy()
+        except (RuntimeError, ValueError, tf.errors.OpError) as e:
+            first = (str(e).strip().splitlines() or [type(e).__name__])[0]
+            raise GenkitError(f"cannot start the multi-worker strategy ({first})") from None
     gpus = tf.config.list_physical_devices("GPU")
     if name == "mirrored" or (name == "auto" and len(gpus) > 1):
         if len(gpus) > 1:
             devices = [d.name for d in tf.config.list_logical_devices("GPU")]
         else:  # no GPUs to mirror over: split the CPU into replicas (tests, or a look at the mechanics)
-            devices = [d.name for d in logical_cpus(int(os.environ.get("GENKIT_CPU_REPLICAS", "2")))]
+            raw = os.environ.get("GENKIT_CPU_REPLICAS", "2")
+            if not raw.isdigit() or int(raw) < 1:
+                raise GenkitError(f"GENKIT_CPU_REPLICAS must be a positive integer, got {raw!r}")
+            devices = [d.name for d in logical_cpus(int(raw))]
         if len(devices) < 2:
-            raise GenkitError("--strategy mirrored needs at least two devices (GPUs, or logical CPUs set up before TensorFlow starts)")
+            raise GenkitError("--strategy mirrored needs at least two devices (GPUs, or logical CPUs set up "
+                              f"before TensorFlow starts); this process has {len(devices)}")
         return tf.distribute.MirroredStrategy(devices)
     return tf.distribute.get_strategy()
+
+
+def parse_tf_config(raw: str | None) -> tuple[dict, str, int]:
+    """TF_CONFIG checked for what MultiWorkerMirroredStrategy needs: (cluster, task type, task index)."""
+    if not raw:
+        raise GenkitError("--strategy multi-worker needs TF_CONFIG (see the README)")
+    try:
+        cfg = json.loads(raw)
+    except ValueError as e:
+        raise GenkitError(f"TF_CONFIG is not JSON ({e})") from None
+    cluster = cfg.get("cluster") if isinstance(cfg, dict) else None
+    task = cfg.get("task") if isinstance(cfg, dict) else None
+    if not isinstance(cluster, dict) or not isinstance(task, dict):
+        raise GenkitError('TF_CONFIG needs "cluster" and "task" objects, e.g. {"cluster": {"worker": '
+                          '["host1:12345", "host2:12345"]}, "task": {"type": "worker", "index": 0}}')
+    for role, addresses in cluster.items():
+        if role not in ("chief", "worker"):
+            raise GenkitError(f"TF_CONFIG cluster has {role!r} tasks; multi-worker training takes only chief and worker")
+        if not isinstance(addresses, list) or not addresses or not all(_is_address(a) for a in addresses):
+            raise GenkitError(f"TF_CONFIG cluster.{role} must be a non-empty list of host:port addresses")
+    if "worker" not in cluster:
+        raise GenkitError("TF_CONFIG cluster has no worker list")
+    kind, index = task.get("type"), task.get("index")
+    if kind not in cluster:
+        raise GenkitError(f"TF_CONFIG task.type must be one of {', '.join(cluster)}, got {kind!r}")
+    if not isinstance(index, int) or isinstance(index, bool) or not 0 <= index < len(cluster[kind]):
+        raise GenkitError(f"TF_CONFIG task.index {index!r} is out of range: cluster.{kind} has "
+                          f"{len(cluster[kind])} address{'es' if len(cluster[kind]) != 1 else ''}")
+    return cluster, kind, index
+
+
+def _is_address(text) -> bool:
+    host, _, port = str(text).rpartition(":")
+    return isinstance(text, str) and bool(host) and port.isdigit() and 0 < int(port) < 65536
 
 
 def logical_cpus(n: int):
@@ -51,9 +126,225 @@ def logical_cpus(n: int):
     return tf.config.list_logical_devices("CPU")
 
 
+def is_multi_worker(strategy) -> bool:
+    import tensorflow as tf
+
+    return isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy)
+
+
 def is_chief(strategy) -> bool:
     """Only the chief writes checkpoints, logs and stdout."""
     resolver = getattr(strategy, "cluster_resolver", None)
     if resolver is None or not getattr(resolver, "task_type", None):
         return True
-    return resolver.task_type == "chief" or (resolver.task_type == "worker" and resolver.task_id == 0)
+    return resolver.task_type == "chief" or (resolver.task_type == "worker" and resolver.task_id == 0 and
+                                             "chief" not in resolver.cluster_spec().as_dict())
+
+
+def gather(strategy, values: list[int]) -> list[list[int]]:
+    """Each worker's ``values``, in worker order (a barrier too); just ``[values]`` in one process."""
+    if not is_multi_worker(strategy):
+        return [list(values)]
+    import tensorflow as tf
+
+    local = tf.constant([list(values)], tf.int64)
+
+    @tf.function
+    def all_of():
+        return strategy.gather(strategy.run(lambda: tf.identity(local)), axis=0)
+
+    return all_of().numpy().tolist()
+
+
+def finish(strategy) -> None:
+    """Multi-worker: wait for every worker, then stop TensorFlow's peer health checks together.
+    A worker whose check probes a peer that has exited waits out the check's retries (30 s or
+    more) before it can exit."""
+    if not is_multi_worker(strategy):
+        return
+    gather(strategy, [0])
+    stop = getattr(strategy.extended, "_stop_check_health_thread", None)
+    if stop is not None:
+        stop()
+    gather(strategy, [0])
+
+
+def agree(strategy, what: str, value: int, problem: Exception | None = None) -> None:
+    """Check that every worker starts alike: re-raise this worker's ``problem``, and refuse to go
+    on if another worker had one or sees a different ``value`` (e.g. the epoch to resume from).
+    Every worker takes part, so that none is left waiting for the others."""
+    votes = gather(strategy, [int(value), int(problem is not None)])
+    if problem is not None:
+        raise problem
+    failed = [i for i, (_, p) in enumerate(votes) if p]
+    if failed:
+        raise GenkitError(f"worker {failed[0]} could not start (see its message)")
+    if len({v for v, _ in votes}) > 1:
+        raise GenkitError(f"the workers disagree on {what} ({', '.join(str(v) for v, _ in votes)}): every worker "
+                          "needs the chief's run folder (-o DIR on a shared file system)")
+
+
+# -- the run folder: one consistent epoch at every instant -----------------------------------
+def recover(out: Path) -> bool:
+    """Finish a commit that a kill cut short (True), or drop an uncommitted one."""
+    pending = Path(out) / PENDING
+    if not pending.is_dir():
+        return False
+    if not (pending / STATE).is_file():
+        shutil.rmtree(pending)
+        return False
+    _roll_forward(Path(out))
+    return True
+
+
+def commit(out: Path, files: dict[str, Callable[[Path], object]], state: dict) -> None:
+    """Write one epoch's files (each by its writer, given the path to write) and then its state,
+    so that a kill at any instant leaves the folder at this epoch or at the one before."""
+    from .io import write_file_atomic
+
+    out = Path(out)
+    pending = out / PENDING
+    if pending.exists():
+        recover(out)
+    pending.mkdir(parents=True, exist_ok=True)
+    for name, write in files.items():
+        write(pending / name)
+    write_file_atomic(pending / STATE, json.dumps(state, indent=1).encode())  # the commit point
+    _roll_forward(out)
+
+
+def _roll_forward(out: Path) -> None:
+    pending = out / PENDING
+    for path in sorted(pending.iterdir(), key=lambda p: p.name == STATE):  # state.json last
+        if path.name.startswith("."):  # a writer's temporary file
+            path.unlink()
+        else:
+            os.replace(path, out / path.name)
+    pending.rmdir()
+
+
+def read_state(out: Path) -> dict | None:
+    """The run folder's state.json (None if there is none)."""
+    path = Path(out) / STATE
+    if not path.is_file():
+        return None
+    try:
+        state = json.loads(path.read_text())
+        state["epoch"], state["family"]  # noqa: B018 - shape check
+    except (OSError, ValueError, KeyError, TypeError) as e:
+        raise GenkitError(f"cannot read the run's state ({type(e).__name__}: {e})", source=str(path)) from None
+    return state
+
+
+def rng_state(model) -> list:
+    """The state of the model's seed generators (dropout); .keras files do not hold it."""
+    import numpy as np
+
+    return [np.asarray(v).tolist() for v in _seed_variables(model)]
+
+
+def set_rng_state(model, values: list | None) -> None:
+    variables = _seed_variables(model)
+    if values is None or len(values) != len(variables):
+        return
+    for variable, value in zip(variables, values):
+        variable.assign(value)
+
+
+def _seed_variables(model) -> list:
+    return [v for v in model.variables if v.path.endswith("seed_generator_state")]
+
+
+# -- signals -----------------------------------------------------------------------------
+class Interrupted(KeyboardInterrupt):
+    """SIGINT or SIGTERM; ``exit_code`` is 128 + the signal's number, ``message`` one line."""
+
+    def __init__(self, signum: int, message: str = ""):
+        super().__init__(message or signal.Signals(signum).name)
+        self.signum = signum
+        self.exit_code = 128 + signum
+        self.message = message or "interrupted"
+
+
+class Interrupts:
+    """``with Interrupts() as guard:`` SIGINT and SIGTERM raise Interrupted, but not inside
+    ``with guard.hold():``, which finishes first. Installed only in the main thread."""
+
+    def __init__(self):
+        self._held = 0
+        self._pending: int | None = None
+        self._old: dict = {}
+
+    def __enter__(self):
+        if threading.current_thread() is threading.main_thread():
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                self._old[sig] = signal.signal(sig, self._handler)
+        return self
+
+    def __exit__(self, *exc):
+        for sig, old in self._old.items():
+            signal.signal(sig, old)
+        self._old = {}
+        return False
+
+    def _handler(self, signum, frame):
+        if self._held:
+            self._pending = signum
+        else:
+            raise Interrupted(signum)
+
+    @contextlib.contextmanager
+    def hold(self):
+        self._held += 1
+        try:
+            yield
+        finally:
+            self._held -= 1
+        if not self._held and self._pending is not None:
+            signum, self._pending = self._pending, None
+            raise Interrupted(signum)
+
+
+# -- Keras 3 under MultiWorkerMirroredStrategy ---------------------------------------------
+_PATCHED = False
+
+
+def _patch_keras_for_multi_worker() -> None:
+    """Two fixes to Keras 3's TensorFlow trainer, active only under MultiWorkerMirroredStrategy:
+    build from this worker's own first batch (Keras all-reduces the batch, a tuple it cannot
+    reduce), and average scalar logs over the workers without an axis (Keras asks for axis 0)."""
+    global _PATCHED
+    if _PATCHED:
+        return
+    try:
+        import tensorflow as tf
+        from keras.src import tree
+        from keras.src.backend.tensorflow import trainer
+    except ImportError:  # another Keras layout: leave it as it is
+        return
+    original_build = getattr(trainer.TensorFlowTrainer, "_maybe_symbolic_build", None)
+    original_reduce = getattr(trainer, "reduce_per_replica", None)
+    if original_build is None or original_reduce is None:
+        return
+
+    def local(x):
+        return x.values[0] if isinstance(x, tf.distribute.DistributedValues) else x
+
+    def _maybe_symbolic_build(self, iterator=None, data_batch=None):
+        if not is_multi_worker(self._distribute_strategy):
+            return original_build(self, iterator=iterator, data_batch=data_batch)
+        if iterator is not None:
+            for _, _, it in iterator:
+                data_batch = tree.map_structure(local, next(it))
+                break
+        with self.distribute_strategy.scope():
+            self._symbolic_build(data_batch=data_batch)
+
+    def reduce_per_replica(values, strategy, reduction):
+        if not (is_multi_worker(strategy) and reduction in ("auto", "mean")):
+            return original_reduce(values, strategy, reduction)
+        return tree.map_structure(lambda v: strategy.reduce("MEAN", v, axis=0 if local(v).shape.rank else None), values)
+
+    trainer.TensorFlowTrainer._maybe_symbolic_build = _maybe_symbolic_build
+    trainer.reduce_per_replica = reduce_per_replica
+    _PATCHED = True

@@ -22,6 +22,7 @@ import dataclasses
 import json
 import math
 import os
+import signal
 import time
 from pathlib import Path
 from typing import Callable
@@ -96,14 +97,24 @@ def _coerce(family, key, value, defaults):
     return value
 
 
-def _dataset(model, arrays: tuple, batch_size: int, *, shuffle: bool, flip: bool, seed: int, start_epoch: int = 0):
+def _dataset(model, arrays: tuple, batch_size: int, *, shuffle: bool, flip: bool, seed: int, start_epoch: int = 0,
+             prefetch: bool = True):
     """Batches of the model's (inputs, targets), made by ``model.make_example`` from one row of each
     array and a stateless seed keyed by (seed, epoch, example). With ``shuffle``, an endless stream
     of epochs, each a stateless permutation keyed by (seed, epoch): the order and every random
     draw (flips, binarization, the VAE's noise) depend neither on the strategy, nor on the number
     of replicas, nor on where a resumed run starts. Without, one pass in order with epoch -1's
-    fixed draws (validation)."""
+    fixed draws (validation). Several workers shard it by data (each keeps its part of every
+    batch). ``prefetch=False`` (benchmarks) makes batches only when asked: no prefetch, and none
+    injected by tf.data."""
     import tensorflow as tf
+
+    options = tf.data.Options()
+    options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
+    options.experimental_optimization.inject_prefetch = prefetch
+
+    def finish(ds):
+        return (ds.prefetch(tf.data.AUTOTUNE) if prefetch else ds).with_options(options)
 
     data = tuple(tf.constant(a) for a in arrays)
     n = len(arrays[0])
@@ -115,13 +126,13 @@ def _dataset(model, arrays: tuple, batch_size: int, *, shuffle: bool, flip: bool
 
     if not shuffle:
         ds = tf.data.Dataset.range(n).map(lambda i: fetch(tf.constant(-1, tf.int64), i))
-        return ds.batch(batch_size).prefetch(tf.data.AUTOTUNE)
+        return finish(ds.batch(batch_size))
 
     def epoch(e):
         order = tf.random.experimental.stateless_shuffle(tf.range(n, dtype=tf.int64), seed=tf.stack([seed64, e]))
         return tf.data.Dataset.from_tensor_slices(order).map(lambda i: fetch(e, i)).batch(batch_size)
 
-    return tf.data.Dataset.range(start_epoch, 1 << 40).flat_map(epoch).prefetch(tf.data.AUTOTUNE)
+    return finish(tf.data.Dataset.range(start_epoch, 1 << 40).flat_map(epoch))
 
 
 def train(
@@ -132,8 +143,11 @@ def train(
     resume: bool = False,
     log: Callable[[str], None] | None = None,
     progress: bool = True,
-) -> Path:
-    """Train ``run.family`` on the stream; returns the path of the best model."""
+) -> Path | None:
+    """Train ``run.family`` on the stream; returns the path of the best model (None on a
+    multi-worker run's other workers, which write nothing). A run folder that holds a run
+    already is refused unless ``resume``. SIGINT/SIGTERM raise ``distribute.Interrupted`` (a
+    KeyboardInterrupt) with a one-line message, once any epoch being saved is on disk."""
     import keras
 
     from . import distribute
@@ -146,23 +160,39 @@ def train(
     train_s, val_s = split_stream(stream, "fit"), split_stream(stream, "val")
     if len(train_s) == 0 or len(val_s) == 0:
         raise GenkitError(f"need images in both the train and val splits, got {len(train_s)} and {len(val_s)}")
-    state_path = out / "state.json"
-    start_epoch, best = 0, math.inf
-    history: list[dict] = []
-    if resume and state_path.is_file():
-        state = json.loads(state_path.read_text())
-        if state.get("family") != run.family:
-            raise GenkitError(f"{out} holds a {state.get('family')} run, not {run.family}", source=str(out))
-        start_epoch, best, history = state["epoch"], state["best_val_loss"], state.get("history", [])
-        run = RunConfig(**{**dataclasses.asdict(run), "model": state["model"]})
-    elif resume:
-        log(f"nothing to resume in {out}; starting afresh")
-    out.mkdir(parents=True, exist_ok=True)
-    log("config " + json.dumps(dataclasses.asdict(run), sort_keys=True))
-
     keras.utils.set_random_seed(run.seed)
     strategy = distribute.pick(run.strategy)
     chief = distribute.is_chief(strategy)
+    if not chief:  # only the chief writes: files, log lines, progress, stdout
+        log, progress = (lambda msg: None), False
+    else:
+        distribute.recover(out)  # an epoch's commit that a kill cut short is finished, or dropped
+    distribute.gather(strategy, [0])  # the other workers read the folder after that
+    start_epoch, best, rng, problem = 0, math.inf, None, None
+    history: list[dict] = []
+    try:
+        state = distribute.read_state(out)
+        if state is not None and state["family"] != run.family:
+            raise GenkitError(f"holds a {state['family']} run, not {run.family}", source=str(out))
+        if state is not None and not resume:
+            raise GenkitError(f"holds a {run.family} run already ({state['epoch']} epochs done): continue it with "
+                              "--resume, or choose another -o DIR", source=str(out))
+        if state is not None:
+            if not (out / "last.keras").is_file():
+                raise GenkitError("cannot resume: last.keras is missing", source=str(out))
+            start_epoch, best, history, rng = state["epoch"], state["best_val_loss"], state.get("history", []), state.get("rng")
+            changed = [k for k, v in state.get("run", {}).items() if k in ("batch_size", "lr", "seed", "flip") and v != getattr(run, k)]
+            run = RunConfig(**{**dataclasses.asdict(run), "model": state["model"]})
+            log(f"resuming after epoch {start_epoch}" + (f" (with another {', '.join(changed)} than the run began with)" if changed else ""))
+        elif resume:
+            log(f"nothing to resume in {out}; starting afresh")
+    except GenkitError as e:
+        problem = e
+    distribute.agree(strategy, "the epoch to start from", start_epoch, problem)
+    if chief:
+        out.mkdir(parents=True, exist_ok=True)
+    log("config " + json.dumps(dataclasses.asdict(run), sort_keys=True))
+
     with strategy.scope():
         model = cls.for_stream(stream, **run.model)
         model.build_for_data()
@@ -170,6 +200,7 @@ def train(
         if start_epoch:
             model.build_optimizer_state()
             model.load_weights(out / "last.keras")
+            distribute.set_rng_state(model, rng)  # dropout goes on where it stopped
     params = int(model.count_params())
     log(f"{run.family}: {params:,} parameters; train {len(train_s)}, val {len(val_s)} images of "
         f"{stream.size[1]}x{stream.size[0]}" + (f", {len(stream.palette)} colours" if stream.is_palette else ", RGB"))
@@ -184,6 +215,8 @@ def train(
     t0 = time.time()
     epoch_start = [time.time()]
     spent_before = sum(h.get("time_s", 0) for h in history)
+    interrupts = distribute.Interrupts()
+    saved = [start_epoch]  # the epoch the run folder holds
 
     class Checkpoints(keras.callbacks.Callback):
         def on_epoch_begin(self, epoch, logs=None):
@@ -203,18 +236,21 @@ def train(
             if improved:
                 best = logs["val_loss"]
             if not chief:
+                saved[0] = epoch + 1
                 return
+            files = {"last.keras": lambda path: models.save(self.model, path), "metrics.json": write_metrics}
             if improved:
-                models.save(self.model, out / "model.keras", optimizer=False)
-            models.save(self.model, out / "last.keras")
-            state = {"family": run.family, "epoch": epoch + 1, "best_val_loss": best, "model": run.model, "history": history}
-            write_file_atomic(state_path, json.dumps(state, indent=1).encode())
-            write_metrics()
+                files["model.keras"] = lambda path: models.save(self.model, path, optimizer=False)
+            state = {"family": run.family, "epoch": epoch + 1, "best_val_loss": best, "model": run.model,
+                     "run": dataclasses.asdict(run), "rng": distribute.rng_state(self.model), "history": history}
+            with interrupts.hold():  # Ctrl-C waits until the epoch is on disk
+                distribute.commit(out, files, state)
+            saved[0] = epoch + 1
             extra = "".join(f", val {k[4:]} {v:.4g}" for k, v in row.items() if k.startswith("val_") and k not in ("val_loss", f"val_{headline}"))
             log(f"epoch {epoch + 1}/{run.epochs}: train {row[f'train_{headline}']:.4f}, "
                 f"val {row[f'val_{headline}']:.4f} {model.headline_unit}{extra}{'  (best)' if improved else ''}  [{row['time_s']:.1f}s]")
 
-    def write_metrics():
+    def write_metrics(path):
         best_row = min(history, key=lambda r: r["val_loss"]) if history else None
         metrics = {
             "family": run.family,
@@ -230,7 +266,7 @@ def train(
             "run": dataclasses.asdict(run),
             "epochs": history,
         }
-        write_file_atomic(out / "metrics.json", (json.dumps(metrics, indent=2) + "\n").encode())
+        write_file_atomic(path, (json.dumps(metrics, indent=2) + "\n").encode())
 
     callbacks = [Checkpoints()]
     if chief:
@@ -239,11 +275,16 @@ def train(
         callbacks.append(keras_progress(run.epochs, steps, initial_epoch=start_epoch))
     if start_epoch < run.epochs:
         try:
-            model.fit(train_ds, validation_data=val_ds, epochs=run.epochs, initial_epoch=start_epoch,
-                      steps_per_epoch=steps, callbacks=callbacks, verbose=0, shuffle=False)
-        except KeyboardInterrupt:
-            log("interrupted; the last completed epoch is saved (resume with --resume)")
-            raise
+            with interrupts:
+                model.fit(train_ds, validation_data=val_ds, epochs=run.epochs, initial_epoch=start_epoch,
+                          steps_per_epoch=steps, callbacks=callbacks, verbose=0, shuffle=False)
+        except distribute.Interrupted as e:
+            what = "interrupted" if e.signum == signal.SIGINT else f"stopped by {signal.Signals(e.signum).name}"
+            kept = f"{out} keeps epoch {saved[0]}: go on with --resume" if saved[0] else "no epoch was saved"
+            raise distribute.Interrupted(e.signum, f"{what} in epoch {saved[0] + 1}/{run.epochs}; {kept}") from None
+    distribute.finish(strategy)
+    if not chief:
+        return None
     if not (out / "model.keras").is_file():
         raise GenkitError("training finished without a model (no epoch completed)")
     return out / "model.keras"

@@ -1,0 +1,151 @@
+"""MultiWorkerMirroredStrategy: two gk-train workers on 127.0.0.1 (free ports picked at run time)
+end with identical weights, equal to one process's with the same global batch, and only the
+chief writes (files, log lines, stdout). And every way the strategy can fail to start is one
+line and exit code 2, with nothing written."""
+
+import json
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from cli import train as train_cli
+from genkit import io as gio
+
+ROOT = Path(__file__).resolve().parent.parent
+WAIT = 300  # seconds for the whole run, on a busy 2-core machine
+TINY = ["--set", "embed=4", "--set", "channels=4", "--set", "layers=2", "--set", "head=8", "--set", "dropout=0"]
+
+# gk-train itself, plus a note of the weights each worker ended with (the workers other than
+# the chief write nothing, so the test has to ask their process).
+WORKER = r"""
+import sys
+import keras
+import numpy as np
+fitted = []
+fit = keras.Model.fit
+def remember(self, *args, **kwargs):
+    fitted.append(self)
+    return fit(self, *args, **kwargs)
+keras.Model.fit = remember
+from cli import train
+weights_file, sys.argv = sys.argv[1], ["gk-train", *sys.argv[2:]]
+code = 0
+try:
+    train.run()
+except SystemExit as e:
+    code = e.code
+np.savez(weights_file, *[np.asarray(w) for w in fitted[0].get_weights()])
+sys.exit(code)
+"""
+
+
+def tiny_stream(n=40, seed=0):
+    rng = np.random.default_rng(seed)
+    return gio.Stream(indices=rng.integers(0, 4, (n, 4, 3)).astype(np.uint8),
+                      palette=(np.arange(4)[:, None] * 85 * np.ones(3)).astype(np.uint8))
+
+
+def free_ports(n):
+    socks = [socket.socket() for _ in range(n)]
+    for s in socks:
+        s.bind(("127.0.0.1", 0))
+    ports = [s.getsockname()[1] for s in socks]
+    for s in socks:
+        s.close()
+    return ports
+
+
+def load(path):
+    with np.load(path) as f:
+        return [f[k] for k in sorted(f.files, key=lambda k: int(k.split("_")[1]))]
+
+
+def test_two_workers_train_like_one_process_and_only_the_chief_writes(tmp_path):
+    data = tmp_path / "tiny.npz"
+    data.write_bytes(tiny_stream().to_npz())
+    args = ["pixelcnn", "--data", str(data), *TINY, "--epochs", "2", "-b", "8", "--seed", "1"]
+    cluster = {"worker": [f"127.0.0.1:{p}" for p in free_ports(2)]}
+    procs = []
+    for name, strategy, tf_config in [
+        ("single", "default", None),
+        ("worker0", "multi-worker", {"cluster": cluster, "task": {"type": "worker", "index": 0}}),
+        ("worker1", "multi-worker", {"cluster": cluster, "task": {"type": "worker", "index": 1}}),
+    ]:
+        env = dict(os.environ, PYTHONPATH=str(ROOT))
+        env.pop("TF_CONFIG", None)
+        if tf_config:
+            env["TF_CONFIG"] = json.dumps(tf_config)
+        cmd = [sys.executable, "-c", WORKER, str(tmp_path / f"{name}.npz"), *args, "--strategy", strategy,
+               "-o", str(tmp_path / name)]
+        procs.append((name, subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                             text=True)))
+    results = {}
+    try:
+        for name, proc in procs:
+            out, err = proc.communicate(timeout=WAIT)
+            results[name] = (proc.returncode, out, [line for line in err.splitlines() if line.startswith("gk-train:")])
+    finally:
+        for _, proc in procs:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+    for name, (code, out, lines) in results.items():
+        assert code == 0, (name, lines)
+
+    assert results["worker0"][1].strip() == str(tmp_path / "worker0" / "model.keras")
+    assert any("epoch 2/2" in line for line in results["worker0"][2])
+    assert results["worker1"][1] == "" and results["worker1"][2] == []  # silent,
+    assert not (tmp_path / "worker1").exists()  # and wrote nothing
+
+    single, chief, other = (load(tmp_path / f"{n}.npz") for n in ("single", "worker0", "worker1"))
+    for a, b, c in zip(single, chief, other):
+        np.testing.assert_array_equal(b, c)
+        np.testing.assert_allclose(a, b, atol=1e-5)
+    from genkit import models
+
+    for a, b in zip(models.load(str(tmp_path / "worker0" / "last.keras")).get_weights(), chief):
+        np.testing.assert_array_equal(a, b)
+    metrics = [json.loads((tmp_path / n / "metrics.json").read_text())["epochs"] for n in ("single", "worker0")]
+    assert [r["val_loss"] for r in metrics[0]] == pytest.approx([r["val_loss"] for r in metrics[1]], abs=1e-5)
+
+
+runner = CliRunner()
+
+
+@pytest.mark.parametrize(
+    "strategy, tf_config, replicas, msg",
+    [
+        ("multi-worker", None, None, "--strategy multi-worker needs TF_CONFIG"),
+        ("multi-worker", "{cluster: 1", None, "TF_CONFIG is not JSON"),
+        ("multi-worker", '["worker"]', None, 'TF_CONFIG needs "cluster" and "task" objects'),
+        ("multi-worker", '{"cluster": {"worker": ["127.0.0.1:1"]}}', None, 'TF_CONFIG needs "cluster" and "task"'),
+        ("multi-worker", '{"cluster": {"worker": ["localhost"]}, "task": {"type": "worker", "index": 0}}', None,
+         "cluster.worker must be a non-empty list of host:port addresses"),
+        ("multi-worker", '{"cluster": {"worker": ["a:1", "b:2"]}, "task": {"type": "worker", "index": 2}}', None,
+         "TF_CONFIG task.index 2 is out of range: cluster.worker has 2 addresses"),
+        ("multi-worker", '{"cluster": {"worker": ["a:1"]}, "task": {"type": "ps", "index": 0}}', None,
+         "TF_CONFIG task.type must be one of worker, got 'ps'"),
+        ("mirrored", None, "1", "--strategy mirrored needs at least two devices"),
+        ("mirrored", None, "two", "GENKIT_CPU_REPLICAS must be a positive integer"),
+        ("sideways", None, None, "unknown strategy 'sideways'"),
+    ],
+)
+def test_a_strategy_that_cannot_start_is_one_line_and_exit_2(tmp_path, monkeypatch, strategy, tf_config, replicas, msg):
+    monkeypatch.delenv("TF_CONFIG", raising=False)
+    if tf_config is not None:
+        monkeypatch.setenv("TF_CONFIG", tf_config)
+    if replicas is not None:
+        monkeypatch.setenv("GENKIT_CPU_REPLICAS", replicas)
+    out = tmp_path / "run"
+    result = runner.invoke(train_cli.app, ["pixelrnn", "--strategy", strategy, "-o", str(out), "-q"],
+                           input=tiny_stream().to_npz())
+    assert result.exit_code == 2, result.output
+    assert result.stderr.startswith("gk-train: ") and msg in result.stderr, result.stderr
+    assert result.stderr.strip().count("\n") == 0 and result.stdout == ""
+    assert not out.exists()  # nothing written
