@@ -19,9 +19,24 @@ from . import datasets, models
 from .io import write_file_atomic
 
 
-def write_card(run_dir: Path, checkpoint: Path, command: str, dataset: str = "pokemon") -> str:
+DATA = {
+    "pokemon": "the course's published 20x20 crops (pixel_color.txt) and its {colors}-colour palette (colormap.txt)",
+    "mnist": "MNIST, the official IDX files (60,000 training and 10,000 test digits, 28x28, 256 grey levels); "
+             "binarized afresh each epoch for Bernoulli models",
+}
+SPLIT = {
+    "pokemon": "genkit's fixed split: fit {fit} images, val {val} (picks the best epoch), test {test} "
+               "(Pokedex number divisible by 10; never trained on)",
+    "mnist": "the standard split: fit {fit} training digits, val {val} (training digits whose index ends in 5; picks "
+             "the best epoch), test {test} (the official test set; never trained on)",
+}
+
+
+def write_card(run_dir: Path, checkpoint: Path, command: str, dataset: str = "pokemon", k: int = 1000) -> str:
     metrics = json.loads((run_dir / "metrics.json").read_text())
     model = models.load(str(run_dir / "model.keras"))
+    if getattr(model, "task", None) == "latent":
+        return _latent_card(run_dir, checkpoint, command, dataset, k, metrics, model)
     models.save(model, checkpoint, optimizer=False)
     test = model.evaluate_stream(datasets.load(dataset, split="test"))
     val = model.evaluate_stream(datasets.load(dataset, split="val"))
@@ -53,6 +68,53 @@ def write_card(run_dir: Path, checkpoint: Path, command: str, dataset: str = "po
     return text
 
 
+def _latent_card(run_dir, checkpoint, command, dataset, k, metrics, model) -> str:
+    """The card of a VAE-family model: IWAE log-likelihood, ELBO, KL and active units on test."""
+    models.save(model, checkpoint, optimizer=False)
+    test_data = datasets.load(dataset, split="test")
+    t0 = time.time()
+    test = model.evaluate_stream(test_data, k=k)
+    eval_s = time.time() - t0
+    run = metrics["run"]
+    size_mb = checkpoint.stat().st_size / 1e6
+    lines = [
+        f"# {checkpoint.name}",
+        "",
+        f"A `{metrics['family']}` model ({models.FAMILIES[metrics['family']][1]}), trained by genkit's own loop.",
+        "",
+        "| | |",
+        "|---|---|",
+        f"| data | `--dataset {dataset}`: {DATA[dataset].format(colors=metrics['colors'])} |",
+        f"| split | {SPLIT[dataset].format(fit=metrics['train_images'], val=metrics['val_images'], test=test['images'])} |",
+        f"| command | `{command}` |",
+        f"| settings | {json.dumps(run['model'], sort_keys=True)}; decoder likelihood {model.likelihood}; batch {run['batch_size']}, "
+        f"lr {run['lr']}, seed {run['seed']}, flip {run['flip']}, {run['epochs']} epochs |",
+        f"| parameters | {metrics['params']:,} ({size_mb:.1f} MB file) |",
+        f"| training time | {metrics['train_time_s'] / 60:.1f} min on {platform.processor() or platform.machine()} ({_cpus()} CPU cores, shared with other jobs), TensorFlow CPU |",
+        f"| best epoch | {metrics['best_epoch']} of {len(metrics['epochs'])} (by validation loss) |",
+    ]
+    if "nll_nats" in test:
+        lines += [
+            f"| **test NLL** | **{test['nll_nats']:.2f} nats/image** (IWAE bound, k = {test['k']}; {test['bits_per_pixel']:.4f} bits/px) |",
+            f"| test −ELBO | {test['nelbo_nats']:.2f} nats/image (reconstruction {test['rec_nats']:.2f} + KL {test['kl_nats']:.2f}) |",
+            f"| active units | {test['active_units']} of {test['latent']} (Cov_x E_q[z_u] > 0.01) |",
+            f"| KL per code dimension | {', '.join(f'{v:.2f}' for v in test['kl_per_dim'])} |",
+        ]
+    else:
+        lines += [f"| test reconstruction | {test['rec_nats']:.2f} nats/image ({test['bits_per_pixel']:.4f} bits/px; an AE has no likelihood) |"]
+    lines += [
+        f"| measured | {time.strftime('%Y-%m-%d')} with `gk-eval {checkpoint} --dataset {dataset} -k {k}` ({eval_s / 60:.1f} min) |",
+        "",
+        "Per epoch (every 10th, and the best), −ELBO in nats/image (train/val): "
+        + ", ".join(f"{r['epoch']}: {r.get('train_nelbo', r['train_loss']):.1f}/{r.get('val_nelbo', r['val_loss']):.1f}"
+                    for r in metrics["epochs"] if r["epoch"] % 10 == 0 or r["epoch"] in (1, metrics["best_epoch"])),
+        "",
+    ]
+    text = "\n".join(lines)
+    write_file_atomic(checkpoint.with_suffix(".md"), text.encode())
+    return text
+
+
 def _cpus() -> int:
     import os
 
@@ -65,8 +127,9 @@ def main() -> None:
     ap.add_argument("checkpoint", type=Path)
     ap.add_argument("--command", required=True, help="the command that trained it, for the card")
     ap.add_argument("--dataset", default="pokemon")
+    ap.add_argument("-k", type=int, default=1000, help="VAEs: importance samples for the test log-likelihood")
     args = ap.parse_args()
-    print(write_card(args.run_dir, args.checkpoint, args.command, args.dataset))
+    print(write_card(args.run_dir, args.checkpoint, args.command, args.dataset, args.k))
 
 
 
