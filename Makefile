@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 DATA   ?= $(abspath ../shared/data)
 STAMP  := $(VENV)/.installed
 
-.PHONY: install test demo bench bench-quantize bench-pixel figures checkpoints palettes clean
+.PHONY: install test demo bench bench-quantize bench-pixel bench-train bench-gpu bench-vae train-2workers figures checkpoints palettes clean
 
 install: $(STAMP)
 
@@ -27,7 +27,7 @@ demo: install
 		| $(BIN)/gk-complete pixelcnn --keep 0.5 -k 3 -o out/demo-complete.png
 	@echo "wrote out/demo.png (samples) and out/demo-complete.png (original | masked | 3 completions)"
 
-bench: bench-quantize bench-pixel
+bench: bench-quantize bench-pixel bench-train bench-vae
 
 bench-quantize: install
 	$(BIN)/python bench/quantize.py --data $(DATA)/pokemon/sprites
@@ -35,6 +35,31 @@ bench-quantize: install
 # Needs the shipped checkpoints; trains the course's 1-D LSTM baseline into runs/ if it is missing.
 bench-pixel: install
 	$(BIN)/python bench/pixel.py
+
+# Steps/s of every model family on this CPU, with and without the input pipeline's prefetch
+# (a few dozen steps a row, about 3 minutes): bench/results/train.md and train.json.
+# Needs checkpoints/mnist-vae.keras and pokemon-vae.keras. IWAE with k = 5000 on the first 1000 MNIST test
+# digits (all 10,000 take about 10x as long: VAE_BENCH="-k 5000").
+VAE_BENCH ?= -k 5000 --images 1000
+bench-vae: install
+	$(BIN)/python bench/vae.py $(VAE_BENCH)
+
+bench-train: install
+	$(BIN)/python bench/train.py
+
+# Steps/s on 1, 2, ... N visible GPUs under MirroredStrategy (bench/results/train-gpu.md); with no
+# GPU visible it says so and exits 0.
+bench-gpu: install
+	$(BIN)/python bench/train.py --gpus
+
+# A look at multi-worker training on one machine: WORKERS gk-train processes under
+# MultiWorkerMirroredStrategy, each with its TF_CONFIG on free ports of 127.0.0.1; worker 0 (the
+# chief) writes the run folder (runs/2workers-TIMESTAMP), the others write nothing.
+WORKERS ?= 2
+WORKER_EPOCHS ?= 2
+train-2workers: install
+	$(BIN)/python -m genkit.distribute --workers $(WORKERS) -- $(BIN)/gk-train pixelcnn --dataset pokemon \
+		--epochs $(WORKER_EPOCHS) --strategy multi-worker -o runs/2workers-$$(date +%Y%m%d-%H%M%S)
 
 # Reproduces palettes/pokemon-167.txt with gk-quantize itself (one global palette, seed 0).
 palettes: install
@@ -45,7 +70,12 @@ palettes: install
 PIXELRNN_TRAIN := gk-train pixelrnn --dataset pokemon --flip --epochs 40 --batch-size 32 --seed 0 -o runs/pokemon-pixelrnn
 PIXELCNN_TRAIN := gk-train pixelcnn --dataset pokemon --flip --epochs 80 --batch-size 32 --lr 0.004 --seed 0 -o runs/pokemon-pixelcnn
 
-checkpoints: palettes checkpoints/pokemon-pixelrnn.keras checkpoints/pokemon-pixelcnn.keras
+POKEMON_VAE_TRAIN := gk-train vae --dataset pokemon --flip --epochs 150 --batch-size 32 --seed 0 -o runs/pokemon-vae
+MNIST_VAE_TRAIN := gk-train vae --dataset mnist --set arch=mlp --set hidden=512 --set latent=50 --epochs 100 --batch-size 100 --seed 0 -o runs/mnist-vae
+MNIST_CVAE_TRAIN := gk-train cvae --dataset mnist --set arch=mlp --set hidden=512 --latent 10 --epochs 30 --batch-size 100 --seed 0 -o runs/mnist-cvae
+
+checkpoints: palettes checkpoints/pokemon-pixelrnn.keras checkpoints/pokemon-pixelcnn.keras \
+	checkpoints/pokemon-vae.keras checkpoints/mnist-vae.keras checkpoints/mnist-cvae.keras
 
 checkpoints/pokemon-pixelrnn.keras: | install
 	$(BIN)/$(PIXELRNN_TRAIN)
@@ -55,7 +85,33 @@ checkpoints/pokemon-pixelcnn.keras: | install
 	$(BIN)/$(PIXELCNN_TRAIN)
 	$(BIN)/python -m genkit.modelcard runs/pokemon-pixelcnn $@ --command "$(PIXELCNN_TRAIN)"
 
-figures: install
+checkpoints/pokemon-vae.keras: | install
+	$(BIN)/$(POKEMON_VAE_TRAIN)
+	$(BIN)/python -m genkit.modelcard runs/pokemon-vae $@ --command "$(POKEMON_VAE_TRAIN)" -k 1000
+
+checkpoints/mnist-vae.keras: | install
+	$(BIN)/$(MNIST_VAE_TRAIN)
+	$(BIN)/python -m genkit.modelcard runs/mnist-vae $@ --command "$(MNIST_VAE_TRAIN)" --dataset mnist -k 100
+
+checkpoints/mnist-cvae.keras: | install
+	$(BIN)/$(MNIST_CVAE_TRAIN)
+	$(BIN)/python -m genkit.modelcard runs/mnist-cvae $@ --command "$(MNIST_CVAE_TRAIN)" --dataset mnist -k 100
+
+# The VAE figures: latent grid, interpolation strips, the moon figure, CVAE styles.
+figures-vae: install
+	@mkdir -p figures out
+	$(BIN)/gk-sample vae --grid 3,7 --range -3:3 --steps 10 --scale 3 -o figures/vae-grid.png
+	$(BIN)/gk-quantize $(DATA)/pokemon/sprites/025MS.png $(DATA)/pokemon/sprites/007MS.png --crop 20 \
+		--palette $(DATA)/pokemon/colormap.txt -f npz | $(BIN)/gk-interp vae - --steps 8 --scale 3 -o figures/vae-interp.png
+	$(BIN)/python -c "from genkit import datasets; from genkit.io import write_stream; \
+		s = datasets.load('mnist', split='test'); write_stream(s.select([3, 2]), 'out/digits-ab.npz', 'npz'); \
+		write_stream(s.select([0, 1, 2, 3, 4, 7, 8, 11]), 'out/digits-style.npz', 'npz')"
+	$(BIN)/gk-interp checkpoints/mnist-vae.keras out/digits-ab.npz --steps 10 --scale 3 -o figures/mnist-interp.png
+	$(BIN)/gk-sample checkpoints/mnist-vae.keras -n 64 --seed 0 --scale 2 -o figures/mnist-vae-samples.png
+	$(BIN)/python -m genkit.moon -o figures/moon.png
+	$(BIN)/gk-interp checkpoints/mnist-cvae.keras --style out/digits-style.npz --labels 0-9 --scale 2 -o figures/cvae-style.png
+
+figures: install figures-vae
 	@mkdir -p figures
 	$(BIN)/gk-quantize $(DATA)/pokemon/sprites/0[0-4]*.png --crop 20 --palette pokemon-167 --scale 4 -o figures/pokemon-167.png
 	$(BIN)/gk-quantize $(DATA)/pokemon/sprites/0[0-4]*.png --crop 20 --palette $(DATA)/pokemon/colormap.txt --scale 4 -o figures/course-167.png

@@ -6,7 +6,7 @@ from typing import Annotated, List, Optional
 
 import typer
 
-from cli.common import entry, guarded, make_app, write_output
+from cli.common import entry, guarded, make_app, say, write_output
 
 PROG = "gk-interp"
 app = make_app()
@@ -18,7 +18,7 @@ def main(
     args: Annotated[Optional[List[str]], typer.Argument(help="[MODEL] then two images (or one file holding two), or two sentences.", metavar="[MODEL] A B", show_default=False)] = None,
     model_opt: Annotated[Optional[str], typer.Option("--model", "-m", metavar="MODEL", help="The model, if not given as the first argument.", show_default=False)] = None,
     steps: Annotated[int, typer.Option("--steps", "-s", metavar="N", help="Points on the line, both ends included.")] = 8,
-    style: Annotated[Optional[str], typer.Option("--style", metavar="IMAGE", help="Conditional VAEs: draw this image's style with each of --labels instead.", show_default=False)] = None,
+    style: Annotated[Optional[str], typer.Option("--style", metavar="IMAGES", help="Conditional VAEs: draw the style of each image in this file with each of --labels instead (one row per image).", show_default=False)] = None,
     labels: Annotated[str, typer.Option("--labels", metavar="LIST", help="--style: the labels to draw, e.g. 0-9 or 1,7.")] = "0-9",
     label: Annotated[Optional[int], typer.Option("--label", metavar="N", help="--style: the style image's own label [default: the one its NPZ carries].", show_default=False)] = None,
     seed_a: Annotated[Optional[int], typer.Option("--seed-a", metavar="INT", help="GANs: the noise vector at one end of the walk.", show_default=False)] = None,
@@ -37,8 +37,8 @@ def main(
     A and B are two image files, or one NPZ/PNG sheet holding two images. Images go on the
     model's palette and size first (RGB is mapped to the nearest colour).
 
-    With --style IMAGE (a conditional VAE), the image is encoded with its label and its code
-    decoded with each of --labels: the same handwriting, drawn as other digits.
+    With --style IMAGES (a conditional VAE), each image is encoded with its label and its code
+    decoded with each of --labels: the same handwriting, drawn as other digits, a row per image.
 
     Examples: gk-interp vae a.png b.png --steps 8 > strip.png;
     gk-interp cvae --style digit.png --label 3 --labels 0-9 > styles.png
@@ -62,7 +62,8 @@ def main(
     if task == "text":
         if len(args) != 2:
             raise GenkitError(f"give two sentences, got {len(args)}")
-        for line in net.interpolate_text(args[0], args[1], steps, decode=decode, temperature=temperature, seed=seed):
+        for line in net.interpolate_text(args[0], args[1], steps, decode=decode, temperature=temperature, seed=seed,
+                                         warn=lambda msg: say(PROG, msg)):
             print(line)
         return
     if task == "generator":
@@ -79,7 +80,7 @@ def main(
         if args:
             raise GenkitError("--style takes no other images")
         wanted = parse_labels(labels)
-        stream = net.style_stream(read_one(style, "--style"), wanted, label)
+        stream = net.style_stream(read_stream([style]), wanted, label)
         write_output(stream, output, fmt, scale=scale, cols=len(wanted))
         return
     if len(args) == 1:

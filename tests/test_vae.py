@@ -171,6 +171,10 @@ def test_cvae_label_changes_the_output_and_style_keeps_the_code():
     assert styles.indices.shape == (3, H, W) and list(styles.labels) == [0, 1, 2]
     m = model.encode_stream(image)[0]
     assert np.array_equal(styles.indices, model.decode_codes(np.repeat(m, 3, 0), np.arange(3)).indices)
+    two = model.style_stream(palette_stream(2), [1, 2])  # a row per image
+    m2 = model.encode_stream(palette_stream(2))[0]
+    assert two.indices.shape == (4, H, W) and list(two.labels) == [1, 2, 1, 2]
+    assert np.array_equal(two.indices, model.decode_codes(np.repeat(m2, 2, 0), [1, 2, 1, 2]).indices)
     with pytest.raises(GenkitError, match="labels must be 0..2"):
         model.style_stream(image, [5])
     with pytest.raises(GenkitError, match="conditional"):

@@ -438,18 +438,17 @@ class VAE(Trainable, keras.Model):
             y = np.full(steps, ya, np.int32)
         return self.decode_codes((1 - t) * ma + t * mb, y, {"steps": steps, "cols": steps})
 
-    def style_stream(self, image: Stream, labels, label: int | None = None) -> Stream:
-        """The CVAE's style transfer: encode one image with its label, decode its code with each
-        of ``labels`` (the lecture's "same style, other digits")."""
+    def style_stream(self, images: Stream, labels, label: int | None = None) -> Stream:
+        """The CVAE's style transfer: encode each image with its own label and decode its code
+        with each of ``labels`` (the lecture's "same style, other digits"): one row per image."""
         if not self.conditional:
             raise GenkitError(f"style transfer needs a conditional model (cvae), not {self.family}")
-        if len(image) != 1:
-            raise GenkitError(f"--style takes one image, got {len(image)}")
-        own = self.labels_of(image, None if label is None else [label])
-        m = self.encode_stream(image, own)[0]
+        own = self.labels_of(images, None if label is None else [label] * len(images))
+        m = self.encode_stream(images, own)[0]
         labels = self.labels_of(None, labels)
-        out = self.decode_codes(np.repeat(m, len(labels), axis=0), labels, {"style_label": int(own[0]), "cols": len(labels)})
-        out.labels = labels.astype(np.int64)
+        out = self.decode_codes(np.repeat(m, len(labels), axis=0), np.tile(labels, len(m)),
+                                {"style_labels": [int(v) for v in own], "cols": len(labels)})
+        out.labels = np.tile(labels, len(m)).astype(np.int64)
         return out
 
     # -- likelihood ---------------------------------------------------------------------------
