@@ -59,6 +59,12 @@ def main(
         print(f"NLL {result['nll_nats']:.2f} nats/image (IWAE k={result['k']})  -ELBO {result['nelbo_nats']:.2f}  "
               f"KL {result['kl_nats']:.2f}  active units {result['active_units']}/{result['latent']}  "
               f"{result['bits_per_pixel']:.4f} bits/px  {result['images']} images  {result['model']}  {result['data']}")
+    elif "frechet" in result:  # GANs: no likelihood; realness in the judge's feature space (genkit.realness)
+        print(f"Fréchet distance {result['frechet']:.3f} (judge features, {result['samples']} samples vs {result['images']} images)  "
+              f"label entropy {result['label_entropy']:.3f}/{result['max_entropy']:.3f} nats  {result['model']}  {result['data']}")
+    elif "accuracy" in result:  # classifiers
+        print(f"accuracy {result['accuracy']:.4f}  cross-entropy {result['cross_entropy_nats']:.4f} nats/image  "
+              f"{result['images']} images  {result['model']}  {result['data']}")
     elif "nats_per_image" in result:
         print(f"{result['bits_per_pixel']:.4f} bits/px  {result['nats_per_image']:.2f} nats/image  "
               f"{result['images']} images  {result['model']}  {result['data']}")

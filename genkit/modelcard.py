@@ -37,6 +37,8 @@ def write_card(run_dir: Path, checkpoint: Path, command: str, dataset: str = "po
     model = models.load(str(run_dir / "model.keras"))
     if getattr(model, "task", None) == "latent":
         return _latent_card(run_dir, checkpoint, command, dataset, k, metrics, model)
+    if getattr(model, "task", None) in ("generator", "classifier"):
+        return _judged_card(run_dir, checkpoint, command, dataset, metrics, model)
     models.save(model, checkpoint, optimizer=False)
     test = model.evaluate_stream(datasets.load(dataset, split="test"))
     val = model.evaluate_stream(datasets.load(dataset, split="val"))
@@ -111,6 +113,57 @@ def _latent_card(run_dir, checkpoint, command, dataset, k, metrics, model) -> st
         "",
     ]
     text = "\n".join(lines)
+    write_file_atomic(checkpoint.with_suffix(".md"), text.encode())
+    return text
+
+
+def _judged_card(run_dir, checkpoint, command, dataset, metrics, model) -> str:
+    """The card of a model without a likelihood: a classifier's test accuracy, or a GAN's realness
+    on test (squared Fréchet distance in the shipped classifier's features, genkit.realness)."""
+    models.save(model, checkpoint, optimizer=False)
+    t0 = time.time()
+    test = model.evaluate_stream(datasets.load(dataset, split="test"))
+    eval_s = time.time() - t0
+    run = metrics["run"]
+    lines = [
+        f"# {checkpoint.name}",
+        "",
+        f"A `{metrics['family']}` model ({models.FAMILIES[metrics['family']][1]}), trained by genkit's own loop.",
+        "",
+        "| | |",
+        "|---|---|",
+        f"| data | `--dataset {dataset}`: {DATA[dataset].format(colors=metrics['colors'])} |",
+        f"| split | {SPLIT[dataset].format(fit=metrics['train_images'], val=metrics['val_images'], test=test['images'])} |",
+        f"| command | `{command}` |",
+        f"| settings | {json.dumps(run['model'], sort_keys=True)}; batch {run['batch_size']}, lr {run['lr']}, seed {run['seed']}, "
+        f"flip {run['flip']}, {run['epochs']} epochs |",
+        f"| parameters | {metrics['params']:,} ({checkpoint.stat().st_size / 1e6:.1f} MB file) |",
+        f"| training time | {metrics['train_time_s'] / 60:.1f} min on {platform.processor() or platform.machine()} ({_cpus()} CPU cores, shared with other jobs), TensorFlow CPU |",
+    ]
+    if "accuracy" in test:
+        lines += [
+            f"| best epoch | {metrics['best_epoch']} of {len(metrics['epochs'])} (by validation cross-entropy) |",
+            f"| **test accuracy** | **{100 * test['accuracy']:.2f}%** ({test['images']:,} images; cross-entropy {test['cross_entropy_nats']:.4f} nats/image) |",
+            f"| measured | {time.strftime('%Y-%m-%d')} with `gk-eval {checkpoint} --dataset {dataset} --split test` |",
+            "",
+            "Per epoch, accuracy (train/val): " + ", ".join(
+                f"{r['epoch']}: {r['train_accuracy']:.4f}/{r['val_accuracy']:.4f}" for r in metrics["epochs"]),
+        ]
+    else:
+        hist = "/".join(str(v) for v in test["histogram"])
+        lines += [
+            f"| best epoch | {metrics['best_epoch']} of {len(metrics['epochs'])} (lowest val pixel Fréchet distance: val digits vs "
+            f"the generator's images for fixed noise) |",
+            f"| **test realness** | **squared Fréchet distance {test['frechet']:.3f}** between {test['samples']:,} samples "
+            f"(seed {test['seed']}) and the {test['images']:,} test digits, in the penultimate-layer features of `{Path(test['judge']).name}` |",
+            f"| samples' labels | entropy {test['label_entropy']:.3f} of at most {test['max_entropy']:.3f} nats; per class (judge's labels) {hist} |",
+            f"| measured | {time.strftime('%Y-%m-%d')} with `gk-eval {checkpoint} --dataset {dataset} --split test` ({eval_s / 60:.1f} min) |",
+            "",
+            "Per epoch, pixel Fréchet distance (train/val) and D's mean output on val real/fake: " + ", ".join(
+                f"{r['epoch']}: {r['train_fd_px']:.2f}/{r['val_fd_px']:.2f} ({r['val_d_real']:.2f}/{r['val_d_fake']:.2f})"
+                for r in metrics["epochs"]),
+        ]
+    text = "\n".join(lines + [""])
     write_file_atomic(checkpoint.with_suffix(".md"), text.encode())
     return text
 

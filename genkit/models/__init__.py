@@ -24,11 +24,13 @@ FAMILIES: dict[str, tuple[str, str]] = {
     "vae": ("genkit.models.vae", "variational autoencoder: code m + exp(σ/2)·e, loss reconstruction + KL"),
     "ae": ("genkit.models.ae", "plain autoencoder (the VAE's networks, no noise, no KL), for comparison"),
     "cvae": ("genkit.models.cvae", "conditional VAE: encoder and decoder see the class label"),
+    "gan": ("genkit.models.gan", "DCGAN: generator and discriminator trained in turn, non-saturating loss"),
+    "classifier": ("genkit.models.classifier", "small convnet digit classifier: the judge of genkit.realness"),
 }
 #: Shipped checkpoint for each bare zoo name.
 CHECKPOINT_DIR = Path(os.environ.get("GENKIT_CHECKPOINTS", Path(__file__).resolve().parents[2] / "checkpoints"))
 SHIPPED = {"pixelrnn": "pokemon-pixelrnn.keras", "pixelcnn": "pokemon-pixelcnn.keras", "vae": "pokemon-vae.keras",
-           "cvae": "mnist-cvae.keras"}
+           "cvae": "mnist-cvae.keras", "gan": "mnist-gan.keras", "classifier": "mnist-classifier.keras"}
 
 _REGISTRY: dict[str, type] = {}
 

@@ -1,0 +1,246 @@
+"""Benchmark: how real do generated digits look? A GAN against a VAE, between a floor and a ceiling.
+
+The lecture's claim: a VAE only imitates (its loss charges a one-pixel difference the same
+wherever it is, so it hedges with blur), while a GAN's discriminator pushes samples to look real.
+The judge is genkit's own MNIST classifier (``checkpoints/mnist-classifier.keras``, the
+``classifier`` family): each set of 28x28 grey images becomes the penultimate-layer features of
+its images, and two sets are compared by the squared Fréchet distance between the Gaussians
+fitted to their features (genkit.realness; the "FID" recipe with this classifier standing in for
+Inception). Every row is compared with the same 10,000 official test digits:
+
+* **floor**: 10,000 training digits (a fixed random choice, seed 0): real digits that are not the
+  test digits, the best any model can expect;
+* **GAN**: 10,000 samples (seed 0) of ``checkpoints/mnist-gan.keras``;
+* **VAE**: 10,000 samples (seed 0) of ``checkpoints/mnist-vae.keras`` (else
+  ``runs/mnist-vae/model.keras``; the table names the file), as the VAE draws them: the decoder's
+  ink probability as a grey level (its mean image), and also binarized by one Bernoulli draw per
+  pixel (a true sample of p(x | z));
+* **ceiling**: 10,000 images of Gaussian noise, each pixel drawn independently with the training
+  digits' pixel mean and standard deviation, clipped to [0, 255].
+
+Beside the distance: the entropy of the judge's labels for each set (mode collapse shows as a
+skewed histogram, entropy below log 10 = 2.303 nats), the share of pixels that are neither
+background nor full ink (grey between 10% and 90%: blur), and the training time from each run's
+metrics.json. Target: the GAN's distance at most 3x the floor and below the VAE's.
+Results go to ``<out>/gan.md`` and ``<out>/gan.json`` (written atomically).
+
+    python bench/gan.py [--checkpoints DIR] [--out bench/results] [--quick]
+
+``--quick`` (debugging the script) uses 1,000 images per set and writes nothing unless ``--out``
+is given.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import platform
+import shlex
+import sys
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+import numpy as np  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # `python bench/gan.py` works without PYTHONPATH
+
+from genkit import datasets, models, realness  # noqa: E402
+from genkit.io import Stream, write_file_atomic  # noqa: E402
+from quantize import cpu_name  # noqa: E402  (bench/ is on sys.path when run as a script)
+
+TARGET_RATIO = 3.0
+N = 10_000
+SEED = 0
+
+
+def log(msg: str) -> None:
+    print(f"[gan] {msg}", file=sys.stderr, flush=True)
+
+
+def shown(path: Path) -> str:
+    path = Path(path).resolve()
+    return str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)
+
+
+def grey_stream(levels: np.ndarray) -> Stream:
+    return Stream(indices=np.asarray(levels, np.uint8), palette=np.repeat(np.arange(256, dtype=np.uint8)[:, None], 3, 1))
+
+
+def mid_grey(stream: Stream) -> float:
+    g = realness.grey_levels(stream, *stream.size)
+    return float(((g > 0.1) & (g < 0.9)).mean())
+
+
+def run_metrics(model_path: Path) -> dict:
+    """Training facts of the run a checkpoint came from: its run folder (runs/NAME for
+    checkpoints/NAME.keras, or the folder holding model.keras)."""
+    candidates = [model_path.parent / "metrics.json", ROOT / "runs" / model_path.stem / "metrics.json"]
+    for path in candidates:
+        if path.is_file():
+            m = json.loads(path.read_text())
+            return {"epochs": len(m["epochs"]), "best_epoch": m["best_epoch"], "train_min": m["train_time_s"] / 60,
+                    "params": m["params"], "metrics": shown(path)}
+    return {}
+
+
+def find(checkpoints: Path, name: str, fallback: Path | None = None) -> Path | None:
+    path = checkpoints / name
+    if path.is_file():
+        return path
+    if fallback is not None and fallback.is_file():
+        return fallback
+    return None
+
+
+def row(name: str, judge, stream: Stream, ref_stats, source: str, **extra) -> dict:
+    t0 = time.time()
+    r = realness.compare(judge, stream, ref_stats=ref_stats)
+    log(f"{name}: Fréchet {r['frechet']:.3f}, label entropy {r['label_entropy']:.3f} ({time.time() - t0:.1f}s)")
+    return {"name": name, "frechet": r["frechet"], "label_entropy": r["label_entropy"], "histogram": r["histogram"],
+            "mid_grey": mid_grey(stream), "images": len(stream), "source": source, **extra}
+
+
+def markdown(meta: dict, rows: list[dict], floor: float, target: dict) -> str:
+    def ratio(r):
+        return f"{r['frechet'] / floor:.1f}x" if floor > 0 else "—"
+
+    def hist(r):
+        h = np.asarray(r["histogram"], float)
+        return f"{100 * h.min() / h.sum():.1f}% / {100 * h.max() / h.sum():.1f}%"
+
+    def training(r):
+        t = r.get("training") or {}
+        if not t:
+            return r.get("training_note", "—")
+        return f"{t['epochs']} epochs (best {t['best_epoch']}), {t['train_min']:.1f} min"
+
+    lines = [
+        "# How real do generated digits look? (bench/gan.py)",
+        "",
+        f"- date: {meta['date']}; machine: {meta['cpu']}, {meta['cores']} cores (shared with other jobs; load average "
+        f"{meta['load'][0]:.1f} at the start); TensorFlow {meta['tensorflow']}, Keras {meta['keras']}",
+        f"- command: `{meta['command']}` ({meta['wall_s'] / 60:.1f} min)",
+        f"- judge: `{meta['judge']}`, test accuracy {100 * meta['judge_accuracy']:.2f}%; features: its "
+        f"{meta['feature_dim']}-unit penultimate layer; reference: the {meta['reference']:,} official MNIST test digits",
+        "",
+        "| images | squared Fréchet distance | vs floor | label entropy (max 2.303) | rarest / commonest label | mid-grey pixels | training | source |",
+        "|---|---:|---:|---:|---:|---:|---|---|",
+    ]
+    for r in rows:
+        lines.append(f"| {r['name']} | {r['frechet']:.3f} | {ratio(r)} | {r['label_entropy']:.3f} | {hist(r)} | "
+                     f"{100 * r['mid_grey']:.1f}% | {training(r)} | {r['source']} |")
+    lines += ["", "## Target", "", *[f"- {x}" for x in target["lines"]], ""]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--checkpoints", type=Path, default=models.CHECKPOINT_DIR,
+                    help="folder of mnist-gan.keras, mnist-vae.keras and mnist-classifier.keras")
+    ap.add_argument("--out", type=Path, default=None, help="folder for gan.md/.json (default bench/results)")
+    ap.add_argument("--quick", action="store_true", help="debugging: 1,000 images per set")
+    args = ap.parse_args(argv)
+    n = 1000 if args.quick else N
+    out_dir = args.out if args.out is not None else (None if args.quick else ROOT / "bench" / "results")
+    t_start, load = time.time(), os.getloadavg()
+
+    judge_path = find(args.checkpoints, "mnist-classifier.keras")
+    if judge_path is None:
+        log(f"no judge: {args.checkpoints / 'mnist-classifier.keras'} is missing (make checkpoints)")
+        return 2
+    judge = realness.load_judge(str(judge_path))
+    test = datasets.load("mnist", split="test")
+    train = datasets.load("mnist", split="train")
+    accuracy = judge.evaluate_stream(test)["accuracy"]
+    rng = np.random.default_rng(SEED)
+    reference = test.select(np.sort(rng.choice(len(test), n, replace=False))) if n < len(test) else test
+    ref_stats = realness.stats(realness.describe(judge, reference)["features"])
+    log(f"judge {shown(judge_path)}: test accuracy {accuracy:.4f}; reference {len(reference)} test digits")
+
+    rows = []
+    floor_set = train.select(np.sort(np.random.default_rng(SEED).choice(len(train), n, replace=False)))
+    rows.append(row("floor: 10,000 training digits" if n == N else f"floor: {n} training digits", judge, floor_set,
+                    ref_stats, "MNIST train (random, seed 0)"))
+
+    gan_path = find(args.checkpoints, "mnist-gan.keras")
+    if gan_path is not None:
+        gan = models.load(str(gan_path))
+        t0 = time.time()
+        drawn = gan.sample_stream(n, seed=SEED)
+        rows.append(row("**GAN** samples", judge, drawn, ref_stats, shown(gan_path), training=run_metrics(gan_path),
+                        sample_s=time.time() - t0, params=int(gan.generator.count_params() + gan.discriminator.count_params())))
+    else:
+        log("no GAN checkpoint (make checkpoints)")
+
+    vae_path = find(args.checkpoints, "mnist-vae.keras", ROOT / "runs" / "mnist-vae" / "model.keras")
+    if vae_path is not None:
+        vae = models.load(str(vae_path))
+        t0 = time.time()
+        means = vae.sample_stream(n, seed=SEED)
+        sample_s = time.time() - t0
+        facts = run_metrics(vae_path)
+        rows.append(row("VAE samples (ink probability as grey)", judge, means, ref_stats, shown(vae_path),
+                        training=facts, sample_s=sample_s))
+        p = realness.grey_levels(means, *means.size)
+        binary = (np.random.default_rng([SEED, 1]).random(p.shape) < p).astype(np.uint8) * 255
+        rows.append(row("VAE samples, one Bernoulli draw per pixel", judge, grey_stream(binary), ref_stats,
+                        shown(vae_path), training=facts))
+    else:
+        log("no VAE checkpoint (checkpoints/mnist-vae.keras or runs/mnist-vae/model.keras)")
+
+    pixels = realness.grey_levels(train, *train.size) * 255
+    mu, sd = float(pixels.mean()), float(pixels.std())
+    noise = np.clip(np.rint(np.random.default_rng([SEED, 2]).normal(mu, sd, (n, *train.size))), 0, 255)
+    rows.append(row("ceiling: Gaussian noise", judge, grey_stream(noise), ref_stats,
+                    f"iid pixels N({mu:.1f}, {sd:.1f}²), clipped"))
+
+    floor = rows[0]["frechet"]
+    gan_row = next((r for r in rows if "GAN" in r["name"]), None)
+    vae_row = next((r for r in rows if r["name"].startswith("VAE samples (")), None)
+    lines = []
+    met = None
+    if gan_row is not None:
+        ratio = gan_row["frechet"] / floor if floor > 0 else math.inf
+        ok_floor = ratio <= TARGET_RATIO
+        ok_vae = vae_row is not None and gan_row["frechet"] < vae_row["frechet"]
+        met = ok_floor and ok_vae
+        lines.append(f"GAN's distance at most {TARGET_RATIO:g}x the floor: {'**met**' if ok_floor else '**not met**'} "
+                     f"({gan_row['frechet']:.3f} = {ratio:.1f}x the floor's {floor:.3f})")
+        if vae_row is not None:
+            lines.append(f"GAN's distance below the VAE's: {'**met**' if ok_vae else '**not met**'} "
+                         f"({gan_row['frechet']:.3f} against {vae_row['frechet']:.3f})")
+        else:
+            lines.append("GAN's distance below the VAE's: not measured (no VAE checkpoint)")
+    else:
+        lines.append("not measured: no GAN checkpoint")
+    target = {"met": met, "ratio_target": TARGET_RATIO, "lines": lines}
+
+    import keras
+    import tensorflow as tf
+
+    command = shlex.join(["python", os.path.relpath(Path(__file__).resolve(), ROOT), *argv])
+    meta = {"date": datetime.now(timezone.utc).strftime("%Y-%m-%d"), "cpu": cpu_name(), "cores": os.cpu_count(),
+            "load": list(load), "python": platform.python_version(), "tensorflow": tf.__version__,
+            "keras": keras.__version__, "command": command, "judge": shown(judge_path), "judge_accuracy": accuracy,
+            "feature_dim": judge.hidden, "reference": len(reference), "images_per_row": n, "seed": SEED,
+            "wall_s": time.time() - t_start, "quick": args.quick}
+    text = markdown(meta, rows, floor, target)
+    if out_dir is not None:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        write_file_atomic(out_dir / "gan.md", text.encode())
+        report = {"meta": meta, "rows": rows, "floor": floor, "target": target}
+        write_file_atomic(out_dir / "gan.json", (json.dumps(report, indent=2, ensure_ascii=False) + "\n").encode())
+        log(f"wrote {out_dir / 'gan.md'} and {out_dir / 'gan.json'}")
+    print(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

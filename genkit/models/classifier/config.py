@@ -1,0 +1,13 @@
+"""Settings of the ``classifier`` family (``gk-train classifier --set KEY=VALUE``); no TensorFlow import."""
+
+from dataclasses import dataclass
+
+MODEL_CLASS = "Classifier"
+
+
+@dataclass
+class ClassifierConfig:
+    channels: int = 16  # width of the first conv (the second has twice as many)
+    hidden: int = 128  # width of the penultimate layer: the feature space of genkit.realness
+    dropout: float = 0.25  # before the output layer, training only
+    classes: int = 0  # 0: one more than the stream's largest label

@@ -1,0 +1,354 @@
+"""A generative adversarial network (Goodfellow et al. 2014) with DCGAN's networks (Radford et
+al. 2016), trained as the lecture draws it.
+
+The **generator** G maps noise z ~ N(0, I) to an image: dense -> (H/4, W/4, 2c) -> transposed
+conv to (H/2, W/2, c) -> transposed conv to (H, W, 1) -> tanh, a grey level in [-1, 1] (batch
+norm and ReLU between, no norm at the output). The **discriminator** D maps an image to one
+logit, "how real": conv (c) -> conv (2c), both 4x4 with stride 2 and LeakyReLU(0.2), -> dense.
+
+Training alternates, batch by batch (``train_step``):
+
+1. **fix G, update D** (``d_steps`` times, fresh noise each time, the same real batch): real
+   images get label 1 and G's images label 0; D's loss per example is
+   −log D(x) − log(1 − D(G(z))) = softplus(−l_real) + softplus(l_fake), for logits l.
+2. **fix D, update G** to make D say 1, with the non-saturating loss −log D(G(z)) =
+   softplus(−l_fake) (Goodfellow's fix: it has strong gradients when D rejects G's images, where
+   log(1 − D(G(z))) would be flat).
+
+Each step differentiates with respect to one player's weights only and applies its own Adam, so a
+D step leaves G's weights as they were and a G step leaves D's. The per-example losses are
+averaged over the **global** batch (``tf.nn.compute_average_loss``), so the gradients the
+optimizers sum over replicas are the global batch's mean, under any tf.distribute strategy.
+The noise comes from the data pipeline: ``make_example`` draws d_steps + 1 vectors per example
+from its stateless (run seed, epoch, example) seed, so a run reproduces.
+
+**Which epoch is kept.** A GAN has no likelihood and its two losses chase each other, so the
+loop's "loss" here is a realness distance that needs nothing but the data: the squared Fréchet
+distance between the grey levels (2x2-pooled, so 196 numbers for a digit) of real images and of
+G's images. ``val_loss`` compares the val images with G's images for fixed noise (the val
+examples' own, the same every epoch) at the end of the epoch, and ``model.keras`` is the epoch
+where that distance is lowest; the training ``loss`` is the same distance between the epoch's
+training batches and the images G made for its updates during the epoch. The finer measure,
+in a classifier's feature space, is ``evaluate_stream`` (genkit.realness).
+"""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+import tensorflow as tf
+from keras import layers, ops
+from keras.src.utils.tracking import no_automatic_dependency_tracking
+
+from ...errors import GenkitError
+from ...io import Stream
+from .. import register
+from ..base import Trainable, flip_image
+
+NORMS = ("batch", "none")
+
+
+def is_grey(palette: np.ndarray) -> bool:
+    palette = np.asarray(palette)
+    return bool(np.all(palette[:, 0] == palette[:, 1]) and np.all(palette[:, 1] == palette[:, 2]))
+
+
+def grey256() -> np.ndarray:
+    return np.repeat(np.arange(256, dtype=np.uint8)[:, None], 3, axis=1)
+
+
+class Frechet(keras.metrics.Metric):
+    """The squared Fréchet distance between two sets of feature vectors (a, b), accumulated
+    batch by batch as counts, sums and sums of outer products (float64); the same formula as
+    genkit.realness.frechet, in TensorFlow: |m_a − m_b|² + tr C_a + tr C_b − 2 tr (C_a^½ C_b C_a^½)^½,
+    the square roots by eigh with negative round-off clipped to 0."""
+
+    def __init__(self, dim: int, name: str = "frechet", **kwargs):
+        super().__init__(name=name, **kwargs)
+        self.dim = int(dim)
+        z = keras.initializers.Zeros()
+        self.n = self.add_variable((2,), z, dtype="float64", name="n")
+        self.s = self.add_variable((2, self.dim), z, dtype="float64", name="s")
+        self.ss = self.add_variable((2, self.dim, self.dim), z, dtype="float64", name="ss")
+
+    def update_state(self, a, b, sample_weight=None):
+        a = tf.cast(tf.reshape(a, [-1, self.dim]), tf.float64)
+        b = tf.cast(tf.reshape(b, [-1, self.dim]), tf.float64)
+        self.n.assign_add(tf.stack([tf.cast(tf.shape(a)[0], tf.float64), tf.cast(tf.shape(b)[0], tf.float64)]))
+        self.s.assign_add(tf.stack([tf.reduce_sum(a, 0), tf.reduce_sum(b, 0)]))
+        self.ss.assign_add(tf.stack([tf.matmul(a, a, transpose_a=True), tf.matmul(b, b, transpose_a=True)]))
+
+    def result(self):
+        n = tf.maximum(self.n, 2.0)
+        mean = self.s / n[:, None]
+        cov = (self.ss - n[:, None, None] * mean[:, :, None] * mean[:, None, :]) / (n - 1.0)[:, None, None]
+        cov = 0.5 * (cov + tf.transpose(cov, [0, 2, 1]))
+        w, v = tf.linalg.eigh(cov[0])
+        root = tf.matmul(v * tf.sqrt(tf.maximum(w, 0.0))[None, :], v, transpose_b=True)
+        m = root @ cov[1] @ root
+        tr = tf.reduce_sum(tf.sqrt(tf.maximum(tf.linalg.eigvalsh(0.5 * (m + tf.transpose(m))), 0.0)))
+        d = tf.reduce_sum(tf.square(mean[0] - mean[1])) + tf.linalg.trace(cov[0]) + tf.linalg.trace(cov[1]) - 2.0 * tr
+        return tf.cast(tf.maximum(d, 0.0), tf.float32)
+
+    def reset_state(self):
+        for v in (self.n, self.s, self.ss):
+            v.assign(tf.zeros_like(v))
+
+    def get_config(self):
+        return {"dim": self.dim, "name": self.name}
+
+
+@register("gan")
+class GAN(Trainable, keras.Model):
+    """DCGAN on grey images; ``call(z)`` is the generator (grey levels in [-1, 1], (B, H, W))."""
+
+    task = "generator"
+    headline = "fd_px"
+    headline_unit = "pixel FD"
+
+    def __init__(self, height, width, palette, latent=64, channels=32, d_steps=1, beta1=0.5, norm="batch", **kwargs):
+        super().__init__(**kwargs)
+        self.height, self.width = int(height), int(width)
+        self.palette = np.asarray(palette, dtype=np.uint8).reshape(-1, 3)
+        if not is_grey(self.palette):
+            raise GenkitError("the GAN draws grey images: train it on a grey palette (e.g. --dataset mnist)")
+        if self.height % 4 or self.width % 4 or self.height < 4 or self.width < 4:
+            raise GenkitError(f"the generator doubles its size twice: image sides must be multiples of 4, "
+                              f"got {self.width}x{self.height}")
+        for key, value in (("latent", latent), ("channels", channels), ("d_steps", d_steps)):
+            if int(value) < 1:
+                raise GenkitError(f"{key} must be at least 1, got {value}")
+        if not 0 <= beta1 < 1:
+            raise GenkitError(f"beta1 must be in [0, 1), got {beta1}")
+        if norm not in NORMS:
+            raise GenkitError(f"norm must be {' or '.join(NORMS)}, got {norm!r}")
+        self.latent, self.channels, self.d_steps = int(latent), int(channels), int(d_steps)
+        self.beta1, self.norm = float(beta1), norm
+        # grey level of each palette index, in [-1, 1]: what D sees of a real image
+        self.levels = self.palette[:, 0].astype(np.float32) / 127.5 - 1.0
+        h4, w4, c = self.height // 4, self.width // 4, self.channels
+        bn = norm == "batch"
+
+        def normed(name):
+            if not bn:
+                return []
+            return [layers.BatchNormalization(synchronized=True, name=f"{name}_bn")]
+
+        self.generator = keras.Sequential(
+            [
+                layers.Dense(h4 * w4 * 2 * c, use_bias=not bn, name="g_dense"),
+                *normed("g_dense"),
+                layers.ReLU(name="g_dense_relu"),
+                layers.Reshape((h4, w4, 2 * c), name="g_reshape"),
+                layers.Conv2DTranspose(c, 4, strides=2, padding="same", use_bias=not bn, name="g_up1"),
+                *normed("g_up1"),
+                layers.ReLU(name="g_up1_relu"),
+                layers.Conv2DTranspose(1, 4, strides=2, padding="same", activation="tanh", name="g_up2"),
+            ],
+            name="generator",
+        )
+        self.discriminator = keras.Sequential(
+            [
+                layers.Conv2D(c, 4, strides=2, padding="same", name="d_conv1"),
+                layers.LeakyReLU(0.2, name="d_conv1_lrelu"),
+                layers.Conv2D(2 * c, 4, strides=2, padding="same", name="d_conv2"),
+                layers.LeakyReLU(0.2, name="d_conv2_lrelu"),
+                layers.Flatten(name="d_flat"),
+                layers.Dense(1, name="d_logit"),
+            ],
+            name="discriminator",
+        )
+        self._trackers: list = []
+
+    # -- config ---------------------------------------------------------------------------------
+    def get_config(self) -> dict:
+        return {"name": self.name, "height": self.height, "width": self.width, "palette": self.palette.tolist(),
+                "latent": self.latent, "channels": self.channels, "d_steps": self.d_steps, "beta1": self.beta1,
+                "norm": self.norm}
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
+
+    # -- the networks ---------------------------------------------------------------------------
+    def call(self, z, training=False):
+        """G(z): grey levels in [-1, 1], (B, H, W)."""
+        return self.generator(z, training=training)[..., 0]
+
+    def judge(self, x, training=False):
+        """D's logit (B,) for images x (B, H, W) in [-1, 1]."""
+        return self.discriminator(ops.expand_dims(x, -1), training=training)[:, 0]
+
+    def build(self, input_shape=None):
+        self.generator.build((None, self.latent))
+        self.discriminator.build((None, self.height, self.width, 1))
+
+    def build_for_data(self) -> None:
+        self.judge(self(np.zeros((1, self.latent), np.float32)))
+
+    def pooled(self, x):
+        """What the training loop's realness distance compares: grey levels in [0, 1], 2x2-pooled, flat."""
+        h = ops.average_pool(ops.expand_dims((x + 1.0) * 0.5, -1), 2, strides=2, padding="valid")
+        return ops.reshape(h, (-1, (self.height // 2) * (self.width // 2)))
+
+    # -- training (genkit.train) --------------------------------------------------------------------
+    @classmethod
+    def check_training_data(cls, stream: Stream) -> None:
+        if not stream.is_palette or not is_grey(stream.palette):
+            raise GenkitError("the GAN learns grey images: give a grey palette stream (e.g. --dataset mnist)")
+
+    def train_arrays(self, stream: Stream) -> tuple:
+        return (stream.indices.astype(np.int32),)
+
+    def make_example(self, rows, seed, *, training, flip):
+        """(x, z): the real image's grey levels in [-1, 1], and d_steps + 1 noise vectors (one per
+        D step, then G's), all from the example's stateless seed."""
+        x = tf.gather(tf.constant(self.levels), rows[0])
+        if flip:
+            x = flip_image(x, seed)
+        z = tf.random.stateless_normal([self.d_steps + 1, self.latent], seed=tf.random.experimental.stateless_fold_in(seed, 2))
+        return (x, z), tf.zeros([], tf.float32)
+
+    @no_automatic_dependency_tracking  # as keras.Model.compile: the model is built already
+    def compile_for_training(self, lr: float) -> None:
+        """Two Adams, one per player, built at once on that player's weights only; the trackers
+        (Keras Means, summed over replicas) and the realness distance."""
+        self.d_optimizer = keras.optimizers.Adam(lr, beta_1=self.beta1, name="d_adam")
+        self.g_optimizer = keras.optimizers.Adam(lr, beta_1=self.beta1, name="g_adam")
+        super().compile(optimizer=self.g_optimizer)
+        self.build_optimizer_state()
+        self._trackers = [Frechet((self.height // 2) * (self.width // 2), name="loss")] + [
+            keras.metrics.Mean(name=n) for n in ("d_loss", "g_loss", "d_real", "d_fake")]
+
+    def build_optimizer_state(self) -> None:
+        if not self.d_optimizer.built:
+            self.d_optimizer.build(self.discriminator.trainable_variables)
+        if not self.g_optimizer.built:
+            self.g_optimizer.build(self.generator.trainable_variables)
+
+    @property
+    def metrics(self):
+        return list(self._trackers)
+
+    def d_step(self, x, z):
+        """Fix G, update D: real -> 1, G(z) -> 0. Per-example loss (B,) and D's two outputs."""
+        fake = self(z, training=True)
+        d_weights = self.discriminator.trainable_weights
+        with tf.GradientTape() as tape:
+            real_logit = self.judge(x, training=True)
+            fake_logit = self.judge(fake, training=True)
+            per = tf.nn.softplus(-real_logit) + tf.nn.softplus(fake_logit)
+            loss = tf.nn.compute_average_loss(per)
+        self.d_optimizer.apply(tape.gradient(loss, d_weights), d_weights)
+        return per, real_logit, fake_logit
+
+    def g_step(self, z):
+        """Fix D, update G to make D say 1 (non-saturating: −log D(G(z)))."""
+        g_weights = self.generator.trainable_weights
+        with tf.GradientTape() as tape:
+            fake = self(z, training=True)
+            per = tf.nn.softplus(-self.judge(fake, training=True))
+            loss = tf.nn.compute_average_loss(per)
+        self.g_optimizer.apply(tape.gradient(loss, g_weights), g_weights)
+        return per, fake
+
+    def _track(self, real, fake, d_per, g_per, real_logit, fake_logit):
+        fd, d_loss, g_loss, d_real, d_fake = self._trackers
+        fd.update_state(self.pooled(real), self.pooled(fake))
+        d_loss.update_state(d_per)
+        g_loss.update_state(g_per)
+        d_real.update_state(tf.sigmoid(real_logit))
+        d_fake.update_state(tf.sigmoid(fake_logit))
+        # The distance is a statistic of the whole epoch (two eighs of a 196x196 matrix): not
+        # worth taking after every batch. A step reports G's running loss under its name (the
+        # progress bar's "loss"); at the end of an epoch and of validation Keras reads every
+        # tracker's own result, since the step's keys are the trackers' names.
+        return {"loss": g_loss.result(), **{m.name: m.result() for m in self._trackers[1:]}}
+
+    def train_step(self, data):
+        (x, z), _ = data
+        for k in range(self.d_steps):
+            d_per, real_logit, fake_logit = self.d_step(x, z[:, k])
+        g_per, fake = self.g_step(z[:, -1])
+        return self._track(x, fake, d_per, g_per, real_logit, fake_logit)
+
+    def test_step(self, data):
+        (x, z), _ = data
+        fake = self(z[:, -1], training=False)
+        real_logit, fake_logit = self.judge(x), self.judge(fake)
+        d_per = tf.nn.softplus(-real_logit) + tf.nn.softplus(fake_logit)
+        return self._track(x, fake, d_per, tf.nn.softplus(-fake_logit), real_logit, fake_logit)
+
+    def report(self, logs: dict) -> dict:
+        out = {"fd_px": float(logs["loss"])}
+        for key in ("d_loss", "g_loss", "d_real", "d_fake"):
+            if key in logs:
+                out[key] = float(logs[key])
+        return out
+
+    # -- streams out ------------------------------------------------------------------------------
+    @tf.function(reduce_retracing=True)
+    def _generate(self, z):
+        return self(z, training=False)
+
+    def noise(self, n: int, seed: int, temperature: float = 1.0) -> np.ndarray:
+        """n noise vectors for a seed: the same seed gives the same vectors, the first k of n
+        are those of k (so gk-interp --seed-a S starts at gk-sample --seed S's first image)."""
+        if temperature < 0:
+            raise GenkitError("--temperature must be >= 0")
+        return np.random.default_rng(seed).standard_normal((n, self.latent)).astype(np.float32) * np.float32(temperature)
+
+    def decode(self, z: np.ndarray, batch_size: int = 256, meta: dict | None = None, progress=None) -> Stream:
+        """G's images for noise z (N, latent), as palette indices on the model's grey palette."""
+        z = np.asarray(z, np.float32).reshape(-1, self.latent)
+        out = []
+        for i in range(0, len(z), max(1, batch_size)):
+            g = ops.convert_to_numpy(self._generate(tf.constant(z[i : i + batch_size])))
+            out.append(np.clip(np.rint((g + 1.0) * 127.5), 0, 255).astype(np.uint8))
+            if progress:
+                progress(len(g))
+        grey = np.concatenate(out) if out else np.zeros((0, self.height, self.width), np.uint8)
+        meta = dict(meta or {}, model=self.family)
+        if np.array_equal(self.palette, grey256()):
+            return Stream(indices=grey, palette=grey256(), meta=meta)
+        nearest = np.abs(grey[..., None].astype(np.int16) - self.palette[None, None, None, :, 0]).argmin(-1)
+        return Stream(indices=nearest.astype(np.uint8), palette=self.palette, meta=meta)
+
+    def sample_stream(self, n: int, *, temperature: float = 1.0, seed: int = 0, batch_size: int = 256,
+                      progress=None) -> Stream:
+        """gk-sample: G's images for n noise vectors z ~ N(0, T²·I) drawn from the seed."""
+        z = self.noise(n, seed, temperature)
+        return self.decode(z, batch_size, {"seed": seed, "temperature": temperature}, progress)
+
+    def walk_stream(self, seed_a: int, seed_b: int, steps: int) -> Stream:
+        """gk-interp: G's images at ``steps`` evenly spaced points on the line from z_a to z_b,
+        the first noise vectors of the two seeds (both ends included)."""
+        if steps < 2:
+            raise GenkitError("--steps must be at least 2")
+        za, zb = self.noise(1, seed_a)[0], self.noise(1, seed_b)[0]
+        t = np.linspace(0.0, 1.0, steps, dtype=np.float32)[:, None]
+        return self.decode((1 - t) * za + t * zb, meta={"seed_a": seed_a, "seed_b": seed_b, "steps": steps, "cols": steps})
+
+    def evaluate_stream(self, stream: Stream, batch_size: int = 256, *, samples: int = 10_000, seed: int = 0,
+                        judge=None, progress=None) -> dict:
+        """gk-eval: how real G's images look next to the stream's. A GAN has no likelihood;
+        this is the squared Fréchet distance between ``samples`` of G's images (seed) and the
+        stream's images in the judge's feature space (genkit.realness, the shipped classifier
+        unless ``judge`` is given), with the label histogram of the samples and its entropy."""
+        from ... import realness
+
+        if samples < 2:
+            raise GenkitError("need at least 2 samples")
+        if len(stream) < 2:
+            raise GenkitError("need at least 2 images to compare with")
+        judge = judge if judge is not None else realness.load_judge()
+        drawn = self.sample_stream(samples, seed=seed, batch_size=max(batch_size, 256), progress=progress)
+        result = realness.compare(judge, drawn, stream)
+        return {"model": self.family, "images": len(stream), "seed": seed, **result,
+                "judge": getattr(judge, "checkpoint_path", "classifier")}
+
+    def weights_of(self, player: str) -> list[np.ndarray]:
+        """A copy of every variable of one player ("generator" or "discriminator")."""
+        net = {"generator": self.generator, "discriminator": self.discriminator}[player]
+        return [np.array(v) for v in net.weights]
+
