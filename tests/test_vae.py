@@ -55,9 +55,8 @@ def test_kl_is_the_closed_form_and_a_monte_carlo_estimate():
     assert np.allclose(ours, mc, atol=0.03)
 
 
-def test_the_lecture_kl_without_the_half_is_twice_ours_with_sigma_a_log_std():
-    # lecture: sum(exp(s) - (1 + s) + m^2) with exp(s) the *standard deviation*'s ... scale;
-    # written with the log-variance v = 2 s' it is our formula without the 1/2.
+def test_the_lectures_kl_term_is_twice_ours_when_sigma_is_the_log_variance():
+    # the lecture's sum(exp(v) - (1 + v) + m^2), with v read as the log-variance, is our KL without the 1/2
     m, v = np.float32([0.3, -1.0]), np.float32([0.5, -0.2])
     lecture = (np.exp(v) - (1 + v) + m**2).sum()
     assert math.isclose(lecture, 2 * float(np.asarray(VAE.kl_terms(m, v)).sum()), rel_tol=1e-5)
