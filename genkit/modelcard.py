@@ -97,7 +97,8 @@ def _latent_card(run_dir, checkpoint, command, dataset, k, metrics, model) -> st
     ]
     if "nll_nats" in test:
         lines += [
-            f"| **test NLL** | **{test['nll_nats']:.2f} nats/image** (IWAE bound, k = {test['k']}; {test['bits_per_pixel']:.4f} bits/px) |",
+            f"| **test NLL** | **{test['nll_nats']:.2f} nats/image** (IWAE bound, k = {test['k']}; {test['bits_per_pixel']:.4f} bits/px)"
+            + (" — conditional on the label, −log p(x | y)" if getattr(model, "conditional", False) else "") + " |",
             f"| test −ELBO | {test['nelbo_nats']:.2f} nats/image (reconstruction {test['rec_nats']:.2f} + KL {test['kl_nats']:.2f}) |",
             f"| active units | {test['active_units']} of {test['latent']} (Cov_x E_q[z_u] > 0.01) |",
             f"| KL per code dimension | {', '.join(f'{v:.2f}' for v in test['kl_per_dim'])} |",
