@@ -36,8 +36,6 @@ bench-quantize: install
 bench-pixel: install
 	$(BIN)/python bench/pixel.py
 
-# Steps/s of every model family on this CPU, with and without the input pipeline's prefetch
-# (a few dozen steps a row, about 3 minutes): bench/results/train.md and train.json.
 # Needs checkpoints/mnist-vae.keras and pokemon-vae.keras. IWAE with k = 5000 on the first 1000 MNIST test
 # digits (all 10,000 take about 10x as long: VAE_BENCH="-k 5000").
 VAE_BENCH ?= -k 5000 --images 1000
@@ -50,6 +48,8 @@ bench-vae: install
 bench-gan: install
 	$(BIN)/python bench/gan.py
 
+# Steps/s of every model family on this CPU, with and without the input pipeline's prefetch
+# (a few dozen steps a row, about 3 minutes): bench/results/train.md and train.json.
 bench-train: install
 	$(BIN)/python bench/train.py
 

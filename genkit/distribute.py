@@ -22,8 +22,8 @@ cut short, or drops an epoch that never reached it. So a run folder always holds
 epoch, whatever instant the process died at. ``state.json`` also holds the state of Keras's
 seed generators (dropout), which ``.keras`` files do not save.
 
-**Signals** (:class:`Interrupts`): SIGINT and SIGTERM raise :class:`Interrupted` at once, except
-while an epoch is being committed, where they wait for the commit to finish.
+**Signals** (:class:`Interrupts`): SIGINT or SIGTERM stops training at the end of the step under
+way (:class:`Interrupted`), after the commit of an epoch being saved; a second signal at once.
 
 Keras 3 (3.15) cannot ``fit`` under MultiWorkerMirroredStrategy
 (https://github.com/keras-team/keras/issues/20585): it all-reduces the first input batch and
@@ -267,10 +267,14 @@ class Interrupted(KeyboardInterrupt):
 
 
 class Interrupts:
-    """``with Interrupts() as guard:`` SIGINT and SIGTERM raise Interrupted, but not inside
-    ``with guard.hold():``, which finishes first. Installed only in the main thread."""
+    """``with Interrupts() as guard:`` the first SIGINT or SIGTERM asks training to stop: the Keras
+    callback ``guard.callback()`` raises Interrupted at the end of the step (or epoch) under way,
+    never inside TensorFlow's own code, where an exception can be swallowed (a ``__del__``), and
+    never inside ``with guard.hold():`` (an epoch being saved), which finishes first. A second
+    signal raises at once (unless held). Installed only in the main thread."""
 
     def __init__(self):
+        self.signum: int | None = None
         self._held = 0
         self._pending: int | None = None
         self._old: dict = {}
@@ -288,10 +292,17 @@ class Interrupts:
         return False
 
     def _handler(self, signum, frame):
-        if self._held:
+        if self.signum is None:
+            self.signum = signum
+        elif self._held:
             self._pending = signum
         else:
             raise Interrupted(signum)
+
+    def check(self) -> None:
+        """Raise Interrupted if a signal came (and no save is under way)."""
+        if self.signum is not None and not self._held:
+            raise Interrupted(self.signum)
 
     @contextlib.contextmanager
     def hold(self):
@@ -303,6 +314,24 @@ class Interrupts:
         if not self._held and self._pending is not None:
             signum, self._pending = self._pending, None
             raise Interrupted(signum)
+
+    def callback(self):
+        """A Keras callback that stops training (raises Interrupted) after a signal."""
+        import keras
+
+        guard = self
+
+        class StopOnSignal(keras.callbacks.Callback):
+            def on_train_batch_end(self, batch, logs=None):
+                guard.check()
+
+            def on_test_batch_end(self, batch, logs=None):
+                guard.check()
+
+            def on_epoch_end(self, epoch, logs=None):
+                guard.check()
+
+        return StopOnSignal()
 
 
 # -- Keras 3 under MultiWorkerMirroredStrategy ---------------------------------------------
@@ -348,3 +377,80 @@ def _patch_keras_for_multi_worker() -> None:
     trainer.TensorFlowTrainer._maybe_symbolic_build = _maybe_symbolic_build
     trainer.reduce_per_replica = reduce_per_replica
     _PATCHED = True
+
+
+# -- several workers on this machine (make train-2workers, a look at the mechanism) -------------
+def free_ports(n: int) -> list[int]:
+    """``n`` TCP ports on 127.0.0.1 that are free now (the OS picks them)."""
+    import socket
+
+    socks = [socket.socket() for _ in range(n)]
+    try:
+        for s in socks:
+            s.bind(("127.0.0.1", 0))
+        return [s.getsockname()[1] for s in socks]
+    finally:
+        for s in socks:
+            s.close()
+
+
+def launch_local(argv: list[str], workers: int = 2, grace_s: float = 10.0) -> int:
+    """Run ``argv`` as ``workers`` processes on 127.0.0.1, each with its TF_CONFIG (free ports);
+    returns 0, or the first non-zero exit code. When one fails, the others are stopped (SIGTERM,
+    then SIGKILL after ``grace_s``: a worker blocked in a collective op cannot act on SIGTERM)."""
+    import subprocess
+    import time
+
+    cluster = {"worker": [f"127.0.0.1:{port}" for port in free_ports(workers)]}
+    procs = []
+    for index in range(workers):
+        env = dict(os.environ, TF_CONFIG=json.dumps({"cluster": cluster, "task": {"type": "worker", "index": index}}))
+        procs.append(subprocess.Popen(argv, env=env))
+    code = 0
+    try:
+        while any(p.poll() is None for p in procs):
+            failed = [_status(p.returncode) for p in procs if p.returncode not in (None, 0)]
+            if failed and not code:
+                code = failed[0]
+                for p in procs:
+                    if p.poll() is None:
+                        p.terminate()
+                deadline = time.time() + grace_s
+                while any(p.poll() is None for p in procs) and time.time() < deadline:
+                    time.sleep(0.1)
+                for p in procs:
+                    if p.poll() is None:
+                        p.kill()
+            time.sleep(0.2)
+    except KeyboardInterrupt:  # Ctrl-C reached every worker too: let the chief save, then go
+        for p in procs:
+            try:
+                p.wait(timeout=grace_s)
+            except subprocess.TimeoutExpired:
+                p.kill()
+        return 130
+    return code or next((_status(p.returncode) for p in procs if p.returncode), 0)
+
+
+def _status(returncode: int) -> int:
+    return 128 - returncode if returncode < 0 else returncode  # killed by signal N: 128 + N, as a shell says
+
+
+def main(args: list[str] | None = None) -> int:
+    """``python -m genkit.distribute [--workers N] -- COMMAND...``: COMMAND as N local workers."""
+    import sys
+
+    args = sys.argv[1:] if args is None else args
+    workers = 2
+    if args[:1] == ["--workers"] and len(args) > 1 and args[1].isdigit():
+        workers, args = int(args[1]), args[2:]
+    if args[:1] == ["--"]:
+        args = args[1:]
+    if not args or workers < 1:
+        print("usage: python -m genkit.distribute [--workers N] -- COMMAND [ARGS...]", file=sys.stderr)
+        return 2
+    return launch_local(args, workers)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

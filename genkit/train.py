@@ -268,7 +268,7 @@ def train(
         }
         write_file_atomic(path, (json.dumps(metrics, indent=2) + "\n").encode())
 
-    callbacks = [Checkpoints()]
+    callbacks = [Checkpoints(), interrupts.callback()]
     if chief:
         callbacks.append(keras.callbacks.TensorBoard(log_dir=str(out / "logs"), write_graph=False))
     if progress:

@@ -1,0 +1,168 @@
+"""A run survives being killed: gk-train killed (SIGKILL) in the middle of a run, then stopped by
+Ctrl-C and by SIGTERM after resuming, and finished by one more --resume, ends with the weights
+and per-epoch losses of an uninterrupted run with the same seed (dropout on, so the random state
+must come back too). And a run folder is never clobbered or mixed up by mistake."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from cli import train as train_cli
+from genkit import io as gio
+
+ROOT = Path(__file__).resolve().parent.parent
+EPOCHS = 8
+TINY = ["--set", "embed=4", "--set", "channels=4", "--set", "layers=2", "--set", "head=8", "--set", "dropout=0.3"]
+WAIT = 300  # seconds any one process may take, on a busy 2-core machine
+
+
+def tiny_stream(n=400, seed=0):
+    rng = np.random.default_rng(seed)
+    idx = np.zeros((n, 4, 3), np.uint8)
+    idx[:, :, 1] = rng.integers(0, 4, (n, 4))  # a stripe to learn
+    idx[:, 0, 0] = rng.integers(0, 4, n)
+    return gio.Stream(indices=idx, palette=(np.arange(4)[:, None] * 85 * np.ones(3)).astype(np.uint8))
+
+
+def command(data, out, *extra):
+    return [sys.executable, "-m", "cli.train", "pixelcnn", "--data", str(data), *TINY, "--epochs", str(EPOCHS),
+            "-b", "8", "--seed", "3", "--strategy", "default", "-q", "-o", str(out), *extra]
+
+
+def start(cmd):
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    return subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def epoch_of(out: Path) -> int:
+    try:
+        return json.loads((out / "state.json").read_text())["epoch"]
+    except (OSError, ValueError, KeyError):
+        return 0
+
+
+def stop_after(cmd, out: Path, epoch: int, sig: int):
+    """Run ``cmd`` until the run folder holds ``epoch`` (and a little more), then send ``sig``."""
+    proc = start(cmd)
+    deadline = time.time() + WAIT
+    while epoch_of(out) < epoch:
+        assert proc.poll() is None, f"ended before epoch {epoch}: {proc.communicate()[1][-2000:]}"
+        assert time.time() < deadline, "no progress"
+        time.sleep(0.02)
+    time.sleep(0.1)  # into the next epoch's steps
+    assert proc.poll() is None, "finished before it could be stopped"
+    proc.send_signal(sig)
+    _, err = proc.communicate(timeout=WAIT)
+    return proc.returncode, [line for line in err.splitlines() if line.startswith("gk-train:")]
+
+
+def weights(path: Path):
+    from genkit import models
+
+    return [np.asarray(w) for w in models.load(str(path)).get_weights()]
+
+
+def losses(out: Path):
+    return [v for r in json.loads((out / "metrics.json").read_text())["epochs"] for v in (r["epoch"], r["train_loss"], r["val_loss"])]
+
+
+def test_killed_interrupted_and_resumed_run_ends_like_an_uninterrupted_one(tmp_path):
+    data = tmp_path / "tiny.npz"
+    data.write_bytes(tiny_stream().to_npz())
+    ref_dir, run_dir = tmp_path / "ref", tmp_path / "run"
+    reference = start(command(data, ref_dir))  # in parallel with the interrupted runs
+
+    code, lines = stop_after(command(data, run_dir), run_dir, 1, signal.SIGKILL)
+    assert code == -signal.SIGKILL and lines == []
+    killed_at = epoch_of(run_dir)
+    assert 1 <= killed_at < EPOCHS
+
+    for sig, exit_code, word in ((signal.SIGINT, 130, "interrupted"), (signal.SIGTERM, 143, "stopped by SIGTERM")):
+        before = epoch_of(run_dir)
+        code, lines = stop_after(command(data, run_dir, "--resume"), run_dir, before + 1, sig)
+        kept = epoch_of(run_dir)
+        assert code == exit_code, lines
+        assert len(lines) == 1 and lines[0].startswith(f"gk-train: {word} in epoch {kept + 1}/{EPOCHS}; "), lines
+        assert f"keeps epoch {kept}: go on with --resume" in lines[0]
+        assert before < kept < EPOCHS and not (run_dir / ".pending").exists()
+
+    done = subprocess.run(command(data, run_dir, "--resume"), cwd=ROOT, env=dict(os.environ, PYTHONPATH=str(ROOT)),
+                          capture_output=True, text=True, timeout=WAIT)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip() == str(run_dir / "model.keras")
+    out, err = reference.communicate(timeout=WAIT)
+    assert reference.returncode == 0, err[-2000:]
+
+    assert losses(run_dir) == pytest.approx(losses(ref_dir), abs=1e-6)
+    assert losses(run_dir)[::3] == list(range(1, EPOCHS + 1))
+    for name in ("last.keras", "model.keras"):
+        for a, b in zip(weights(run_dir / name), weights(ref_dir / name)):
+            np.testing.assert_allclose(a, b, atol=1e-6)
+    state, ref_state = (json.loads((d / "state.json").read_text()) for d in (run_dir, ref_dir))
+    assert state["rng"] == ref_state["rng"] and state["epoch"] == EPOCHS
+
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def run_folder(tmp_path):
+    """A run folder as gk-train leaves it (its files stand in: nothing here gets that far)."""
+    out = tmp_path / "run"
+    out.mkdir()
+    (out / "state.json").write_text(json.dumps({"family": "pixelcnn", "epoch": 2, "best_val_loss": 1.0,
+                                                "model": {}, "history": []}))
+    for name in ("last.keras", "model.keras", "metrics.json", "config.json"):
+        (out / name).write_bytes(name.encode())
+    return out
+
+
+def snapshot(folder: Path) -> dict:
+    return {p.relative_to(folder): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+@pytest.mark.parametrize(
+    "args, msg",
+    [
+        (["pixelcnn"], "holds a pixelcnn run already (2 epochs done): continue it with --resume, or choose another -o DIR"),
+        (["pixelrnn", "--resume"], "holds a pixelcnn run, not pixelrnn"),
+        (["pixelrnn"], "holds a pixelcnn run, not pixelrnn"),
+    ],
+)
+def test_a_run_folder_is_not_clobbered(run_folder, args, msg):
+    before = snapshot(run_folder)
+    result = runner.invoke(train_cli.app, [*args, "-o", str(run_folder), "--strategy", "default", "-q"],
+                           input=tiny_stream(n=20).to_npz())
+    assert result.exit_code == 2, result.output
+    assert result.stderr.strip() == f"gk-train: {run_folder}: {msg}"
+    assert snapshot(run_folder) == before
+
+
+def test_an_unfinished_commit_is_finished_or_dropped(tmp_path):
+    from genkit import distribute
+
+    out = tmp_path / "run"
+    out.mkdir()
+    (out / "state.json").write_text('{"epoch": 1}')
+    (out / "last.keras").write_text("1")
+    pending = out / distribute.PENDING
+    pending.mkdir()
+    (pending / "last.keras").write_text("2")  # killed before its state.json: epoch 2 never happened
+    assert distribute.recover(out) is False
+    assert (out / "last.keras").read_text() == "1" and not pending.exists()
+
+    pending.mkdir()
+    (out / "metrics.json").write_text("2")  # killed while moving epoch 2 into place
+    (pending / "last.keras").write_text("2")
+    (pending / "state.json").write_text('{"epoch": 2}')
+    assert distribute.recover(out) is True
+    assert (out / "last.keras").read_text() == "2" and json.loads((out / "state.json").read_text())["epoch"] == 2
+    assert not pending.exists()
