@@ -169,6 +169,14 @@ def finish(strategy) -> None:
     gather(strategy, [0])
 
 
+def lost_a_worker(strategy, error: Exception) -> bool:
+    """Whether ``error`` is a multi-worker collective op aborted because a peer stopped (TensorFlow's
+    health check notices within about a minute)."""
+    import tensorflow as tf
+
+    return is_multi_worker(strategy) and isinstance(error, (tf.errors.UnavailableError, tf.errors.AbortedError))
+
+
 def agree(strategy, what: str, value: int, problem: Exception | None = None) -> None:
     """Check that every worker starts alike: re-raise this worker's ``problem``, and refuse to go
     on if another worker had one or sees a different ``value`` (e.g. the epoch to resume from).

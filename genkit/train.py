@@ -288,3 +288,9 @@ def train(
     if not (out / "model.keras").is_file():
         raise GenkitError("training finished without a model (no epoch completed)")
     return out / "model.keras"
+        except Exception as e:
+            if not distribute.lost_a_worker(strategy, e):
+                raise
+            kept = f"{out} keeps epoch {saved[0]}" if saved[0] else "no epoch was saved"
+            raise GenkitError(f"another worker stopped in epoch {saved[0] + 1}/{run.epochs}; {kept}: start every worker "
+                              "again with --resume") from None
