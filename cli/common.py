@@ -80,24 +80,29 @@ def entry(app: typer.Typer, prog: str) -> Callable[[], None]:
     return main
 
 
-def read_data(sources: list[str] | None, dataset: str | None, split: str | None):
-    """The input stream of a model command: --dataset NAME, else files/folders, else stdin."""
+def read_data(sources: list[str] | None, dataset: str | None, split: str | None, *, text: bool = False):
+    """The input stream of a model command: --dataset NAME, else files/folders, else stdin.
+    With ``text`` (a sentence model), text files, one sentence a line (genkit.text.Sentences)."""
     from genkit import datasets
     from genkit.errors import GenkitError
     from genkit.io import read_stream
 
     if dataset and sources:
         raise GenkitError("give input files or --dataset, not both")
+    if dataset and dataset in datasets.names() and datasets.is_text(dataset) != text:
+        raise GenkitError(f"{dataset} is a data set of {'sentences' if datasets.is_text(dataset) else 'images'}, but this "
+                          f"model learns from {'sentences' if text else 'images'}")
     if dataset:
         stream = datasets.load(dataset, split=split)
     else:
         from genkit.splits import split_stream
+        from genkit.text import read_sentences
 
-        stream = read_stream(sources or ["-"])
+        stream = read_sentences(sources or ["-"]) if text else read_stream(sources or ["-"])
         if split:
             stream = split_stream(stream, split)
     if len(stream) == 0:
-        raise GenkitError("the input holds no images" + (f" in split {split!r}" if split else ""))
+        raise GenkitError(f"the input holds no {'sentences' if text else 'images'}" + (f" in split {split!r}" if split else ""))
     return stream
 
 

@@ -46,8 +46,8 @@ def main(
         raise GenkitError("--batch-size must be at least 1")
     net = load_model(model)
     split = split or ("test" if dataset else None)
-    stream = read_data(sources, dataset, split)
-    if getattr(net, "task", None) == "latent":
+    stream = read_data(sources, dataset, split, text=getattr(net, "task", None) == "text")
+    if getattr(net, "task", None) in ("latent", "text"):
         with bar(len(stream), f"IWAE k={k}") as advance:
             result = net.evaluate_stream(stream, batch_size=batch_size, k=k, seed=seed, progress=advance)
     else:
@@ -55,6 +55,10 @@ def main(
     result["data"] = f"{dataset}:{split}" if dataset else ", ".join(sources or ["-"]) + (f":{split}" if split else "")
     if as_json:
         print(json.dumps(result, sort_keys=True))
+    elif "ppl" in result:  # sentence models
+        how = f"IWAE k={result['k']}" if result["latent"] else "exact"
+        print(f"NLL {result['nll_nats']:.2f} nats/sentence ({how})  -ELBO {result['nelbo_nats']:.2f}  KL {result['kl_nats']:.2f}  "
+              f"perplexity {result['ppl']:.1f}  {result['sentences']} sentences  {result['model']}  {result['data']}")
     elif "nll_nats" in result:
         print(f"NLL {result['nll_nats']:.2f} nats/image (IWAE k={result['k']})  -ELBO {result['nelbo_nats']:.2f}  "
               f"KL {result['kl_nats']:.2f}  active units {result['active_units']}/{result['latent']}  "

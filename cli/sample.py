@@ -71,6 +71,16 @@ def main(
             raise GenkitError(f"--grid and --labels need a model with a code (vae, cvae), not {net.family}", source=model)
     if wanted is not None and not net.conditional:
         raise GenkitError(f"--labels needs a conditional model (cvae), not {net.family}", source=model)
+    if getattr(net, "task", None) == "text":  # sentence models: one sentence a line, not a PNG
+        from genkit.io import write_file_atomic
+
+        with bar(n, "sampling") as advance:
+            body = "".join(line + "\n" for line in net.sample_text(n, temperature=temperature, seed=seed, batch_size=batch_size, progress=advance))
+        if output:
+            write_file_atomic(output, body.encode())
+        else:
+            print(body, end="")
+        return
     if dims is not None:
         image = read_one(at, "--at") if at else None
         stream = net.grid_stream(dims, lo, hi, steps, at=image, label=wanted[0] if wanted else None)

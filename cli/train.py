@@ -8,7 +8,7 @@ from typing import Annotated, List, Optional
 import typer
 
 from cli.common import entry, guarded, make_app, read_data, say
-from genkit.models import FAMILIES
+from genkit.models import FAMILIES, data_kind
 
 PROG = "gk-train"
 app = make_app()
@@ -19,7 +19,7 @@ app = make_app()
 def main(
     model: Annotated[str, typer.Argument(help=f"Model family: {', '.join(FAMILIES)}.", metavar="MODEL", show_default=False)],
     data: Annotated[Optional[List[str]], typer.Option("--data", "-d", metavar="PATH", help="NPZ/PNG files or folders (repeatable) instead of stdin.")] = None,
-    dataset: Annotated[Optional[str], typer.Option("--dataset", metavar="NAME", help="A named data set: pokemon (the course's published crops and palette), mnist (the official 60k/10k digits).")] = None,
+    dataset: Annotated[Optional[str], typer.Option("--dataset", metavar="NAME", help="A named data set: pokemon (the course's published crops and palette), mnist (the official 60k/10k digits); for sentence-vae ptb, sonnets or tang.")] = None,
     epochs: Annotated[int, typer.Option("--epochs", "-e", metavar="N", help="Epochs to train (in all, when resuming).")] = 30,
     batch_size: Annotated[int, typer.Option("--batch-size", "-b", metavar="N", help="Global batch size (split across replicas).")] = 32,
     lr: Annotated[float, typer.Option("--lr", metavar="RATE", help="Adam learning rate.")] = 1e-3,
@@ -34,7 +34,8 @@ def main(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No per-epoch lines on stderr.")] = False,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show a traceback for unexpected errors.")] = False,
 ) -> None:
-    """Train MODEL on a palette-coded stream and print the best model's path.
+    """Train MODEL on a palette-coded stream (or text, one sentence a line, for sentence-vae)
+    and print the best model's path.
 
     The stream comes on stdin (gk-quantize sprites/ --crop 20 | gk-train pixelcnn), from --data,
     or from --dataset (pokemon; mnist: grey digits with labels, binarized afresh each epoch
@@ -66,7 +67,7 @@ def main(
     if latent is not None:
         settings = [*(settings or []), f"latent={latent}"]
     model_config = resolve_model_config(model, config, settings)
-    stream = read_data(data, dataset, None)
+    stream = read_data(data, dataset, None, text=data_kind(model) == "text")
     run = RunConfig(family=model, epochs=epochs, batch_size=batch_size, lr=lr, seed=seed, flip=flip,
                     strategy=strategy, model=model_config)
     out_dir = output or f"runs/{model}-{time.strftime('%Y%m%d-%H%M%S')}"

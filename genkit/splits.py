@@ -6,7 +6,9 @@ the other 711. Training holds part of train out to pick the best epoch: **val** 
 ending in 5 (79 sprites), **fit** = train without val (632). Any other stream splits the same
 way on the image's position: i % 10 == 0 test, i % 10 == 5 val. Data sets that come with
 their own test set name their images ``train-NNNNN`` / ``test-NNNNN`` (MNIST): **test** = the
-``test-`` images, **val** = ``train-`` images whose number ends in 5.
+``test-`` images, **val** = ``train-`` images whose number ends in 5. Those that come with their
+own validation set too name it ``valid-NNNNN`` (PTB, the sonnets): then **val** = the ``valid-``
+examples, **fit** = the ``train-`` ones, and **train** = both.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ def is_test(key: int) -> bool:
 
 
 _POKEDEX = re.compile(r"^(\d{3})")
-_OWN_SPLIT = re.compile(r"^(train|test)-(\d+)$")
+_OWN_SPLIT = re.compile(r"^(train|valid|test)-(\d+)$")
 
 
 def keys(stream: Stream) -> np.ndarray:
@@ -43,7 +45,11 @@ def split_mask(stream: Stream, split: str) -> np.ndarray:
     names = stream.names
     if names is not None and len(stream) and all(_OWN_SPLIT.match(str(n)) for n in names):
         test = np.array([str(n).startswith("test-") for n in names])
-        val = ~test & np.array([int(str(n).rsplit("-", 1)[1]) % 10 == VAL_DIGIT for n in names])
+        valid = np.array([str(n).startswith("valid-") for n in names])
+        if valid.any():  # its own validation set
+            val = valid
+        else:
+            val = ~test & np.array([int(str(n).rsplit("-", 1)[1]) % 10 == VAL_DIGIT for n in names])
         return {"train": ~test, "test": test, "val": val, "fit": ~test & ~val,
                 "all": np.ones(len(stream), dtype=bool)}[split]
     digit = keys(stream) % 10

@@ -72,6 +72,8 @@ def resolve_model_config(family: str, config_file: str | None = None, overrides:
             raise GenkitError(f"--set takes KEY=VALUE, got {item!r}")
         key, value = item.split("=", 1)
         out[key.strip()] = _coerce(family, key.strip(), value.strip(), defaults)
+    if hasattr(module, "check"):  # the family's own checks of the values, before any work
+        module.check(out)
     return out
 
 
@@ -135,6 +137,15 @@ def _dataset(model, arrays: tuple, batch_size: int, *, shuffle: bool, flip: bool
     return finish(tf.data.Dataset.range(start_epoch, 1 << 40).flat_map(epoch))
 
 
+def _describe(data) -> tuple[str, dict]:
+    """The log line's words for the training data and what metrics.json records of it: images
+    (size, colours), or whatever else describes itself (genkit.text.Sentences)."""
+    if hasattr(data, "describe"):
+        return data.describe()
+    return (f"images of {data.size[1]}x{data.size[0]}" + (f", {len(data.palette)} colours" if data.is_palette else ", RGB"),
+            {"size": list(data.size), "colors": len(data.palette) if data.is_palette else None})
+
+
 def train(
     stream: Stream,
     run: RunConfig,
@@ -159,7 +170,7 @@ def train(
     cls.check_training_data(stream)
     train_s, val_s = split_stream(stream, "fit"), split_stream(stream, "val")
     if len(train_s) == 0 or len(val_s) == 0:
-        raise GenkitError(f"need images in both the train and val splits, got {len(train_s)} and {len(val_s)}")
+        raise GenkitError(f"need {getattr(stream, 'noun', 'images')} in both the train and val splits, got {len(train_s)} and {len(val_s)}")
     keras.utils.set_random_seed(run.seed)
     strategy = distribute.pick(run.strategy)
     chief = distribute.is_chief(strategy)
@@ -202,8 +213,8 @@ def train(
             model.load_weights(out / "last.keras")
             distribute.set_rng_state(model, rng)  # dropout goes on where it stopped
     params = int(model.count_params())
-    log(f"{run.family}: {params:,} parameters; train {len(train_s)}, val {len(val_s)} images of "
-        f"{stream.size[1]}x{stream.size[0]}" + (f", {len(stream.palette)} colours" if stream.is_palette else ", RGB"))
+    what, data_fields = _describe(stream)
+    log(f"{run.family}: {params:,} parameters; train {len(train_s)}, val {len(val_s)} {what}")
     if chief:
         write_file_atomic(out / "config.json", (json.dumps(dataclasses.asdict(run), indent=2) + "\n").encode())
 
@@ -257,8 +268,7 @@ def train(
             "params": params,
             "train_images": len(train_s),
             "val_images": len(val_s),
-            "size": list(stream.size),
-            "colors": len(stream.palette) if stream.is_palette else None,
+            **data_fields,
             "headline": headline,
             "best_epoch": best_row["epoch"] if best_row else None,
             f"best_val_{headline}": best_row[f"val_{headline}"] if best_row else None,
@@ -282,15 +292,15 @@ def train(
             what = "interrupted" if e.signum == signal.SIGINT else f"stopped by {signal.Signals(e.signum).name}"
             kept = f"{out} keeps epoch {saved[0]}: go on with --resume" if saved[0] else "no epoch was saved"
             raise distribute.Interrupted(e.signum, f"{what} in epoch {saved[0] + 1}/{run.epochs}; {kept}") from None
-    distribute.finish(strategy)
-    if not chief:
-        return None
-    if not (out / "model.keras").is_file():
-        raise GenkitError("training finished without a model (no epoch completed)")
-    return out / "model.keras"
         except Exception as e:
             if not distribute.lost_a_worker(strategy, e):
                 raise
             kept = f"{out} keeps epoch {saved[0]}" if saved[0] else "no epoch was saved"
             raise GenkitError(f"another worker stopped in epoch {saved[0] + 1}/{run.epochs}; {kept}: start every worker "
                               "again with --resume") from None
+    distribute.finish(strategy)
+    if not chief:
+        return None
+    if not (out / "model.keras").is_file():
+        raise GenkitError("training finished without a model (no epoch completed)")
+    return out / "model.keras"

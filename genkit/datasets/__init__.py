@@ -67,12 +67,45 @@ def _mnist(split: str | None, data_dir) -> "Stream":
     return _split(mnist.load(data_dir), split)
 
 
+def _ptb(split: str | None, data_dir):
+    from . import ptb
+
+    _check_split(split)
+    return _split(ptb.load(data_dir), split)
+
+
+def _sonnets(split: str | None, data_dir):
+    from . import poems
+
+    _check_split(split)
+    return _split(poems.load_sonnets(data_dir), split)
+
+
+def _tang(split: str | None, data_dir):
+    from . import poems
+
+    _check_split(split)
+    return _split(poems.load_tang(data_dir), split)
+
+
+#: data sets of text (genkit.text.Sentences, one sentence a line) rather than images
+TEXT = ("ptb", "sonnets", "tang")
+
+
+def is_text(name: str) -> bool:
+    """Whether the data set ``name`` holds sentences (for the sentence models) rather than images."""
+    return name in TEXT
+
+
 #: name -> loader(split, data_dir)
 REGISTRY: dict[str, Callable[[str | None, object], "Stream"]] = {
     "pokemon": _pokemon_course,  # the course setting: its published crops and palette
     "pokemon-course": _pokemon_course,
     "pokemon-sprites": _pokemon_sprites,
     "mnist": _mnist,  # the official 60k/10k digits, 256 greys, labels
+    "ptb": _ptb,  # Penn Treebank sentences (Mikolov's LM files), train/valid/test
+    "sonnets": _sonnets,  # English sonnet lines (Deep-speare's Gutenberg corpus), train/valid/test
+    "tang": _tang,  # Tang poem lines, characters, split by poem
 }
 
 
@@ -94,4 +127,4 @@ def load(name: str, split: str | None = None, data_dir: str | os.PathLike | None
     return loader(split, data_dir)
 
 
-__all__ = ["CACHE_DIR", "REGISTRY", "data_root", "load", "names"]
+__all__ = ["CACHE_DIR", "REGISTRY", "TEXT", "data_root", "is_text", "load", "names"]

@@ -26,17 +26,29 @@ FAMILIES: dict[str, tuple[str, str]] = {
     "cvae": ("genkit.models.cvae", "conditional VAE: encoder and decoder see the class label"),
     "gan": ("genkit.models.gan", "DCGAN: generator and discriminator trained in turn, non-saturating loss"),
     "classifier": ("genkit.models.classifier", "small convnet digit classifier: the judge of genkit.realness"),
+    "sentence-vae": ("genkit.models.sentence_vae", "sentence VAE (Bowman et al. 2016): LSTM encoder -> code -> LSTM decoder; "
+                     "--set latent=0 is a plain LSTM language model"),
 }
 #: Shipped checkpoint for each bare zoo name.
 CHECKPOINT_DIR = Path(os.environ.get("GENKIT_CHECKPOINTS", Path(__file__).resolve().parents[2] / "checkpoints"))
 SHIPPED = {"pixelrnn": "pokemon-pixelrnn.keras", "pixelcnn": "pokemon-pixelcnn.keras", "vae": "pokemon-vae.keras",
-           "cvae": "mnist-cvae.keras", "gan": "mnist-gan.keras", "classifier": "mnist-classifier.keras"}
+           "cvae": "mnist-cvae.keras", "gan": "mnist-gan.keras", "classifier": "mnist-classifier.keras",
+           "sentence-vae": "ptb-sentence-vae.keras", "ptb-sentence-vae": "ptb-sentence-vae.keras",
+           "sonnet-sentence-vae": "sonnet-sentence-vae.keras", "tang-sentence-vae": "tang-sentence-vae.keras"}
 
 _REGISTRY: dict[str, type] = {}
 
 
 def names() -> list[str]:
     return list(FAMILIES)
+
+
+def data_kind(name: str) -> str:
+    """What a family learns from: "text" (sentences, genkit.text) or "images"; read from its
+    config module's ``DATA_KIND`` without importing TensorFlow."""
+    if name not in FAMILIES:
+        raise GenkitError(f"unknown model {name!r} (choose from {', '.join(FAMILIES)})")
+    return getattr(importlib.import_module(FAMILIES[name][0] + ".config"), "DATA_KIND", "images")
 
 
 def register(name: str):
@@ -74,7 +86,7 @@ def resolve(spec: str) -> Path:
         return path
     if spec in SHIPPED and (CHECKPOINT_DIR / SHIPPED[spec]).is_file():
         return CHECKPOINT_DIR / SHIPPED[spec]
-    if spec in FAMILIES:
+    if spec in FAMILIES or spec in SHIPPED:
         raise GenkitError(f"no shipped checkpoint for {spec!r} (expected {CHECKPOINT_DIR / SHIPPED.get(spec, spec)}); run `make checkpoints`")
     raise GenkitError("no such model file or zoo name", source=spec)
 

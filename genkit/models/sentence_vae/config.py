@@ -1,0 +1,56 @@
+"""Settings of the ``sentence-vae`` family (``gk-train sentence-vae --set KEY=VALUE``); no TensorFlow import.
+
+``latent=0`` removes the code: no encoder, no KL, the decoder alone is a plain LSTM language
+model (the benchmark's baseline, the same code path otherwise).
+"""
+
+from dataclasses import dataclass
+
+from ...errors import GenkitError
+
+MODEL_CLASS = "SentenceVAE"
+#: what the family learns from: sentences (genkit.text), not images
+DATA_KIND = "text"
+
+
+@dataclass
+class SentenceVAEConfig:
+    latent: int = 16  # size of the code z; 0 = a plain LSTM language model (no encoder, no KL)
+    embed: int = 256  # word (or character) embedding size, shared by encoder and decoder
+    hidden: int = 256  # LSTM units, encoder and decoder
+    unit: str = "auto"  # word, char, or auto: char when most lines are Chinese (or the data set says)
+    vocab: int = 20000  # at most this many tokens (4 specials included): the most frequent of the fit split
+    min_count: int = 1  # tokens seen fewer times in the fit split become <unk>
+    max_length: int = 100  # tokens per sentence (with <eos>) when training and decoding (at most the fit split's longest)
+    word_dropout: float = 0.0  # decoder input words replaced by <unk> with this probability, training only
+    dropout: float = 0.0  # dropout on embeddings and decoder outputs, training only
+    tie: bool = True  # the output layer shares the embedding matrix (a projection if hidden != embed)
+    z_input: bool = True  # feed z to the decoder at every step, as well as into its initial state
+    kl_anneal: str = "logistic"  # KL weight by training step: logistic, linear or none (always 1)
+    kl_k: float = 0.0025  # logistic: slope, weight = 1 / (1 + exp(-kl_k * (step - kl_x0)))
+    kl_x0: int = 2500  # logistic: the step where the weight is 1/2
+    kl_steps: int = 10000  # linear: weight = min(1, step / kl_steps)
+    sampled: int = 0  # train with a sampled softmax over this many words per step (0: the full softmax); never at validation
+
+
+UNITS = ("auto", "word", "char")
+ANNEALS = ("logistic", "linear", "none")
+
+
+def check(cfg: dict) -> None:
+    """Refuse settings no model can have (one line each), before any data is read."""
+    if cfg.get("unit", "auto") not in UNITS:
+        raise GenkitError(f"unit must be {', '.join(UNITS)}, got {cfg['unit']!r}")
+    if cfg.get("kl_anneal", "logistic") not in ANNEALS:
+        raise GenkitError(f"kl_anneal must be {', '.join(ANNEALS)}, got {cfg['kl_anneal']!r}")
+    for key in ("embed", "hidden", "max_length", "kl_steps", "vocab", "min_count"):
+        if key in cfg and int(cfg[key]) < 1:
+            raise GenkitError(f"{key} must be at least 1, got {cfg[key]}")
+    for key, what in (("latent", "0: a plain language model"), ("sampled", "0: the full softmax")):
+        if key in cfg and int(cfg[key]) < 0:
+            raise GenkitError(f"{key} must be >= 0 ({what}), got {cfg[key]}")
+    for key in ("word_dropout", "dropout"):
+        if key in cfg and not 0.0 <= float(cfg[key]) < 1.0:
+            raise GenkitError(f"{key} must be in [0, 1), got {cfg[key]}")
+    if "kl_k" in cfg and not float(cfg["kl_k"]) > 0:
+        raise GenkitError(f"kl_k must be positive, got {cfg['kl_k']}")

@@ -1,0 +1,581 @@
+"""The sentence VAE (Bowman et al. 2016, "Generating Sentences from a Continuous Space").
+
+An LSTM encoder reads the sentence; its last output gives m and σ (the **log-variance**, as in
+the image VAE); the code is z = m + exp(σ/2)·e with e ~ N(0, I); an LSTM decoder, whose initial
+state is a function of z and which also sees z at every step (``z_input``), predicts the
+sentence word by word after a start token. The loss per sentence, in nats, is
+
+    −log p(sentence | z)  +  w(step) · ½ Σ_i (exp(σ_i) − (1 + σ_i) + m_i²)
+
+where w(step) is the KL annealing weight (``kl_anneal``: logistic, linear or none). It is read
+from the optimizer's iteration counter inside the model's own forward pass, so it is a
+function of the global training step alone: it survives ``--resume`` (the counter is saved in
+last.keras) and is the same under any tf.distribute strategy (the counter is one mirrored
+variable). Validation and every evaluation use w = 1, the true negative ELBO.
+
+**Word dropout** (the paper's): during training only, each decoder input word (never the start
+token) is replaced by ``<unk>`` with probability ``word_dropout``: a whole token, not parts of
+its embedding. It is drawn in ``make_example`` from the stateless seed of (run seed, epoch,
+sentence), like the code's noise e, and never at validation, evaluation or decoding.
+
+``latent=0`` is the plain LSTM language model: the decoder alone, with a zero initial state.
+
+The vocabulary (the fit split's most frequent tokens after ``<pad> <unk> <bos> <eos>``) is part
+of the model's config, so one .keras file holds everything. Tokens are words (genkit.text's
+tokeniser) or characters (Chinese poem lines). Unknown tokens are looked up as written, then
+lower-cased, then (digits) as PTB's ``N``, and are otherwise ``<unk>``.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+from collections import Counter
+from dataclasses import asdict, fields
+
+import keras
+import numpy as np
+import tensorflow as tf
+from keras import layers, ops
+
+from ...errors import GenkitError
+from ...text import SPECIALS, UNITS, Sentences, detokenize, guess_unit, tokenize, tokens_of
+from .. import register
+from ..base import Trainable, draw
+from .config import SentenceVAEConfig, check
+
+LOG_2PI = math.log(2 * math.pi)
+PAD_ID, UNK_ID, BOS_ID, EOS_ID = range(4)
+DECODES = ("greedy", "sample", "beam")
+BEAM = 5  # beam width of --decode beam
+NEG = -1e9
+
+
+def kl_weight(step, anneal: str, k: float, x0: float, steps: float):
+    """The KL weight at training step ``step`` (a number, numpy array or tensor)."""
+    if anneal == "none":
+        return ops.ones_like(step) if not isinstance(step, (int, float)) else 1.0
+    if anneal == "logistic":
+        return 1.0 / (1.0 + ops.exp(-k * (step - x0))) if not isinstance(step, (int, float)) else \
+            1.0 / (1.0 + math.exp(-k * (step - x0)))
+    if isinstance(step, (int, float)):
+        return min(1.0, step / steps)
+    return ops.minimum(1.0, step / steps)
+
+
+def build_vocabulary(texts, unit: str, size: int, min_count: int, pretokenized: bool = False) -> list[str]:
+    """The specials, then the tokens of ``texts`` seen at least ``min_count`` times, most
+    frequent first (ties by the token), ``size`` in all at most."""
+    counts = Counter(tok for text in texts for tok in tokens_of(text, unit, pretokenized))
+    for special in SPECIALS:
+        counts.pop(special, None)
+    kept = sorted((t for t, c in counts.items() if c >= min_count), key=lambda t: (-counts[t], t))
+    return list(SPECIALS) + kept[: max(0, size - len(SPECIALS))]
+
+
+class SentenceLoss(keras.losses.Loss):
+    """Per sentence: reconstruction + w · KL, from the model's (B, 4) output."""
+
+    def __init__(self, **kwargs):
+        super().__init__(name="sentence_elbo", **kwargs)
+
+    def call(self, y_true, y_pred):
+        return y_pred[:, 0] + y_pred[:, 2] * y_pred[:, 1]
+
+
+def _column(i, name):
+    def fn(y_true, y_pred):
+        return y_pred[:, i]
+
+    fn.__name__ = name
+    return fn
+
+
+class OutputBias(layers.Layer):
+    """The output layer's bias, for a tied output matrix (the embedding's)."""
+
+    def __init__(self, units: int, **kwargs):
+        super().__init__(**kwargs)
+        self.units = units
+
+    def build(self, input_shape=None):
+        self.bias = self.add_weight(shape=(self.units,), initializer="zeros", name="bias")
+
+    def call(self, x):
+        return x + self.bias
+
+
+@register("sentence-vae")
+class SentenceVAE(Trainable, keras.Model):
+    """LSTM encoder -> (m, σ) -> z -> LSTM decoder over a vocabulary; ``latent=0``: an LSTM LM."""
+
+    task = "text"
+    data_kind = "text"
+    headline = "nelbo"
+    headline_unit = "nats/sentence"
+
+    def __init__(self, vocabulary, latent=16, embed=256, hidden=256, unit="word", vocab=20000, min_count=1,
+                 max_length=100, word_dropout=0.0, dropout=0.0, tie=True, z_input=True, kl_anneal="logistic",
+                 kl_k=0.0025, kl_x0=2500, kl_steps=10000, sampled=0, **kwargs):
+        super().__init__(**kwargs)
+        vocabulary = [str(t) for t in vocabulary]
+        if tuple(vocabulary[: len(SPECIALS)]) != SPECIALS or len(vocabulary) <= len(SPECIALS):
+            raise GenkitError("the vocabulary must start with " + " ".join(SPECIALS) + " and hold some tokens")
+        if unit not in UNITS:
+            raise GenkitError(f"unit must be {' or '.join(UNITS)}, got {unit!r}")
+        check(dict(latent=latent, embed=embed, hidden=hidden, vocab=vocab, min_count=min_count, max_length=max_length,
+                   word_dropout=word_dropout, dropout=dropout, kl_anneal=kl_anneal, kl_k=kl_k, kl_steps=kl_steps,
+                   sampled=sampled))
+        self.vocabulary = vocabulary
+        self.index = {tok: i for i, tok in enumerate(vocabulary)}
+        self.config = SentenceVAEConfig(
+            latent=int(latent), embed=int(embed), hidden=int(hidden), unit=unit, vocab=int(vocab),
+            min_count=int(min_count), max_length=int(max_length), word_dropout=float(word_dropout),
+            dropout=float(dropout), tie=bool(tie), z_input=bool(z_input), kl_anneal=kl_anneal, kl_k=float(kl_k),
+            kl_x0=int(kl_x0), kl_steps=int(kl_steps), sampled=int(sampled))
+        c = self.config
+        self.latent, self.unit, self.max_length = c.latent, c.unit, c.max_length
+        v = len(vocabulary)
+        self.num_tokens = v
+        self.embed = layers.Embedding(v, c.embed, name="embed")
+        self.drop = layers.Dropout(c.dropout, name="dropout")
+        if c.latent:
+            self.enc_rnn = layers.LSTM(c.hidden, return_sequences=True, name="enc_lstm")
+            self.to_stats = layers.Dense(2 * c.latent, name="stats")
+            self.to_state = layers.Dense(2 * c.hidden, name="z_to_state")
+        self.dec_rnn = layers.LSTM(c.hidden, return_sequences=True, name="dec_lstm")
+        if c.tie:
+            self.proj = layers.Dense(c.embed, name="out_proj") if c.hidden != c.embed else None
+            self.out_bias = OutputBias(v, name="out_bias")
+        else:
+            self.out = layers.Dense(v, name="out")
+        never = np.zeros(v, np.float32)
+        never[[PAD_ID, BOS_ID]] = NEG  # never a target: no probability mass for them
+        self.never = never
+
+    # -- config ---------------------------------------------------------------------------
+    def get_config(self) -> dict:
+        return {"name": self.name, "vocabulary": self.vocabulary, **asdict(self.config)}
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
+
+    def build_from_config(self, config):
+        self.build_for_data()
+
+    def build_for_data(self) -> None:
+        y = np.array([[4 % self.num_tokens, EOS_ID]], np.int32)
+        dec = np.array([[BOS_ID, y[0, 0]]], np.int32)
+        self((y, dec, np.zeros((1, max(1, self.latent)), np.float32)))
+
+    # -- tokens <-> ids -------------------------------------------------------------------
+    def token_id(self, tok: str) -> int:
+        i = self.index.get(tok)
+        if i is None:
+            i = self.index.get(tok.lower())
+        if i is None and any(ch.isdigit() for ch in tok) and "N" in self.index:
+            stripped = tok.replace(",", "").replace(".", "").replace("-", "").replace("/", "")
+            if stripped.isdigit():
+                i = self.index["N"]  # PTB writes every number as N
+        return UNK_ID if i is None or i in (PAD_ID, BOS_ID, EOS_ID) else i
+
+    def ids_of(self, text: str) -> tuple[list[int], list[str]]:
+        """A sentence's token ids (without <eos>) and the tokens that became <unk>."""
+        tokens = tokenize(text, self.unit, keep=self.index)
+        ids = [self.token_id(t) for t in tokens]
+        unknown = [t for t, i in zip(tokens, ids) if i == UNK_ID and t != "<unk>"]
+        return ids, unknown
+
+    def text_of(self, ids) -> str:
+        out = []
+        for i in ids:
+            i = int(i)
+            if i == EOS_ID:
+                break
+            if i not in (PAD_ID, BOS_ID):
+                out.append(self.vocabulary[i])
+        return detokenize(out, self.unit)
+
+    def _matrix(self, id_lists, length: int | None = None) -> np.ndarray:
+        """Rows of ids + <eos>, padded with 0 (cut to ``length`` tokens with the <eos>)."""
+        length = length or (max(len(i) for i in id_lists) + 1)
+        out = np.zeros((len(id_lists), length), np.int32)
+        for r, ids in enumerate(id_lists):
+            row = list(ids[: length - 1]) + [EOS_ID]
+            out[r, : len(row)] = row
+        return out
+
+    def sentences_ids(self, texts, *, allow_empty: bool = False, warn=None, cut: bool = False) -> np.ndarray:
+        """(N, L) ids + <eos> of user sentences; unknown words become <unk> (one warning)."""
+        id_lists, unknown = [], []
+        for text in texts:
+            ids, unk = self.ids_of(text)
+            if not ids and not allow_empty:
+                raise GenkitError("an empty sentence: give some words" if self.unit == "word" else
+                                  "an empty sentence: give some characters")
+            id_lists.append(ids)
+            unknown += unk
+        if unknown and warn is not None:
+            distinct = list(dict.fromkeys(unknown))
+            shown, more = ", ".join(distinct[:8]), len(distinct) - 8
+            warn(f"warning: {len(unknown)} {'token' if len(unknown) == 1 else 'tokens'} not in the model's "
+                 f"vocabulary, read as <unk>: {shown}{f' and {more} more' if more > 0 else ''}")
+        return self._matrix(id_lists, self.max_length if cut else None)
+
+    # -- the networks -----------------------------------------------------------------------
+    def encode(self, y, training=False):
+        """(m, σ) of id rows y (B, T): tokens + <eos>, 0-padded."""
+        lengths = ops.sum(ops.cast(ops.not_equal(y, PAD_ID), "int32"), axis=1)
+        h = self.drop(self.embed(y), training=training)
+        hs = self.enc_rnn(h, training=training)
+        last = tf.gather(hs, ops.maximum(lengths - 1, 0), batch_dims=1)
+        stats = self.to_stats(last)
+        return stats[:, : self.latent], stats[:, self.latent :]
+
+    def initial_state(self, z, batch):
+        if not self.latent:
+            zeros = tf.zeros((batch, self.config.hidden))
+            return zeros, zeros
+        s = self.to_state(z)
+        return ops.tanh(s[:, : self.config.hidden]), s[:, self.config.hidden :]
+
+    def decoder_outputs(self, dec_in, z, training=False):
+        """LSTM outputs (B, T, H) for decoder inputs (B, T) given codes z (B, latent)."""
+        x = self.drop(self.embed(dec_in), training=training)
+        batch = tf.shape(dec_in)[0]
+        if self.latent and self.config.z_input:
+            zs = tf.repeat(z[:, None, :], tf.shape(dec_in)[1], axis=1)
+            x = ops.concatenate([x, zs], axis=-1)
+        h0, c0 = self.initial_state(z, batch)
+        hs = self.dec_rnn(x, initial_state=[h0, c0], training=training)
+        return self.drop(hs, training=training)
+
+    def logits(self, h):
+        if self.config.tie:
+            if self.proj is not None:
+                h = self.proj(h)
+            out = self.out_bias(ops.matmul(h, ops.transpose(self.embed.embeddings)))
+        else:
+            out = self.out(h)
+        return out + self.never
+
+    def log_px(self, hs, y, step=None):
+        """log p(y | ·) per row (B,): the decoder outputs scored at y's non-pad positions only.
+        With ``step`` (training, ``sampled`` > 0) a sampled-softmax estimate instead."""
+        mask = ops.not_equal(y, PAD_ID)
+        rows = tf.boolean_mask(tf.broadcast_to(tf.range(tf.shape(y)[0])[:, None], tf.shape(y)), mask)
+        h, labels = tf.boolean_mask(hs, mask), tf.boolean_mask(y, mask)
+        if step is not None and 0 < self.config.sampled < self.num_tokens:
+            ll = -self._sampled_nll(h, labels, step)
+        else:
+            ll = -tf.nn.sparse_softmax_cross_entropy_with_logits(labels=labels, logits=self.logits(h))
+        return tf.math.unsorted_segment_sum(ll, rows, tf.shape(y)[0])
+
+    def _sampled_nll(self, h, labels, step):
+        """Sampled softmax (Jean et al. 2015) over ``sampled`` words drawn log-uniformly (the
+        vocabulary is sorted by frequency) with a stateless seed from the global step: the same
+        words on every replica, and again after a resume."""
+        s, v = self.config.sampled, self.num_tokens
+        if self.config.tie:
+            inputs = self.proj(h) if self.proj is not None else h
+            weights, bias = ops.convert_to_tensor(self.embed.embeddings), ops.convert_to_tensor(self.out_bias.bias)
+        else:
+            inputs = h
+            weights, bias = ops.transpose(ops.convert_to_tensor(self.out.kernel)), ops.convert_to_tensor(self.out.bias)
+        log_range = math.log(v + 1.0)
+        u = tf.random.stateless_uniform([s], seed=tf.stack([tf.constant(0x5E17, tf.int64), tf.cast(step, tf.int64)]),
+                                        dtype=tf.float64)
+        cand = tf.clip_by_value(tf.cast(tf.floor(tf.exp(u * log_range)), tf.int64) - 1, 0, v - 1)
+
+        def expected(ids):
+            ids = tf.cast(ids, tf.float64)
+            return tf.cast(s * tf.math.log((ids + 2.0) / (ids + 1.0)) / log_range, tf.float32)
+
+        labels = tf.cast(labels, tf.int64)[:, None]
+        return tf.nn.sampled_softmax_loss(weights, bias + self.never, labels, inputs, s, v, num_true=1,
+                                          sampled_values=(cand, expected(labels), expected(cand)),
+                                          remove_accidental_hits=True)
+
+    @staticmethod
+    def kl_terms(m, logvar):
+        """KL(N(m, exp σ) ‖ N(0, 1)) per dimension: ½(exp σ − (1 + σ) + m²)."""
+        return 0.5 * (ops.exp(logvar) - (1.0 + logvar) + ops.square(m))
+
+    def kl_weight_at(self, step):
+        c = self.config
+        return kl_weight(step, c.kl_anneal, c.kl_k, c.kl_x0, c.kl_steps)
+
+    def call(self, inputs, training=False):
+        y, dec_in, eps = inputs
+        y, dec_in = ops.cast(y, "int32"), ops.cast(dec_in, "int32")
+        lengths = ops.sum(ops.cast(ops.not_equal(y, PAD_ID), "int32"), axis=1)
+        t = ops.max(lengths)  # the batch's longest sentence: no LSTM steps over padding only
+        y, dec_in = y[:, :t], dec_in[:, :t]
+        if self.latent:
+            m, logvar = self.encode(y, training=training)
+            z = m + ops.exp(0.5 * logvar) * ops.cast(eps, "float32")[:, : self.latent]
+            kl = ops.sum(self.kl_terms(m, logvar), axis=-1)
+        else:
+            z, kl = None, ops.zeros(ops.shape(y)[:1])
+        optimizer = getattr(self, "optimizer", None)
+        step = optimizer.iterations if training and optimizer is not None else None
+        rec = -self.log_px(self.decoder_outputs(dec_in, z, training=training), y, step)
+        weight = ops.ones_like(rec)
+        if step is not None:  # the global step: same on every replica, saved with the run
+            weight = weight * ops.cast(self.kl_weight_at(ops.cast(step, "float32")), "float32")
+        return ops.stack([rec, kl, weight, ops.cast(lengths, "float32")], axis=-1)
+
+    # -- training (genkit.train) --------------------------------------------------------------
+    @classmethod
+    def check_training_data(cls, data) -> None:
+        if not isinstance(data, Sentences):
+            raise GenkitError(f"{cls.family} learns from text, one sentence a line (--data FILE, stdin, or "
+                              "--dataset ptb|sonnets|tang)")
+
+    @classmethod
+    def for_stream(cls, data: Sentences, **config):
+        """A fresh model whose vocabulary is the fit split's most frequent tokens."""
+        from ...splits import split_stream
+
+        known = {f.name for f in fields(SentenceVAEConfig)}
+        config = {k: v for k, v in config.items() if k in known}
+        fit = split_stream(data, "fit")
+        unit = config.get("unit", "auto")
+        if unit == "auto":
+            unit = data.meta.get("unit") or guess_unit(fit.texts)
+        pre = bool(data.meta.get("pretokenized"))
+        vocabulary = build_vocabulary(fit.texts, unit, int(config.get("vocab", 20000)), int(config.get("min_count", 1)), pre)
+        longest = max((len(tokens_of(t, unit, pre)) for t in fit.texts), default=0) + 1  # with <eos>
+        max_length = max(2, min(int(config.get("max_length", 100)), longest))  # decoding stops there too
+        return cls(vocabulary, **{**config, "unit": unit, "max_length": max_length})
+
+    def train_arrays(self, data: Sentences) -> tuple:
+        """(N, L) ids + <eos>, 0-padded; sentences longer than max_length tokens are cut."""
+        pre = bool(data.meta.get("pretokenized"))
+        id_lists = [[self.token_id(t) for t in tokens_of(text, self.unit, pre)] for text in data.texts]
+        longest = max((len(i) for i in id_lists), default=0) + 1
+        return (self._matrix(id_lists, min(longest, self.max_length)),)
+
+    def make_example(self, rows, seed, *, training, flip):
+        y = tf.cast(rows[0], tf.int32)
+        length = tf.shape(y)[0]
+        n = tf.reduce_sum(tf.cast(tf.not_equal(y, PAD_ID), tf.int32))
+        pos = tf.range(length)
+        dec_in = tf.concat([[BOS_ID], y[:-1]], axis=0)
+        dec_in = tf.where(pos < n, dec_in, PAD_ID)
+        if training and self.config.word_dropout > 0:
+            u = tf.random.stateless_uniform([length], seed=tf.random.experimental.stateless_fold_in(seed, 1))
+            dropped = (u < self.config.word_dropout) & (pos >= 1) & (pos < n)  # words only, never <bos>
+            dec_in = tf.where(dropped, UNK_ID, dec_in)
+        eps = tf.random.stateless_normal([max(1, self.latent)], seed=tf.random.experimental.stateless_fold_in(seed, 2))
+        return (y, dec_in, eps), tf.zeros([], tf.float32)
+
+    def loss_fn(self):
+        return SentenceLoss()
+
+    def compile_for_training(self, lr: float) -> None:
+        self.compile(optimizer=keras.optimizers.Adam(lr), loss=self.loss_fn(),
+                     metrics=[keras.metrics.MeanMetricWrapper(_column(i, name), name=name)
+                              for i, name in ((0, "rec"), (1, "kl"), (2, "kl_weight"), (3, "tokens"))])
+
+    def report(self, logs: dict) -> dict:
+        rec, kl, tokens = float(logs["rec"]), float(logs["kl"]), float(logs["tokens"])
+        out = {"nelbo": rec + kl, "rec": rec}
+        if self.latent:
+            out.update(kl=kl, kl_weight=float(logs["kl_weight"]))
+        out["ppl"] = math.exp(min(50.0, (rec + kl) / max(tokens, 1e-9)))
+        return out
+
+    # -- decoding -----------------------------------------------------------------------------
+    @tf.function(reduce_retracing=True)
+    def _encode_fn(self, y):
+        return self.encode(y)
+
+    @tf.function(reduce_retracing=True)
+    def _start_fn(self, z):
+        return self.initial_state(z, tf.shape(z)[0])
+
+    @tf.function(reduce_retracing=True)
+    def _step_fn(self, tokens, z, h, c):
+        x = self.embed(tokens)
+        if self.latent and self.config.z_input:
+            x = ops.concatenate([x, z], axis=-1)
+        out, (h, c) = self.dec_rnn.cell(x, [h, c], training=False)
+        return tf.nn.log_softmax(self.logits(out)), h, c
+
+    def encode_texts(self, texts, warn=None) -> tuple[np.ndarray, np.ndarray]:
+        """(m, σ) of sentences, numpy (N, latent) each."""
+        if not self.latent:
+            raise GenkitError("a language model (latent=0) has no code")
+        y = self.sentences_ids(texts, warn=warn)
+        m, lv = self._encode_fn(tf.constant(y))
+        return ops.convert_to_numpy(m), ops.convert_to_numpy(lv)
+
+    def decode_codes(self, z, *, decode: str = "greedy", temperature: float = 1.0, seed: int = 0) -> list[str]:
+        """One sentence per code z (N, latent): greedy (argmax each step), sample (each word drawn
+        at ``temperature``; 0 is greedy) or beam (width 5, best by mean log-probability per token)."""
+        if decode not in DECODES:
+            raise GenkitError(f"--decode must be {', '.join(DECODES)}, got {decode!r}")
+        if temperature < 0:
+            raise GenkitError("--temperature must be >= 0")
+        z = np.asarray(z, np.float32).reshape(len(z), max(1, self.latent))
+        if decode == "beam":
+            return [self.text_of(ids) for ids in self._beam(z)]
+        rng = np.random.default_rng(seed)
+        t = temperature if decode == "sample" else 0.0
+        zt = tf.constant(z)
+        h, c = self._start_fn(zt)
+        tokens = np.full(len(z), BOS_ID, np.int32)
+        out = np.zeros((len(z), self.max_length), np.int32)
+        done = np.zeros(len(z), bool)
+        for step in range(self.max_length):
+            logp, h, c = self._step_fn(tf.constant(tokens), zt, h, c)
+            tokens = draw(logp.numpy(), t, rng).astype(np.int32)
+            tokens[done] = PAD_ID
+            out[:, step] = tokens
+            done |= tokens == EOS_ID
+            if done.all():
+                break
+        return [self.text_of(row) for row in out]
+
+    def _beam(self, z: np.ndarray, width: int = BEAM) -> list[list[int]]:
+        n, v = len(z), self.num_tokens
+        zt = tf.constant(np.repeat(z, width, axis=0))
+        h, c = self._start_fn(zt)
+        scores = np.tile(np.r_[0.0, np.full(width - 1, -np.inf)], n)  # one live beam at first
+        lengths = np.zeros(n * width)
+        done = np.zeros(n * width, bool)
+        seqs = np.zeros((n * width, 0), np.int32)
+        tokens = np.full(n * width, BOS_ID, np.int32)
+        for _ in range(self.max_length):
+            logp, h, c = self._step_fn(tf.constant(tokens), zt, h, c)
+            total = scores[:, None] + logp.numpy().astype(np.float64)
+            total[done] = -np.inf
+            total[done, EOS_ID] = scores[done]  # a finished beam stays as it is
+            flat = total.reshape(n, width * v)
+            best = np.argsort(-flat, axis=1, kind="stable")[:, :width]
+            parent = (best // v + np.arange(n)[:, None] * width).reshape(-1)
+            tokens = (best % v).reshape(-1).astype(np.int32)
+            scores = np.take_along_axis(flat, best, axis=1).reshape(-1)
+            was_done = done[parent]
+            lengths = lengths[parent] + ~was_done
+            done = was_done | (tokens == EOS_ID)
+            seqs = np.concatenate([seqs[parent], np.where(was_done, PAD_ID, tokens)[:, None]], axis=1)
+            h, c = tf.gather(h, parent), tf.gather(c, parent)
+            if done.all():
+                break
+        norm = (scores / np.maximum(lengths, 1)).reshape(n, width)
+        norm[~np.isfinite(norm)] = -np.inf
+        pick = norm.argmax(axis=1) + np.arange(n) * width
+        return [list(seqs[i]) for i in pick]
+
+    # -- what the commands call ----------------------------------------------------------------
+    def interpolate_text(self, a: str, b: str, steps: int, *, decode: str = "greedy", temperature: float = 1.0,
+                         seed: int = 0, warn=None) -> list[str]:
+        """gk-interp: decode ``steps`` evenly spaced points on the line from the code of sentence a
+        to that of b (encoder means); the first and last lines are the decodings of a and b."""
+        if steps < 2:
+            raise GenkitError("--steps must be at least 2")
+        if not self.latent:
+            raise GenkitError("a language model (latent=0) has no code to interpolate; use a sentence VAE")
+        warn = warn if warn is not None else (lambda msg: print(msg, file=sys.stderr))
+        m, _ = self.encode_texts([a, b], warn=warn)
+        t = np.linspace(0.0, 1.0, steps, dtype=np.float32)[:, None]
+        return self.decode_codes((1 - t) * m[0] + t * m[1], decode=decode, temperature=temperature, seed=seed)
+
+    def sample_text(self, n: int, *, temperature: float = 1.0, seed: int = 0, batch_size: int = 64,
+                    decode: str = "sample", progress=None) -> list[str]:
+        """gk-sample: ``n`` sentences, codes drawn from the prior N(0, I), each word drawn from the
+        decoder at ``temperature`` (0: greedy). A language model (latent=0) just samples."""
+        if n < 1:
+            raise GenkitError("-n must be at least 1")
+        rng = np.random.default_rng(seed)
+        z = rng.standard_normal((n, max(1, self.latent))).astype(np.float32)
+        out = []
+        for i in range(0, n, batch_size):
+            out += self.decode_codes(z[i : i + batch_size], decode=decode, temperature=temperature, seed=seed + i)
+            if progress:
+                progress(min(batch_size, n - i))
+        return out
+
+    # -- likelihood ---------------------------------------------------------------------------
+    @tf.function(reduce_retracing=True)
+    def _log_weights(self, y, eps):
+        """log p(y, z_k) − log q(z_k | y) (B, k) for eps (B, k, L), and log p(y | z_k) (B, k)."""
+        b, k = tf.shape(eps)[0], tf.shape(eps)[1]
+        rep = tf.repeat(y, k, axis=0)
+        dec_in = tf.concat([tf.fill([b * k, 1], BOS_ID), rep[:, :-1]], axis=1)
+        dec_in = tf.where(tf.not_equal(rep, PAD_ID), dec_in, PAD_ID)
+        if not self.latent:
+            log_px = tf.reshape(self.log_px(self.decoder_outputs(dec_in, None), rep), [b, k])
+            return log_px, log_px, tf.zeros([b, 1]), tf.zeros([b, 1])
+        m, logvar = self.encode(y)
+        z = m[:, None, :] + tf.exp(0.5 * logvar)[:, None, :] * eps
+        flat = tf.reshape(z, [b * k, self.latent])
+        log_px = tf.reshape(self.log_px(self.decoder_outputs(dec_in, flat), rep), [b, k])
+        log_pz = -0.5 * tf.reduce_sum(tf.square(z) + LOG_2PI, axis=-1)
+        log_qz = -0.5 * tf.reduce_sum(tf.square(eps) + LOG_2PI + logvar[:, None, :], axis=-1)
+        return log_px + log_pz - log_qz, log_px, m, logvar
+
+    def evaluate_stream(self, data: Sentences, batch_size: int = 64, *, k: int = 100, seed: int = 0,
+                        progress=None) -> dict:
+        """gk-eval: negative log-likelihood in nats per sentence (``nll_nats``: importance-sampled
+        with k samples, the IWAE bound, for a VAE; exact for a language model), the negative ELBO
+        (``nelbo_nats``), its KL term, perplexity per token (``<eos>`` counted, as is usual:
+        exp(total NLL / total tokens)), and the active units (Cov E_q[z_u] > 0.01). Sentences
+        are scored whole (never cut), shortest first to keep padding small."""
+        if not isinstance(data, Sentences):
+            raise GenkitError(f"{self.family} scores text, one sentence a line")
+        if k < 1:
+            raise GenkitError("-k must be at least 1")
+        if len(data) == 0:
+            raise GenkitError("no sentences to score")
+        y_all = self.sentences_ids(data.texts, allow_empty=True)
+        lengths = (y_all != PAD_ID).sum(axis=1)
+        order = np.argsort(lengths, kind="stable")
+        k_eff = k if self.latent else 1
+        chunk = max(1, min(k_eff, 256))  # samples per decoder call
+        per_batch = max(1, min(batch_size, 256 // chunk))
+        rng = np.random.default_rng([seed, 1])
+        iwae, rec, ms, lvs = np.zeros(len(data)), np.zeros(len(data)), [], []
+        for i in range(0, len(order), per_batch):
+            idx = order[i : i + per_batch]
+            y = y_all[idx][:, : lengths[idx].max()]
+            lw_parts, lpx_parts = [], []
+            for s in range(0, k_eff, chunk):
+                kk = min(chunk, k_eff - s)
+                eps = rng.standard_normal((len(idx), kk, max(1, self.latent))).astype(np.float32)
+                lw, lpx, m, lv = self._log_weights(tf.constant(y), tf.constant(eps[:, :, : self.latent or 1]))
+                lw_parts.append(lw.numpy().astype(np.float64))
+                lpx_parts.append(lpx.numpy().astype(np.float64))
+            lw = np.concatenate(lw_parts, axis=1)
+            top = lw.max(axis=1, keepdims=True)
+            iwae[idx] = top[:, 0] + np.log(np.exp(lw - top).mean(axis=1))
+            rec[idx] = np.concatenate(lpx_parts, axis=1).mean(axis=1)
+            ms.append((idx, m.numpy()))
+            lvs.append(lv.numpy())
+            if progress:
+                progress(len(idx))
+        tokens = int(lengths.sum())
+        nll = -iwae
+        out = {"model": self.family, "sentences": len(data), "tokens": tokens, "latent": self.latent,
+               "nll_nats": float(nll.mean()), "ppl": float(math.exp(nll.sum() / tokens))}
+        if not self.latent:
+            out.update(nelbo_nats=out["nll_nats"], kl_nats=0.0, rec_nats=out["nll_nats"], ppl_elbo=out["ppl"], k=1)
+            return out
+        m = np.zeros((len(data), self.latent))
+        lv = np.zeros((len(data), self.latent))
+        for (idx, mb), lvb in zip(ms, lvs):
+            m[idx], lv[idx] = mb, lvb
+        kl_each = (0.5 * (np.exp(lv) - 1.0 - lv + m**2)).sum(axis=1)
+        nelbo = -rec + kl_each
+        out.update(
+            k=k,
+            nelbo_nats=float(nelbo.mean()),
+            kl_nats=float(kl_each.mean()),
+            rec_nats=float(-rec.mean()),
+            ppl_elbo=float(math.exp(nelbo.sum() / tokens)),
+            active_units=int((m.var(axis=0) > 0.01).sum()),
+        )
+        return out

@@ -1,0 +1,199 @@
+"""Text for the sentence models: one sentence a line, read, split and cut into tokens.
+
+:class:`Sentences` is the text counterpart of :class:`genkit.io.Stream`: texts with optional
+names, ``len()``, ``select()`` and a ``describe()`` for the training log, so that the one
+training loop (genkit.train) and the one split rule (genkit.splits) take it as they take
+images. Named data sets name their lines ``train-N`` / ``valid-N`` / ``test-N``; text read
+from files or stdin has no names and splits on position (i % 10 == 0 test, == 5 val).
+
+Tokens are **words** (English) or **characters** (Chinese poem lines). :func:`tokenize` splits
+words on spaces and splits punctuation and English clitics off, as the Penn Treebank and the
+sonnet corpus are written (``summer's day?`` -> ``summer 's day ?``); :func:`detokenize`
+undoes it, so that ``detokenize(tokenize(s), unit) == s`` for ordinary text with single spaces.
+This module imports no TensorFlow.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import gzip
+import re
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from .errors import GenkitError
+
+UNITS = ("word", "char")
+#: the special tokens, in their fixed ids: padding, unknown word, start and end of a sentence
+PAD, UNK, BOS, EOS = "<pad>", "<unk>", "<bos>", "<eos>"
+SPECIALS = (PAD, UNK, BOS, EOS)
+
+_CLITICS = ("n't", "'s", "'re", "'ve", "'ll", "'d", "'m")
+_OPENING = set("([{“‘¿¡«")
+_CLOSING = set(".,;:!?)]}”’»…%")
+_PUNCT = _OPENING | _CLOSING | set("'\"")
+
+
+@dataclasses.dataclass
+class Sentences:
+    """Sentences, one string each, with optional names (``train-N``/``valid-N``/``test-N``)."""
+
+    texts: list[str]
+    names: np.ndarray | None = None
+    meta: dict = dataclasses.field(default_factory=dict)
+
+    noun = "sentences"  # what the training log calls the examples
+
+    def __post_init__(self):
+        self.texts = list(self.texts)
+        if self.names is not None:
+            self.names = np.asarray(self.names, dtype=str)
+            if len(self.names) != len(self.texts):
+                raise GenkitError(f"{len(self.names)} names for {len(self.texts)} sentences")
+
+    def __len__(self) -> int:
+        return len(self.texts)
+
+    def select(self, which) -> "Sentences":
+        """A subset: a boolean mask, an index array or a slice."""
+        idx = np.arange(len(self))[which]
+        names = None if self.names is None else self.names[idx]
+        return Sentences([self.texts[i] for i in idx], names, dict(self.meta))
+
+    def describe(self) -> tuple[str, dict]:
+        """The training log's words for the data, and the fields metrics.json records."""
+        longest = max((len(t.split()) for t in self.texts), default=0)
+        return f"sentences (up to {longest} space-separated words)", {"size": None, "colors": None}
+
+
+def is_chinese(text: str) -> bool:
+    return any("\u4e00" <= ch <= "\u9fff" or "\u3400" <= ch <= "\u4dbf" for ch in text)
+
+
+def guess_unit(texts) -> str:
+    """char if most sampled lines hold CJK ideographs, else word."""
+    sample = list(texts[:2000]) if not isinstance(texts, str) else [texts]
+    chinese = sum(is_chinese(t) for t in sample)
+    return "char" if sample and chinese * 2 > len(sample) else "word"
+
+
+def _split_word(chunk: str, last: bool) -> list[str]:
+    """One space-free chunk -> tokens: leading/trailing punctuation and clitics split off. A
+    single trailing period stays on a word inside the sentence (``mr.``, ``u.s.``, as in the
+    Penn Treebank); only the sentence's last one is split off."""
+    head, tail = [], []
+    while chunk and chunk[0] in _PUNCT and not _is_clitic(chunk):
+        head.append(chunk[0])
+        chunk = chunk[1:]
+    while chunk and chunk[-1] in _PUNCT:
+        if not last and not tail and chunk[-1] == "." and chunk[-2:] != ".." and len(chunk) > 1:
+            break
+        if chunk[-3:] == "...":
+            tail.insert(0, "...")
+            chunk = chunk[:-3]
+            continue
+        tail.insert(0, chunk[-1])
+        chunk = chunk[:-1]
+    if chunk and not _is_clitic(chunk):
+        low = chunk.lower().replace("’", "'")
+        for clitic in _CLITICS:
+            if low.endswith(clitic) and len(low) > len(clitic):
+                cut = len(chunk) - len(clitic)
+                return [*head, chunk[:cut], chunk[cut:], *tail]
+    return [*head, *([chunk] if chunk else []), *tail]
+
+
+def _is_clitic(chunk: str) -> bool:
+    return chunk.lower().replace("’", "'") in _CLITICS
+
+
+def tokenize(text: str, unit: str = "word", keep=None) -> list[str]:
+    """A sentence -> its tokens: words and punctuation, or characters (spaces dropped). A
+    space-separated chunk found in ``keep`` (a vocabulary), as written or lower-cased, stays
+    whole (``u.s.`` at the end of a sentence, ``'80s``)."""
+    if unit == "char":
+        return [ch for ch in text if not ch.isspace()]
+    if unit != "word":
+        raise GenkitError(f"unit must be {' or '.join(UNITS)}, got {unit!r}")
+    out: list[str] = []
+    chunks = text.split()
+    for i, chunk in enumerate(chunks):
+        if keep is not None and (chunk in keep or chunk.lower() in keep):
+            out.append(chunk)
+        else:
+            out += _split_word(chunk, i == len(chunks) - 1)
+    return out
+
+
+def tokens_of(text: str, unit: str, pretokenized: bool = False) -> list[str]:
+    """The tokens of a line of training data: its space-separated tokens as they are for a
+    corpus that comes tokenised (PTB, the sonnets: ``meta["pretokenized"]``), else tokenize's."""
+    if pretokenized and unit == "word":
+        return text.split()
+    return tokenize(text, unit)
+
+
+def detokenize(tokens: list[str], unit: str = "word") -> str:
+    """Tokens -> text: characters joined; words joined by spaces, except before closing
+    punctuation and clitics and after opening punctuation (straight double quotes open and
+    close in turn)."""
+    if unit == "char":
+        return "".join(tokens)
+    text, glue, quotes = "", True, 0
+    for tok in tokens:
+        if tok == '"':
+            opening = quotes % 2 == 0
+            quotes += 1
+        else:
+            opening = bool(tok) and all(c in _OPENING for c in tok)
+        closing = not opening and (tok == '"' or _is_clitic(tok) or (bool(tok) and all(c in _CLOSING for c in tok)))
+        if text and not glue and not closing:
+            text += " "
+        text += tok
+        glue = opening
+    return text
+
+
+def read_sentences(sources: list[str]) -> Sentences:
+    """Sentences from files (``.gz`` too) or ``-`` (stdin), one a line; blank lines are skipped.
+    Bytes that are not UTF-8 are refused with the file and line number."""
+    texts: list[str] = []
+    for source in sources or ["-"]:
+        if source == "-":
+            data = sys.stdin.buffer.read()
+        else:
+            path = Path(source)
+            if path.is_dir():
+                raise GenkitError("is a folder; give text files, one sentence a line", source=source)
+            try:
+                data = path.read_bytes()
+            except OSError as e:
+                raise GenkitError(f"cannot read ({e.strerror or e})", source=source) from None
+            if data[:2] == b"\x1f\x8b":
+                try:
+                    data = gzip.decompress(data)
+                except (OSError, EOFError) as e:
+                    raise GenkitError(f"bad gzip data ({e})", source=source) from None
+        texts += decode_lines(data, source)
+    return Sentences(texts)
+
+
+def decode_lines(data: bytes, source: str = "-") -> list[str]:
+    """UTF-8 bytes -> non-blank lines, stripped (a leading BOM is dropped)."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    if b"\x00" in data[:4096]:
+        raise GenkitError("holds binary data, not text (one sentence a line)", source=source)
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        line = data[: e.start].count(b"\n") + 1
+        column = e.start - (data.rfind(b"\n", 0, e.start) + 1) + 1
+        raise GenkitError(f"line {line} is not UTF-8 (byte 0x{data[e.start]:02x} at column {column})", source=source) from None
+    return [line.strip() for line in text.splitlines() if line.strip()]
+
+
+__all__ = ["Sentences", "SPECIALS", "UNITS", "decode_lines", "detokenize", "guess_unit", "is_chinese", "read_sentences",
+           "tokenize", "tokens_of"]

@@ -1,0 +1,200 @@
+"""The sentence VAE (and its latent=0 language model) on tiny models: tokens, annealing, word
+dropout, overfitting a few sentences, save/load, the commands' text paths and their errors."""
+
+import json
+import math
+
+import numpy as np
+import pytest
+import tensorflow as tf
+from typer.testing import CliRunner
+
+from cli import interp, sample, train as train_cli
+from genkit import models
+from genkit.errors import GenkitError
+from genkit.models.sentence_vae.model import BOS_ID, EOS_ID, UNK_ID, kl_weight
+from genkit.text import Sentences, decode_lines, detokenize, tokenize
+
+runner = CliRunner()
+SENTENCES = ["the cat sat on the mat.", "a dog ran in the park.", "birds fly over the sea.", "we eat bread and cheese."]
+TINY = dict(latent=8, embed=32, hidden=64)
+
+
+def tiny(texts=SENTENCES, **cfg):
+    model = models.get("sentence-vae").for_stream(Sentences(texts * 10), **{**TINY, **cfg})
+    model.build_for_data()
+    return model
+
+
+def test_tokenize_detokenize_round_trip():
+    for text in ["Shall I compare thee to a summer's day?", "I don't know, she said.", 'He said "hello" (twice)...',
+                 "mr. smith of the u.s. arrived nov. N", "It costs $5, or 10%."]:
+        tokens = tokenize(text)
+        assert detokenize(tokens) == text
+        assert tokenize(detokenize(tokens)) == tokens
+    assert tokenize("summer's day?") == ["summer", "'s", "day", "?"]
+    assert tokenize("when in man 's sight") == ["when", "in", "man", "'s", "sight"]  # the sonnets' own tokens
+    assert tokenize("秦川雄帝宅", "char") == list("秦川雄帝宅") and detokenize(list("秦川雄帝宅"), "char") == "秦川雄帝宅"
+    assert tokenize(" 函谷 壯皇居 ", "char") == list("函谷壯皇居")
+
+
+def test_non_utf8_is_reported_with_its_line():
+    assert decode_lines(b"\xef\xbb\xbfone\n\n  two \n") == ["one", "two"]
+    with pytest.raises(GenkitError, match=r"line 2 is not UTF-8 \(byte 0xff at column 3\)"):
+        decode_lines(b"fine\nab\xffc\n", "x.txt")
+
+
+def test_annealing_schedules():
+    assert kl_weight(2500, "logistic", 0.0025, 2500, 0) == 0.5
+    assert kl_weight(0, "logistic", 0.0025, 2500, 0) == pytest.approx(1 / (1 + math.exp(6.25)))
+    assert kl_weight(10_000, "logistic", 0.0025, 2500, 0) > 0.9999
+    assert [kl_weight(s, "linear", 0, 0, 1000) for s in (0, 250, 1000, 5000)] == [0.0, 0.25, 1.0, 1.0]
+    assert kl_weight(7, "none", 0, 0, 0) == 1.0
+    steps = np.array([0.0, 1000.0, 2500.0, 4000.0], np.float32)
+    assert np.allclose(np.asarray(kl_weight(tf.constant(steps), "logistic", 0.0025, 2500, 0)),
+                       [kl_weight(float(s), "logistic", 0.0025, 2500, 0) for s in steps])
+
+
+def test_the_kl_weight_is_read_from_the_optimizer_step():
+    model = tiny(kl_anneal="linear", kl_steps=100)
+    model.compile_for_training(1e-3)
+    model.build_optimizer_state()
+    (y, dec, eps), _ = model.make_example((model.train_arrays(Sentences(SENTENCES[:1]))[0][0],), tf.constant([0, 0], tf.int64),
+                                          training=False, flip=False)
+    batch = (y[None], dec[None], eps[None])
+    for step, weight in ((0, 0.0), (40, 0.4), (250, 1.0)):
+        model.optimizer.iterations.assign(step)
+        assert float(model(batch, training=True)[0, 2]) == pytest.approx(weight)
+        assert float(model(batch, training=False)[0, 2]) == 1.0  # validation and evaluation: the true ELBO
+
+
+def test_word_dropout_drops_whole_words_in_training_only():
+    long = "the cat sat on the mat and a dog ran in the park and birds fly over the sea."
+    model = tiny(SENTENCES + [long], word_dropout=0.3)
+    row = model.train_arrays(Sentences([long]))[0][0]
+    n = int((row != 0).sum())
+    assert n == 21 and UNK_ID not in row  # 20 tokens + <eos>
+    clean, _ = model.make_example((row,), tf.constant([0, 0], tf.int64), training=False, flip=False)
+    assert list(np.asarray(clean[1])[:n]) == [BOS_ID, *row[: n - 1]]
+
+    def examples(training):
+        keys = tf.data.Dataset.range(400).map(lambda i: tf.stack([tf.constant(3, tf.int64), i]))
+        ds = keys.map(lambda key: model.make_example((tf.constant(row),), key, training=training, flip=False)[0])
+        ys, decs, _ = next(iter(ds.batch(400)))
+        return np.asarray(ys), np.asarray(decs)
+
+    ys, decs = examples(training=True)
+    assert np.all(ys == row)  # the targets are never touched
+    assert np.all(decs[:, 0] == BOS_ID) and np.all(decs[:, n:] == 0)
+    kept = decs[:, 1:n] == row[: n - 1]
+    assert np.all(decs[:, 1:n][~kept] == UNK_ID)  # a word is kept whole or replaced whole
+    assert abs((~kept).mean() - 0.3) < 0.02
+    assert len({d.tobytes() for d in decs}) > 300  # a fresh draw per example
+    _, decs = examples(training=False)  # validation examples: never
+    assert np.all(decs == np.asarray(clean[1]))
+
+
+@pytest.fixture(scope="module")
+def overfit(tmp_path_factory):
+    """A tiny VAE fitted to four sentences (a KL weight near 0: codes that tell them apart)."""
+    from genkit.train import _dataset
+
+    tf.keras.utils.set_random_seed(0)
+    model = tiny(kl_anneal="linear", kl_steps=100_000)
+    model.compile_for_training(1e-2)
+    data = _dataset(model, model.train_arrays(Sentences(SENTENCES)), 4, shuffle=True, flip=False, seed=0)  # fresh noise each step
+    model.fit(data, steps_per_epoch=120, epochs=1, verbose=0, shuffle=False)
+    path = models.save(model, tmp_path_factory.mktemp("svae") / "tiny.keras", optimizer=False)
+    return model, path
+
+
+def test_greedy_decoding_of_each_code_gives_the_sentence_back(overfit):
+    model, _ = overfit
+    m, _ = model.encode_texts(SENTENCES)
+    assert model.decode_codes(m) == SENTENCES
+    assert model.decode_codes(m, decode="beam") == SENTENCES
+    line = model.interpolate_text(SENTENCES[0], SENTENCES[3], 5)
+    assert len(line) == 5 and line[0] == SENTENCES[0] and line[-1] == SENTENCES[3]
+
+
+def test_vocabulary_and_outputs_survive_save_and_load(overfit):
+    model, path = overfit
+    back = models.load(str(path))
+    assert back.vocabulary == model.vocabulary and back.unit == "word" and back.latent == 8
+    assert back.vocabulary[:4] == ["<pad>", "<unk>", "<bos>", "<eos>"] and "cat" in back.vocabulary
+    assert back.interpolate_text(SENTENCES[1], SENTENCES[2], 4) == model.interpolate_text(SENTENCES[1], SENTENCES[2], 4)
+    ev = back.evaluate_stream(Sentences(SENTENCES), k=4)
+    assert ev["sentences"] == 4 and ev["tokens"] == sum(len(tokenize(s)) + 1 for s in SENTENCES)
+    assert ev["nll_nats"] <= ev["nelbo_nats"] + 1e-6 and ev["ppl"] == pytest.approx(math.exp(4 * ev["nll_nats"] / ev["tokens"]))
+
+
+def test_language_model_has_no_code():
+    lm = tiny(latent=0)
+    assert not hasattr(lm, "enc_rnn")
+    lines = lm.sample_text(3, seed=1)
+    assert len(lines) == 3 and lines == lm.sample_text(3, seed=1)
+    ev = lm.evaluate_stream(Sentences(SENTENCES), k=10)
+    assert ev["kl_nats"] == 0.0 and ev["nll_nats"] == ev["nelbo_nats"]
+    with pytest.raises(GenkitError, match="no code to interpolate"):
+        lm.interpolate_text("a", "b", 3)
+
+
+def test_train_loop_takes_text_and_logs_the_kl_weight(tmp_path):
+    from genkit.train import RunConfig, train
+
+    data = Sentences(SENTENCES * 5, meta={"unit": "word"})  # position split: 16 fit, 2 val, 2 test
+    cfg = dict(TINY, latent=4, kl_anneal="linear", kl_steps=8, word_dropout=0.2)
+    path = train(data, RunConfig(family="sentence-vae", epochs=2, batch_size=4, model=cfg), tmp_path / "run", progress=False)
+    metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
+    assert metrics["headline"] == "nelbo" and metrics["train_images"] == 16 and metrics["size"] is None
+    weights = [r["train_kl_weight"] for r in metrics["epochs"]]  # 4 steps an epoch: steps 0-3, then 4-7
+    assert weights == pytest.approx([0.1875, 0.6875])
+    assert all(r["val_kl_weight"] == 1.0 for r in metrics["epochs"])
+    assert models.load(str(path)).vocabulary[4:6] == [".", "the"]  # most frequent first, ties by token
+
+
+# -- the commands ---------------------------------------------------------------------------
+def one_line_error(result, *needles):
+    assert result.exit_code == 2, result.output
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert len(lines) == 1, result.output
+    for needle in needles:
+        assert needle in lines[0], lines[0]
+
+
+def test_interp_prints_one_sentence_a_line_and_warns_once(overfit):
+    _, path = overfit
+    out = runner.invoke(interp.app, [str(path), SENTENCES[0], SENTENCES[2], "--steps", "4"])
+    assert out.exit_code == 0, out.output
+    assert out.stdout.splitlines()[0] == SENTENCES[0] and out.stdout.splitlines()[-1] == SENTENCES[2]
+    assert len(out.stdout.splitlines()) == 4
+    odd = runner.invoke(interp.app, ["--model", str(path), "the zebra sat on the quagga .", SENTENCES[1], "-s", "3"])
+    assert odd.exit_code == 0, odd.output
+    warnings = [line for line in odd.stderr.splitlines() if "warning" in line]
+    assert len(warnings) == 1 and "zebra, quagga" in warnings[0] and warnings[0].startswith("gk-interp: ")
+    assert len(odd.stdout.splitlines()) == 3
+
+
+def test_sample_prints_sentences(overfit, tmp_path):
+    _, path = overfit
+    out = runner.invoke(sample.app, [str(path), "-n", "5", "--seed", "2"])
+    assert out.exit_code == 0, out.output
+    assert len(out.stdout.splitlines()) == 5
+    again = runner.invoke(sample.app, [str(path), "-n", "5", "--seed", "2", "-o", str(tmp_path / "s.txt")])
+    assert again.exit_code == 0 and (tmp_path / "s.txt").read_text() == out.stdout
+
+
+def test_command_errors_are_one_line_and_exit_2(overfit, tmp_path):
+    _, path = overfit
+    one_line_error(runner.invoke(interp.app, [str(path), "  ", SENTENCES[0]]), "gk-interp: ", "empty sentence")
+    one_line_error(runner.invoke(sample.app, [str(path), "--grid", "0,1"]), "gk-sample: ", "need a model with a code")
+    bad = b"the cat sat\nthe dog \xff ran\n"
+    one_line_error(runner.invoke(train_cli.app, ["sentence-vae", "-o", str(tmp_path / "r1")], input=bad),
+                   "gk-train: -: line 2 is not UTF-8")
+    one_line_error(runner.invoke(train_cli.app, ["sentence-vae", "--set", "kl_anneal=cosine", "-o", str(tmp_path / "r2")],
+                                 input=b"a b\n" * 20), "kl_anneal must be")
+    one_line_error(runner.invoke(train_cli.app, ["pixelcnn", "--dataset", "ptb", "-o", str(tmp_path / "r3")]),
+                   "ptb is a data set of sentences")
+    one_line_error(runner.invoke(train_cli.app, ["sentence-vae", "--dataset", "mnist", "-o", str(tmp_path / "r4")]),
+                   "mnist is a data set of images")
+    assert not any((tmp_path / r).exists() for r in ("r1", "r2", "r3", "r4"))
