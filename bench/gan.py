@@ -18,7 +18,8 @@ Inception). Every row is compared with the same 10,000 official test digits:
 * **ceiling**: 10,000 images of Gaussian noise, each pixel drawn independently with the training
   digits' pixel mean and standard deviation, clipped to [0, 255].
 
-Beside the distance: the entropy of the judge's labels for each set (mode collapse shows as a
+The two models' rows are drawn again with seeds 1 and 2, to show how much the distance moves with
+the draw. Beside the distance: the entropy of the judge's labels for each set (mode collapse shows as a
 skewed histogram, entropy below log 10 = 2.303 nats), the share of pixels that are neither
 background nor full ink (grey between 10% and 90%: blur), and the training time from each run's
 metrics.json. Target: the GAN's distance at most 3x the floor and below the VAE's.
@@ -57,6 +58,7 @@ from quantize import cpu_name  # noqa: E402  (bench/ is on sys.path when run as 
 TARGET_RATIO = 3.0
 N = 10_000
 SEED = 0
+SEEDS = 3  # the models' rows are drawn again with seeds 1, 2, ...: how much the distance moves
 
 
 def log(msg: str) -> None:
@@ -98,12 +100,18 @@ def find(checkpoints: Path, name: str, fallback: Path | None = None) -> Path | N
     return None
 
 
-def row(name: str, judge, stream: Stream, ref_stats, source: str, **extra) -> dict:
+def row(name: str, judge, stream: Stream, ref_stats, source: str, redraw=None, seeds: int = 1, **extra) -> dict:
+    """One table row; ``redraw(seed)`` gives the same model's images for another seed, and the
+    row keeps the distance of each of ``seeds`` seeds (0 first)."""
     t0 = time.time()
     r = realness.compare(judge, stream, ref_stats=ref_stats)
-    log(f"{name}: Fréchet {r['frechet']:.3f}, label entropy {r['label_entropy']:.3f} ({time.time() - t0:.1f}s)")
-    return {"name": name, "frechet": r["frechet"], "label_entropy": r["label_entropy"], "histogram": r["histogram"],
-            "mid_grey": mid_grey(stream), "images": len(stream), "source": source, **extra}
+    spread = [r["frechet"]]
+    if redraw is not None:
+        spread += [realness.compare(judge, redraw(s), ref_stats=ref_stats)["frechet"] for s in range(SEED + 1, SEED + seeds)]
+    log(f"{name}: Fréchet {r['frechet']:.3f} (seeds: {', '.join(f'{v:.3f}' for v in spread)}), "
+        f"label entropy {r['label_entropy']:.3f} ({time.time() - t0:.1f}s)")
+    return {"name": name, "frechet": r["frechet"], "frechet_seeds": spread, "label_entropy": r["label_entropy"],
+            "histogram": r["histogram"], "mid_grey": mid_grey(stream), "images": len(stream), "source": source, **extra}
 
 
 def markdown(meta: dict, rows: list[dict], floor: float, target: dict) -> str:
@@ -113,6 +121,10 @@ def markdown(meta: dict, rows: list[dict], floor: float, target: dict) -> str:
     def hist(r):
         h = np.asarray(r["histogram"], float)
         return f"{100 * h.min() / h.sum():.1f}% / {100 * h.max() / h.sum():.1f}%"
+
+    def spread(r):
+        v = r["frechet_seeds"]
+        return f"{min(v):.3f}–{max(v):.3f}" if len(v) > 1 else "—"
 
     def training(r):
         t = r.get("training") or {}
@@ -129,11 +141,12 @@ def markdown(meta: dict, rows: list[dict], floor: float, target: dict) -> str:
         f"- judge: `{meta['judge']}`, test accuracy {100 * meta['judge_accuracy']:.2f}%; features: its "
         f"{meta['feature_dim']}-unit penultimate layer; reference: the {meta['reference']:,} official MNIST test digits",
         "",
-        "| images | squared Fréchet distance | vs floor | label entropy (max 2.303) | rarest / commonest label | mid-grey pixels | training | source |",
-        "|---|---:|---:|---:|---:|---:|---|---|",
+        f"| images | squared Fréchet distance (seed {SEED}) | vs floor | seeds {SEED}–{SEED + meta['seeds'] - 1} | "
+        "label entropy (max 2.303) | rarest / commonest label | mid-grey pixels | training | source |",
+        "|---|---:|---:|---:|---:|---:|---:|---|---|",
     ]
     for r in rows:
-        lines.append(f"| {r['name']} | {r['frechet']:.3f} | {ratio(r)} | {r['label_entropy']:.3f} | {hist(r)} | "
+        lines.append(f"| {r['name']} | {r['frechet']:.3f} | {ratio(r)} | {spread(r)} | {r['label_entropy']:.3f} | {hist(r)} | "
                      f"{100 * r['mid_grey']:.1f}% | {training(r)} | {r['source']} |")
     lines += ["", "## Target", "", *[f"- {x}" for x in target["lines"]], ""]
     return "\n".join(lines)
@@ -148,6 +161,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--quick", action="store_true", help="debugging: 1,000 images per set")
     args = ap.parse_args(argv)
     n = 1000 if args.quick else N
+    seeds = 1 if args.quick else SEEDS
     out_dir = args.out if args.out is not None else (None if args.quick else ROOT / "bench" / "results")
     t_start, load = time.time(), os.getloadavg()
 
@@ -175,6 +189,7 @@ def main(argv: list[str] | None = None) -> int:
         t0 = time.time()
         drawn = gan.sample_stream(n, seed=SEED)
         rows.append(row("**GAN** samples", judge, drawn, ref_stats, shown(gan_path), training=run_metrics(gan_path),
+                        redraw=lambda s: gan.sample_stream(n, seed=s), seeds=seeds,
                         sample_s=time.time() - t0, params=int(gan.generator.count_params() + gan.discriminator.count_params())))
     else:
         log("no GAN checkpoint (make checkpoints)")
@@ -187,7 +202,7 @@ def main(argv: list[str] | None = None) -> int:
         sample_s = time.time() - t0
         facts = run_metrics(vae_path)
         rows.append(row("VAE samples (ink probability as grey)", judge, means, ref_stats, shown(vae_path),
-                        training=facts, sample_s=sample_s))
+                        training=facts, sample_s=sample_s, redraw=lambda s: vae.sample_stream(n, seed=s), seeds=seeds))
         p = realness.grey_levels(means, *means.size)
         binary = (np.random.default_rng([SEED, 1]).random(p.shape) < p).astype(np.uint8) * 255
         rows.append(row("VAE samples, one Bernoulli draw per pixel", judge, grey_stream(binary), ref_stats,
@@ -214,8 +229,11 @@ def main(argv: list[str] | None = None) -> int:
         lines.append(f"GAN's distance at most {TARGET_RATIO:g}x the floor: {'**met**' if ok_floor else '**not met**'} "
                      f"({gan_row['frechet']:.3f} = {ratio:.1f}x the floor's {floor:.3f})")
         if vae_row is not None:
+            g, v = gan_row["frechet_seeds"], vae_row["frechet_seeds"]
+            overlap = max(min(g), min(v)) <= min(max(g), max(v))
             lines.append(f"GAN's distance below the VAE's: {'**met**' if ok_vae else '**not met**'} "
-                         f"({gan_row['frechet']:.3f} against {vae_row['frechet']:.3f})")
+                         f"({gan_row['frechet']:.3f} against {vae_row['frechet']:.3f}; over seeds {min(g):.3f}–{max(g):.3f} "
+                         f"against {min(v):.3f}–{max(v):.3f}: {'the ranges overlap' if overlap else 'no overlap'})")
         else:
             lines.append("GAN's distance below the VAE's: not measured (no VAE checkpoint)")
     else:
@@ -229,7 +247,7 @@ def main(argv: list[str] | None = None) -> int:
     meta = {"date": datetime.now(timezone.utc).strftime("%Y-%m-%d"), "cpu": cpu_name(), "cores": os.cpu_count(),
             "load": list(load), "python": platform.python_version(), "tensorflow": tf.__version__,
             "keras": keras.__version__, "command": command, "judge": shown(judge_path), "judge_accuracy": accuracy,
-            "feature_dim": judge.hidden, "reference": len(reference), "images_per_row": n, "seed": SEED,
+            "feature_dim": judge.hidden, "reference": len(reference), "images_per_row": n, "seed": SEED, "seeds": seeds,
             "wall_s": time.time() - t_start, "quick": args.quick}
     text = markdown(meta, rows, floor, target)
     if out_dir is not None:
