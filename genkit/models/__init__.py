@@ -78,7 +78,8 @@ def get(name: str) -> type:
 
 
 def resolve(spec: str) -> Path:
-    """A checkpoint path, a run folder (its model.keras) or a bare zoo name (its shipped checkpoint)."""
+    """A checkpoint path, a run folder (its model.keras), a bare zoo name (its shipped checkpoint) or
+    the name of a shipped checkpoint (``mnist-vae`` for checkpoints/mnist-vae.keras)."""
     path = Path(spec)
     if path.is_dir():
         path = path / "model.keras"
@@ -86,6 +87,8 @@ def resolve(spec: str) -> Path:
         return path
     if spec in SHIPPED and (CHECKPOINT_DIR / SHIPPED[spec]).is_file():
         return CHECKPOINT_DIR / SHIPPED[spec]
+    if spec and "/" not in spec and "." not in spec and (CHECKPOINT_DIR / f"{spec}.keras").is_file():
+        return CHECKPOINT_DIR / f"{spec}.keras"  # a shipped checkpoint by its name: mnist-vae
     if spec in FAMILIES or spec in SHIPPED:
         raise GenkitError(f"no shipped checkpoint for {spec!r} (expected {CHECKPOINT_DIR / SHIPPED.get(spec, spec)}); run `make checkpoints`")
     raise GenkitError("no such model file or zoo name", source=spec)
