@@ -207,3 +207,14 @@ def test_bad_settings_are_one_line_errors():
         models.get("cvae").for_stream(palette_stream(), classes=2)
     with pytest.raises(GenkitError, match="needs class labels"):
         models.get("cvae").check_training_data(Stream(indices=np.zeros((2, H, W), np.uint8), palette=grey256()))
+
+
+def test_shipped_vae_checkpoints_resolve_by_name_and_load():
+    for name in ("pokemon-vae", "mnist-vae", "mnist-cvae"):
+        path = models.resolve(name)
+        assert path.name == f"{name}.keras" and path.is_file()
+    assert models.resolve("vae").name == "pokemon-vae.keras"
+    net = models.load("mnist-cvae")  # safe mode, no optimizer state
+    assert net.conditional and net.likelihood == "bernoulli" and net.latent == 10
+    with pytest.raises(GenkitError, match="no such model"):
+        models.resolve("mnist-nothing")
