@@ -147,7 +147,7 @@ def test_save_and_load_keep_the_samples_without_optimizer_state(tmp_path):
     assert with_opt.stat().st_size > path.stat().st_size
 
 
-def test_training_keeps_the_best_epoch_by_the_val_distance(tmp_path):
+def test_training_keeps_the_best_epoch_by_the_val_distance_and_resumes_exactly(tmp_path):
     out = train(digits(40), RunConfig(family="gan", epochs=2, batch_size=16, lr=2e-3, seed=5, model=TINY), tmp_path,
                 progress=False)
     metrics = json.loads((tmp_path / "metrics.json").read_text())
@@ -157,6 +157,12 @@ def test_training_keeps_the_best_epoch_by_the_val_distance(tmp_path):
     assert all(r["train_loss"] == r["train_fd_px"] and r["train_loss"] != r["train_g_loss"] for r in rows)
     assert metrics["best_epoch"] == min(rows, key=lambda r: r["val_loss"])["epoch"]
     assert out.name == "model.keras"
+    # one epoch, then --resume for the second: both players' Adam states come back from last.keras
+    run = RunConfig(family="gan", epochs=1, batch_size=16, lr=2e-3, seed=5, model=TINY)
+    train(digits(40), run, tmp_path / "resumed", progress=False)
+    train(digits(40), RunConfig(**{**run.__dict__, "epochs": 2}), tmp_path / "resumed", progress=False, resume=True)
+    straight = models.load(str(tmp_path / "last.keras")).get_weights()
+    assert same(straight, models.load(str(tmp_path / "resumed" / "last.keras")).get_weights())
 
 
 def test_a_seeded_step_reproduces():
