@@ -346,9 +346,3 @@ class GAN(Trainable, keras.Model):
         result = realness.compare(judge, drawn, stream)
         return {"model": self.family, "images": len(stream), "seed": seed, **result,
                 "judge": getattr(judge, "checkpoint_path", "classifier")}
-
-    def weights_of(self, player: str) -> list[np.ndarray]:
-        """A copy of every variable of one player ("generator" or "discriminator")."""
-        net = {"generator": self.generator, "discriminator": self.discriminator}[player]
-        return [np.array(v) for v in net.weights]
-
