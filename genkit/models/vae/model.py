@@ -478,8 +478,10 @@ class VAE(Trainable, keras.Model):
         y = self.labels_of(stream)
         y = y if y is not None else np.zeros(len(x_in), np.int32)
         rng = np.random.default_rng([seed, 1])
-        chunk = max(1, min(k, 4096 // max(1, min(batch_size, 64))))  # samples per decoder call
-        per_batch = max(1, min(batch_size, 4096 // chunk))
+        # decoder rows per call: up to 4096, fewer when each row's logits are large (a palette)
+        rows = max(1, min(4096, (1 << 24) // (self.height * self.width * (1 if self.bernoulli else self.num_colors))))
+        chunk = max(1, min(k, rows))  # importance samples per decoder call
+        per_batch = max(1, min(batch_size, rows // chunk))
         iwae, elbo_rec, m_all, lv_all = [], [], [], []
         for i in range(0, len(x_in), per_batch):
             xb, yb = x_in[i : i + per_batch], y[i : i + per_batch]
