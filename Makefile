@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 DATA   ?= $(abspath ../shared/data)
 STAMP  := $(VENV)/.installed
 
-.PHONY: install test demo bench bench-quantize bench-pixel bench-train bench-gpu bench-vae bench-gan train-2workers figures checkpoints palettes clean
+.PHONY: install test demo bench bench-quantize bench-pixel bench-train bench-gpu bench-vae bench-gan bench-sentence train-2workers figures figures-sentence checkpoints palettes clean
 
 install: $(STAMP)
 
@@ -27,7 +27,7 @@ demo: install
 		| $(BIN)/gk-complete pixelcnn --keep 0.5 -k 3 -o out/demo-complete.png
 	@echo "wrote out/demo.png (samples) and out/demo-complete.png (original | masked | 3 completions)"
 
-bench: bench-quantize bench-pixel bench-train bench-vae bench-gan
+bench: bench-quantize bench-pixel bench-train bench-vae bench-gan bench-sentence
 
 bench-quantize: install
 	$(BIN)/python bench/quantize.py --data $(DATA)/pokemon/sprites
@@ -47,6 +47,14 @@ bench-vae: install
 # mnist-classifier.keras; the VAE row uses checkpoints/mnist-vae.keras (else runs/mnist-vae/model.keras).
 bench-gan: install
 	$(BIN)/python bench/gan.py
+
+# The sentence VAE against a plain LSTM language model (the same family, latent=0) on PTB's test set:
+# bench/results/sentence.md and sentence.json. Trains what is missing (runs/ptb-lstm-lm, and the
+# shipped checkpoints/ptb-sentence-vae.keras); the VAE's NLL is the IWAE bound with SENTENCE_K samples.
+SENTENCE_K ?= 10
+bench-sentence: install checkpoints/ptb-sentence-vae.keras runs/ptb-lstm-lm/model.keras
+	$(BIN)/python bench/sentence.py --lm runs/ptb-lstm-lm --vae checkpoints/ptb-sentence-vae.keras \
+		--vae-metrics runs/ptb-sentence-vae/metrics.json -k $(SENTENCE_K)
 
 # Steps/s of every model family on this CPU, with and without the input pipeline's prefetch
 # (a few dozen steps a row, about 3 minutes): bench/results/train.md and train.json.
@@ -82,9 +90,32 @@ MNIST_GAN_TRAIN := gk-train gan --dataset mnist --epochs 5 --batch-size 64 --lr 
 MNIST_CLASSIFIER_TRAIN := gk-train classifier --dataset mnist --epochs 3 --batch-size 128 --lr 0.001 --seed 0 -o runs/mnist-classifier
 MNIST_CVAE_TRAIN := gk-train cvae --dataset mnist --set arch=mlp --set hidden=512 --latent 10 --epochs 30 --batch-size 100 --seed 0 -o runs/mnist-cvae
 
+# Sentence models (sentence-vae; latent=0 is the LSTM LM baseline). Sampled softmax over 1024 words while
+# training (validation and every score use the full softmax); KL annealing scaled to the short runs.
+PTB_VAE_TRAIN := gk-train sentence-vae --dataset ptb --epochs 2 --batch-size 64 --lr 0.002 --seed 0 --set latent=16 --set embed=256 --set hidden=256 --set sampled=1024 --set kl_k=0.01 --set kl_x0=300 --set kl_floor=4 -o runs/ptb-sentence-vae
+PTB_LM_TRAIN := gk-train sentence-vae --dataset ptb --epochs 2 --batch-size 64 --lr 0.002 --seed 0 --set latent=0 --set embed=256 --set hidden=256 --set sampled=1024 -o runs/ptb-lstm-lm
+SONNET_VAE_TRAIN := gk-train sentence-vae --dataset sonnets --epochs 2 --batch-size 64 --lr 0.002 --seed 0 --set vocab=10000 --set sampled=1024 --set word_dropout=0.25 --set kl_k=0.005 --set kl_x0=600 --set kl_floor=3 -o runs/sonnet-sentence-vae
+TANG_VAE_TRAIN := gk-train sentence-vae --dataset tang --epochs 1 --batch-size 128 --lr 0.002 --seed 0 --set embed=128 --set vocab=6000 --set sampled=1024 --set word_dropout=0.25 --set kl_k=0.0025 --set kl_x0=1200 --set kl_floor=3 -o runs/tang-sentence-vae
+
 checkpoints: palettes checkpoints/pokemon-pixelrnn.keras checkpoints/pokemon-pixelcnn.keras \
 	checkpoints/pokemon-vae.keras checkpoints/mnist-vae.keras checkpoints/mnist-cvae.keras \
-	checkpoints/mnist-classifier.keras checkpoints/mnist-gan.keras
+	checkpoints/mnist-classifier.keras checkpoints/mnist-gan.keras \
+	checkpoints/ptb-sentence-vae.keras checkpoints/sonnet-sentence-vae.keras checkpoints/tang-sentence-vae.keras
+
+checkpoints/ptb-sentence-vae.keras: | install
+	$(BIN)/$(PTB_VAE_TRAIN)
+	$(BIN)/python -m genkit.modelcard runs/ptb-sentence-vae $@ --command "$(PTB_VAE_TRAIN)" --dataset ptb -k 10
+
+runs/ptb-lstm-lm/model.keras: | install
+	$(BIN)/$(PTB_LM_TRAIN)
+
+checkpoints/sonnet-sentence-vae.keras: | install
+	$(BIN)/$(SONNET_VAE_TRAIN)
+	$(BIN)/python -m genkit.modelcard runs/sonnet-sentence-vae $@ --command "$(SONNET_VAE_TRAIN)" --dataset sonnets -k 10
+
+checkpoints/tang-sentence-vae.keras: | install
+	$(BIN)/$(TANG_VAE_TRAIN)
+	$(BIN)/python -m genkit.modelcard runs/tang-sentence-vae $@ --command "$(TANG_VAE_TRAIN)" --dataset tang -k 10
 
 checkpoints/pokemon-pixelrnn.keras: | install
 	$(BIN)/$(PIXELRNN_TRAIN)
@@ -129,7 +160,19 @@ figures-vae: install
 	$(BIN)/python -m genkit.moon -o figures/moon.png
 	$(BIN)/gk-interp checkpoints/mnist-cvae.keras --style out/digits-style.npz --labels 0-9 --scale 2 -o figures/cvae-style.png
 
-figures: install figures-vae
+# Interpolations between two lines of poetry in each language and two PTB sentences (greedy decoding of
+# evenly spaced codes; first and last lines: the decodings of A and B) -> figures/interpolations.txt.
+figures-sentence: install
+	@mkdir -p figures
+	( echo '# gk-interp "shall i compare thee to a summer'\''s day?" "and summer'\''s lease hath all too short a date" --steps 8'; \
+	  $(BIN)/gk-interp "shall i compare thee to a summer's day?" "and summer's lease hath all too short a date" --steps 8; echo; \
+	  echo '# gk-interp 床前明月光 春眠不覺曉 --steps 8'; $(BIN)/gk-interp 床前明月光 春眠不覺曉 --steps 8; echo; \
+	  echo '# gk-interp ptb-sentence-vae "the company said it expects to report a loss" "stock prices fell sharply in new york trading" --steps 8'; \
+	  $(BIN)/gk-interp ptb-sentence-vae "the company said it expects to report a loss" "stock prices fell sharply in new york trading" --steps 8; \
+	) > figures/interpolations.txt
+	cat figures/interpolations.txt
+
+figures: install figures-vae figures-sentence
 	@mkdir -p figures
 	$(BIN)/gk-quantize $(DATA)/pokemon/sprites/0[0-4]*.png --crop 20 --palette pokemon-167 --scale 4 -o figures/pokemon-167.png
 	$(BIN)/gk-quantize $(DATA)/pokemon/sprites/0[0-4]*.png --crop 20 --palette $(DATA)/pokemon/colormap.txt --scale 4 -o figures/course-167.png

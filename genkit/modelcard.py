@@ -23,12 +23,19 @@ DATA = {
     "pokemon": "the course's published 20x20 crops (pixel_color.txt) and its {colors}-colour palette (colormap.txt)",
     "mnist": "MNIST, the official IDX files (60,000 training and 10,000 test digits, 28x28, 256 grey levels); "
              "binarized afresh each epoch for Bernoulli models",
+    "ptb": "the Penn Treebank LM text (Mikolov's ptb.{{train,valid,test}}.txt), one sentence a line, words",
+    "sonnets": "English sonnet lines (Deep-speare's Gutenberg corpus, lower-cased and tokenised), one verse a line, words",
+    "tang": "Tang poem lines (《全唐詩》 via chinese-poetry, traditional script as stored), 5 or 7 characters a line, characters",
 }
 SPLIT = {
     "pokemon": "genkit's fixed split: fit {fit} images, val {val} (picks the best epoch), test {test} "
                "(Pokedex number divisible by 10; never trained on)",
     "mnist": "the standard split: fit {fit} training digits, val {val} (training digits whose index ends in 5; picks "
              "the best epoch), test {test} (the official test set; never trained on)",
+    "ptb": "the standard split: fit {fit} sentences (train), val {val} (valid; picks the best epoch), test {test} (never trained on)",
+    "sonnets": "the corpus's own split: fit {fit} lines (train), val {val} (valid; picks the best epoch), test {test} (never trained on)",
+    "tang": "by poem, in file order: fit {fit} lines, val {val} (poems k % 10 == 5; picks the best epoch), test {test} "
+            "(poems k % 10 == 0; never trained on)",
 }
 
 
@@ -39,6 +46,8 @@ def write_card(run_dir: Path, checkpoint: Path, command: str, dataset: str = "po
         return _latent_card(run_dir, checkpoint, command, dataset, k, metrics, model)
     if getattr(model, "task", None) in ("generator", "classifier"):
         return _judged_card(run_dir, checkpoint, command, dataset, metrics, model)
+    if getattr(model, "task", None) == "text":
+        return _text_card(run_dir, checkpoint, command, dataset, k, metrics, model)
     models.save(model, checkpoint, optimizer=False)
     test = model.evaluate_stream(datasets.load(dataset, split="test"))
     val = model.evaluate_stream(datasets.load(dataset, split="val"))
@@ -165,6 +174,49 @@ def _judged_card(run_dir, checkpoint, command, dataset, metrics, model) -> str:
                 for r in metrics["epochs"]),
         ]
     text = "\n".join(lines + [""])
+    write_file_atomic(checkpoint.with_suffix(".md"), text.encode())
+    return text
+
+
+def _text_card(run_dir, checkpoint, command, dataset, k, metrics, model) -> str:
+    """The card of a sentence model: test NLL (IWAE for a VAE, exact for an LM), -ELBO, KL and
+    perplexity, in nats per sentence."""
+    models.save(model, checkpoint, optimizer=False)
+    t0 = time.time()
+    test = model.evaluate_stream(datasets.load(dataset, split="test"), k=k)
+    eval_s = time.time() - t0
+    run = metrics["run"]
+    how = f"IWAE bound, k = {test['k']}" if test["latent"] else "exact"
+    lines = [
+        f"# {checkpoint.name}",
+        "",
+        f"A `{metrics['family']}` model ({models.FAMILIES[metrics['family']][1]}), trained by genkit's own loop.",
+        "",
+        "| | |",
+        "|---|---|",
+        f"| data | `--dataset {dataset}`: {DATA[dataset].format()} |",
+        f"| split | {SPLIT[dataset].format(fit=metrics['train_images'], val=metrics['val_images'], test=test['sentences'])} |",
+        f"| command | `{command}` |",
+        f"| settings | {json.dumps(run['model'], sort_keys=True)}; vocabulary {model.num_tokens:,} {model.unit}s (with <pad> <unk> "
+        f"<bos> <eos>); batch {run['batch_size']}, lr {run['lr']}, seed {run['seed']}, {run['epochs']} epochs |",
+        f"| parameters | {metrics['params']:,} ({checkpoint.stat().st_size / 1e6:.1f} MB file) |",
+        f"| training time | {metrics['train_time_s'] / 60:.1f} min on {platform.processor() or platform.machine()} ({_cpus()} CPU cores, shared with other jobs), TensorFlow CPU |",
+        f"| best epoch | {metrics['best_epoch']} of {len(metrics['epochs'])} (by validation -ELBO, KL weight 1) |",
+        f"| **test NLL** | **{test['nll_nats']:.2f} nats/sentence** ({how}); perplexity {test['ppl']:.1f} per token "
+        f"({test['tokens']:,} tokens with one <eos> per sentence, {test['sentences']:,} sentences) |",
+        f"| test -ELBO | {test['nelbo_nats']:.2f} nats/sentence (reconstruction {test['rec_nats']:.2f} + KL {test['kl_nats']:.2f}) |",
+    ]
+    if test["latent"]:
+        lines.append(f"| active units | {test['active_units']} of {test['latent']} (Cov_x E_q[z_u] > 0.01) |")
+    lines += [
+        f"| measured | {time.strftime('%Y-%m-%d')} with `gk-eval {checkpoint} --dataset {dataset} -k {k}` ({eval_s / 60:.1f} min) |",
+        "",
+        "Per epoch, -ELBO in nats/sentence (train/val; train with the annealed KL weight's model, its reconstruction "
+        "a sampled-softmax estimate when `sampled` > 0): "
+        + ", ".join(f"{r['epoch']}: {r['train_nelbo']:.1f}/{r['val_nelbo']:.1f}" for r in metrics["epochs"]),
+        "",
+    ]
+    text = "\n".join(lines)
     write_file_atomic(checkpoint.with_suffix(".md"), text.encode())
     return text
 

@@ -68,6 +68,14 @@ def test_the_kl_weight_is_read_from_the_optimizer_step():
         assert float(model(batch, training=False)[0, 2]) == 1.0  # validation and evaluation: the true ELBO
 
 
+def test_free_bits_floor_the_kl_term_of_the_training_loss():
+    from genkit.models.sentence_vae.model import SentenceLoss
+
+    out = np.array([[10.0, 0.5, 1.0, 5.0], [10.0, 6.0, 0.5, 5.0]], np.float32)  # rec, KL, weight, tokens
+    assert float(SentenceLoss(0.0)(np.zeros(2), out)) == pytest.approx((10.5 + 13.0) / 2)
+    assert float(SentenceLoss(2.0)(np.zeros(2), out)) == pytest.approx((12.0 + 13.0) / 2)  # 0.5 counts as 2
+
+
 def test_word_dropout_drops_whole_words_in_training_only():
     long = "the cat sat on the mat and a dog ran in the park and birds fly over the sea."
     model = tiny(SENTENCES + [long], word_dropout=0.3)

@@ -31,6 +31,7 @@ class SentenceVAEConfig:
     kl_x0: int = 2500  # logistic: the step where the weight is 1/2
     kl_steps: int = 10000  # linear: weight = min(1, step / kl_steps)
     sampled: int = 0  # train with a sampled softmax over this many words per step (0: the full softmax); never at validation
+    kl_floor: float = 0.0  # free bits: each sentence's KL counts as at least this many nats in the training loss (0: off)
 
 
 UNITS = ("auto", "word", "char")
@@ -52,5 +53,7 @@ def check(cfg: dict) -> None:
     for key in ("word_dropout", "dropout"):
         if key in cfg and not 0.0 <= float(cfg[key]) < 1.0:
             raise GenkitError(f"{key} must be in [0, 1), got {cfg[key]}")
+    if "kl_floor" in cfg and float(cfg["kl_floor"]) < 0:
+        raise GenkitError(f"kl_floor must be >= 0, got {cfg['kl_floor']}")
     if "kl_k" in cfg and not float(cfg["kl_k"]) > 0:
         raise GenkitError(f"kl_k must be positive, got {cfg['kl_k']}")

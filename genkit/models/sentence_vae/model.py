@@ -7,7 +7,10 @@ sentence word by word after a start token. The loss per sentence, in nats, is
 
     −log p(sentence | z)  +  w(step) · ½ Σ_i (exp(σ_i) − (1 + σ_i) + m_i²)
 
-where w(step) is the KL annealing weight (``kl_anneal``: logistic, linear or none). It is read
+where w(step) is the KL annealing weight (``kl_anneal``: logistic, linear or none); with
+``kl_floor`` > 0 the KL term of each sentence counts as at least that many nats in the training
+loss ("free bits", Kingma et al. 2016), so that the code carries information rather than
+collapsing onto the prior (the reported KL, and every evaluation, is the true one). It is read
 from the optimizer's iteration counter inside the model's own forward pass, so it is a
 function of the global training step alone: it survives ``--resume`` (the counter is saved in
 last.keras) and is the same under any tf.distribute strategy (the counter is one mirrored
@@ -74,13 +77,14 @@ def build_vocabulary(texts, unit: str, size: int, min_count: int, pretokenized: 
 
 
 class SentenceLoss(keras.losses.Loss):
-    """Per sentence: reconstruction + w · KL, from the model's (B, 4) output."""
+    """Per sentence: reconstruction + w · max(KL, kl_floor), from the model's (B, 4) output."""
 
-    def __init__(self, **kwargs):
+    def __init__(self, kl_floor: float = 0.0, **kwargs):
         super().__init__(name="sentence_elbo", **kwargs)
+        self.kl_floor = float(kl_floor)
 
     def call(self, y_true, y_pred):
-        return y_pred[:, 0] + y_pred[:, 2] * y_pred[:, 1]
+        return y_pred[:, 0] + y_pred[:, 2] * ops.maximum(y_pred[:, 1], self.kl_floor)
 
 
 def _column(i, name):
@@ -116,7 +120,7 @@ class SentenceVAE(Trainable, keras.Model):
 
     def __init__(self, vocabulary, latent=16, embed=256, hidden=256, unit="word", vocab=20000, min_count=1,
                  max_length=100, word_dropout=0.0, dropout=0.0, tie=True, z_input=True, kl_anneal="logistic",
-                 kl_k=0.0025, kl_x0=2500, kl_steps=10000, sampled=0, **kwargs):
+                 kl_k=0.0025, kl_x0=2500, kl_steps=10000, sampled=0, kl_floor=0.0, **kwargs):
         super().__init__(**kwargs)
         vocabulary = [str(t) for t in vocabulary]
         if tuple(vocabulary[: len(SPECIALS)]) != SPECIALS or len(vocabulary) <= len(SPECIALS):
@@ -125,14 +129,14 @@ class SentenceVAE(Trainable, keras.Model):
             raise GenkitError(f"unit must be {' or '.join(UNITS)}, got {unit!r}")
         check(dict(latent=latent, embed=embed, hidden=hidden, vocab=vocab, min_count=min_count, max_length=max_length,
                    word_dropout=word_dropout, dropout=dropout, kl_anneal=kl_anneal, kl_k=kl_k, kl_steps=kl_steps,
-                   sampled=sampled))
+                   sampled=sampled, kl_floor=kl_floor))
         self.vocabulary = vocabulary
         self.index = {tok: i for i, tok in enumerate(vocabulary)}
         self.config = SentenceVAEConfig(
             latent=int(latent), embed=int(embed), hidden=int(hidden), unit=unit, vocab=int(vocab),
             min_count=int(min_count), max_length=int(max_length), word_dropout=float(word_dropout),
             dropout=float(dropout), tie=bool(tie), z_input=bool(z_input), kl_anneal=kl_anneal, kl_k=float(kl_k),
-            kl_x0=int(kl_x0), kl_steps=int(kl_steps), sampled=int(sampled))
+            kl_x0=int(kl_x0), kl_steps=int(kl_steps), sampled=int(sampled), kl_floor=float(kl_floor))
         c = self.config
         self.latent, self.unit, self.max_length = c.latent, c.unit, c.max_length
         v = len(vocabulary)
@@ -372,7 +376,7 @@ class SentenceVAE(Trainable, keras.Model):
         return (y, dec_in, eps), tf.zeros([], tf.float32)
 
     def loss_fn(self):
-        return SentenceLoss()
+        return SentenceLoss(self.config.kl_floor)
 
     def compile_for_training(self, lr: float) -> None:
         self.compile(optimizer=keras.optimizers.Adam(lr), loss=self.loss_fn(),

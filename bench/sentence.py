@@ -1,0 +1,171 @@
+"""Benchmark: the sentence VAE against a plain LSTM language model on the Penn Treebank.
+
+What it measures, on PTB's standard test set (3,761 sentences, 82,430 tokens with one ``<eos>``
+per sentence; ``genkit.datasets.load("ptb", split="test")``), for two trained models:
+
+* the **LSTM language model**: ``sentence-vae`` with ``latent=0`` (the decoder alone), from
+  ``--lm`` (a run folder or .keras file; ``make bench-sentence`` trains runs/ptb-lstm-lm);
+* the **sentence VAE**: ``--vae`` (the shipped checkpoints/ptb-sentence-vae.keras).
+
+For each: test NLL in nats per sentence (exact for the LM; for the VAE the importance-sampled
+IWAE bound with ``-k`` samples, Burda et al. 2016, which is at most the -ELBO), the -ELBO and its
+KL term, perplexity per token (exp of total NLL over total tokens, ``<eos>`` counted, as in
+Bowman et al.), the VAE's active units, weights, and training epochs and time from the run's
+metrics.json (``--lm-metrics`` / ``--vae-metrics``; a run folder given as the model has its own).
+Published numbers are printed beside them as the issue quotes them (test NLL per sentence):
+Bowman et al. 2016 (LSTM LM 100; VAE 99, KL 2), timbmg/Sentence-VAE (103.97, KL 7.27), Texar's VAE
+(102.06). The target: a VAE with test NLL <= 101 and KL >= 3 (no posterior collapse).
+
+    python bench/sentence.py --lm runs/ptb-lstm-lm --vae checkpoints/ptb-sentence-vae.keras \
+        --vae-metrics runs/ptb-sentence-vae/metrics.json [-k 10] [--out bench/results]
+
+Results go to ``<out>/sentence.md`` and ``<out>/sentence.json`` (written atomically).
+``--quick`` scores the first 200 test sentences only, for debugging; nothing is written unless
+``--out`` is given.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shlex
+import sys
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from genkit import datasets, models  # noqa: E402
+from genkit.io import write_file_atomic  # noqa: E402
+from quantize import cpu_name  # noqa: E402  (bench/ is on sys.path when run as a script)
+
+TARGET_NLL, TARGET_KL = 101.0, 3.0
+#: (what, test NLL nats/sentence, KL, note), as issue #7 quotes them
+PUBLISHED = [
+    ("Bowman et al. 2016, LSTM LM", 100.0, None, "paper"),
+    ("Bowman et al. 2016, VAE", 99.0, 2.0, "paper"),
+    ("timbmg/Sentence-VAE", 103.97, 7.27, "PyTorch re-implementation"),
+    ("Texar VAE (LSTM decoder)", 102.06, None, "Texar example"),
+]
+
+
+def log(msg: str) -> None:
+    print(f"[sentence] {msg}", file=sys.stderr, flush=True)
+
+
+def shown(path) -> str:
+    path = Path(path).resolve()
+    return str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)
+
+
+def training_of(metrics_path: Path | None) -> dict:
+    if metrics_path is None or not metrics_path.is_file():
+        return {}
+    m = json.loads(metrics_path.read_text())
+    return {"epochs": len(m["epochs"]), "best_epoch": m["best_epoch"], "train_time_s": m["train_time_s"],
+            "run": m["run"], "metrics": shown(metrics_path)}
+
+
+def score(name: str, spec: str, metrics: str | None, data, k: int) -> dict:
+    model = models.load(spec)
+    if model.family != "sentence-vae":
+        raise SystemExit(f"{spec}: not a sentence model")
+    metrics_path = Path(metrics) if metrics else (Path(spec) / "metrics.json" if Path(spec).is_dir() else None)
+    log(f"{name}: scoring {len(data)} test sentences ({'exact' if not model.latent else f'IWAE k={k}'}) ...")
+    t0 = time.time()
+    result = model.evaluate_stream(data, k=k)
+    result.update(name=name, source=shown(models.resolve(spec)), params=int(model.count_params()),
+                  eval_s=round(time.time() - t0, 1), settings={"latent": model.latent, **vars(model.config)},
+                  training=training_of(metrics_path))
+    log(f"{name}: NLL {result['nll_nats']:.2f}, -ELBO {result['nelbo_nats']:.2f}, KL {result['kl_nats']:.2f}, "
+        f"ppl {result['ppl']:.1f} [{result['eval_s']:.0f}s]")
+    return result
+
+
+def markdown(rows: list[dict], meta: dict) -> str:
+    def train_cell(r):
+        t = r["training"]
+        if not t:
+            return "see the model card"
+        return f"{t['epochs']} epochs (best {t['best_epoch']}), {t['train_time_s'] / 60:.1f} min"
+
+    lines = [
+        "# Sentence VAE vs LSTM language model on the Penn Treebank",
+        "",
+        f"Test set: {meta['sentences']:,} sentences, {meta['tokens']:,} tokens (one `<eos>` each). NLL and −ELBO in nats per "
+        "sentence; perplexity per token = exp(total NLL / tokens). The LM's NLL is exact; the VAE's is the IWAE bound "
+        f"with k = {meta['k']} importance samples (an upper bound on −log p that tightens with k; the −ELBO is k = 1's).",
+        "",
+        "| model | test NLL | −ELBO | KL | perplexity | active units | weights | training (this machine) |",
+        "|---|---:|---:|---:|---:|---:|---:|---|",
+    ]
+    for r in rows:
+        au = f"{r['active_units']}/{r['latent']}" if r["latent"] else "–"
+        kl = f"{r['kl_nats']:.2f}" if r["latent"] else "–"
+        lines.append(f"| **{r['name']}** (`{r['source']}`) | **{r['nll_nats']:.2f}** | {r['nelbo_nats']:.2f} | {kl} | "
+                     f"{r['ppl']:.1f} | {au} | {r['params']:,} | {train_cell(r)} |")
+    for what, nll, kl, note in PUBLISHED:
+        lines.append(f"| {what} (published, {note}) | {nll:.2f} | | {'' if kl is None else f'{kl:.2f}'} | | | | |")
+    vae = next(r for r in rows if r["latent"])
+    timing = ", ".join("{:.1f} min ({})".format(r["eval_s"] / 60, r["name"]) for r in rows)
+    met = vae["nll_nats"] <= TARGET_NLL and vae["kl_nats"] >= TARGET_KL
+    lines += [
+        "",
+        f"Target: the VAE's test NLL ≤ {TARGET_NLL:g} with KL ≥ {TARGET_KL:g}: **{'met' if met else 'not met'}** "
+        f"(NLL {vae['nll_nats']:.2f}, KL {vae['kl_nats']:.2f}).",
+        "",
+        f"Measured {meta['date']} on {meta['machine']} ({meta['cores']} cores, load average {meta['load']} when the run "
+        f"began: the CPU was shared with other training jobs), TensorFlow {meta['tensorflow']}, by `{meta['command']}`; "
+        f"scoring took {timing}.",
+        "",
+        "Settings: " + "; ".join(f"{r['name']}: {json.dumps(r['training'].get('run', {}).get('model', r['settings']), sort_keys=True)}"
+                                 + (f", batch {r['training']['run']['batch_size']}, lr {r['training']['run']['lr']}"
+                                    if r["training"] else "") for r in rows),
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--lm", default="runs/ptb-lstm-lm", help="the LSTM LM (sentence-vae, latent=0): run folder or .keras")
+    ap.add_argument("--vae", default="ptb-sentence-vae", help="the sentence VAE: run folder, .keras or shipped name")
+    ap.add_argument("--lm-metrics", help="the LM run's metrics.json [default: in --lm's run folder]")
+    ap.add_argument("--vae-metrics", default="runs/ptb-sentence-vae/metrics.json", help="the VAE run's metrics.json")
+    ap.add_argument("-k", type=int, default=10, help="importance samples per sentence for the VAE's NLL")
+    ap.add_argument("--out", default=None, help="folder for sentence.md/.json [default: bench/results; none with --quick]")
+    ap.add_argument("--quick", action="store_true", help="the first 200 test sentences only (debugging)")
+    args = ap.parse_args()
+    load = ", ".join(f"{v:.1f}" for v in os.getloadavg())
+    data = datasets.load("ptb", split="test")
+    if args.quick:
+        data = data.select(slice(0, 200))
+    import tensorflow as tf
+
+    rows = [score("LSTM language model", args.lm, args.lm_metrics, data, 1),
+            score("sentence VAE", args.vae, args.vae_metrics, data, args.k)]
+    meta = {
+        "date": datetime.now(timezone.utc).strftime("%Y-%m-%d"), "machine": cpu_name(), "cores": os.cpu_count(),
+        "load": load, "tensorflow": tf.__version__, "python": platform.python_version(), "k": args.k,
+        "sentences": rows[0]["sentences"], "tokens": rows[0]["tokens"],
+        "command": "python bench/sentence.py " + " ".join(shlex.quote(a) for a in sys.argv[1:]),
+    }
+    text = markdown(rows, meta)
+    print(text)
+    out = args.out or (None if args.quick else "bench/results")
+    if out:
+        folder = ROOT / out if not Path(out).is_absolute() else Path(out)
+        write_file_atomic(folder / "sentence.md", text.encode())
+        write_file_atomic(folder / "sentence.json", (json.dumps({"meta": meta, "rows": rows, "published": PUBLISHED},
+                                                                indent=2) + "\n").encode())
+        log(f"wrote {shown(folder / 'sentence.md')} and sentence.json")
+
+
+if __name__ == "__main__":
+    main()
