@@ -157,9 +157,9 @@ def gather(strategy, values: list[int]) -> list[list[int]]:
 
 
 def finish(strategy) -> None:
-    """Multi-worker: wait for every worker, then stop TensorFlow's peer health checks together.
-    A worker whose check probes a peer that has exited waits out the check's retries (30 s or
-    more) before it can exit."""
+    """Multi-worker: a last barrier (the chief has written its last epoch), then TensorFlow's peer
+    health checks stopped on every worker before any exits, so that none probes a peer that has
+    gone and takes it for a failure."""
     if not is_multi_worker(strategy):
         return
     gather(strategy, [0])
