@@ -355,7 +355,7 @@ class VAE(Trainable, keras.Model):
         def run(zb, yb):
             logits = ops.convert_to_numpy(self._decode_fn(tf.constant(zb, tf.float32), tf.constant(yb, tf.int32)))
             if self.bernoulli:
-                return np.rint(255.0 / (1.0 + np.exp(-logits))).astype(np.uint8)
+                return np.rint(255.0 / (1.0 + np.exp(-np.clip(logits, -60.0, 60.0)))).astype(np.uint8)
             return logits.argmax(-1).astype(np.uint8)
 
         out = self._batched(run, z, y)
