@@ -38,9 +38,9 @@ def test_data_root(monkeypatch, tmp_path):
 
 
 def test_unknown_name_and_split():
-    assert datasets.names() == ["pokemon", "pokemon-course", "pokemon-sprites"]
+    assert {"pokemon", "pokemon-course", "pokemon-sprites", "mnist"} <= set(datasets.names())
     with pytest.raises(GenkitError, match="unknown data set"):
-        datasets.load("mnist")
+        datasets.load("nope")
     with pytest.raises(GenkitError, match="unknown split"):
         datasets.load("pokemon-course", split="valid", data_dir=POKEMON)
     with pytest.raises(GenkitError, match="unknown split"):
@@ -229,3 +229,30 @@ def test_tfds_builder(tmp_path):
     assert len(rows) == 792 and rows[0].shape == (20, 20) and rows[0].dtype == np.uint8
     assert sorted(r.tobytes() for r in rows) == sorted(r.tobytes() for r in course.indices)
     assert builder.info.metadata["palette"] == course.palette.tolist()
+
+
+def test_mnist_is_the_official_60k_10k_split_with_labels(data_dir):
+    from genkit.datasets import mnist
+
+    everything = datasets.load("mnist")
+    assert len(everything) == 70_000 and everything.size == (28, 28) and len(everything.palette) == 256
+    test = datasets.load("mnist", split="test")
+    assert len(test) == 10_000 and all(n.startswith("test-") for n in test.names)
+    assert np.bincount(test.labels).tolist() == [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]
+    val, fit = datasets.load("mnist", split="val"), datasets.load("mnist", split="fit")
+    assert len(val) == 6_000 and len(fit) == 54_000 and not set(val.names) & set(fit.names)
+    assert int(everything.indices.max()) == 255 and np.array_equal(mnist.grey_palette()[:, 0], np.arange(256))
+
+
+def test_mnist_refuses_a_file_that_is_not_the_official_one(data_dir, tmp_path):
+    from genkit.datasets import mnist
+
+    for name in mnist.FILES:
+        (tmp_path / name).symlink_to(data_dir / "mnist" / name)
+    (tmp_path / "t10k-labels-idx1-ubyte.gz").unlink()
+    (tmp_path / "t10k-labels-idx1-ubyte.gz").write_bytes((data_dir / "mnist" / "t10k-labels-idx1-ubyte.gz").read_bytes()[:-1] + b"x")
+    with pytest.raises(GenkitError, match="checksum mismatch"):
+        datasets.load("mnist", data_dir=tmp_path)
+    (tmp_path / "t10k-labels-idx1-ubyte.gz").unlink()
+    with pytest.raises(GenkitError, match="missing t10k-labels"):
+        datasets.load("mnist", data_dir=tmp_path)
