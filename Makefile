@@ -94,8 +94,8 @@ MNIST_CVAE_TRAIN := gk-train cvae --dataset mnist --set arch=mlp --set hidden=51
 # training (validation and every score use the full softmax); KL annealing scaled to the short runs.
 PTB_VAE_TRAIN := gk-train sentence-vae --dataset ptb --epochs 2 --batch-size 64 --lr 0.002 --seed 0 --set latent=16 --set embed=256 --set hidden=256 --set sampled=1024 --set kl_k=0.01 --set kl_x0=300 --set kl_floor=4 -o runs/ptb-sentence-vae
 PTB_LM_TRAIN := gk-train sentence-vae --dataset ptb --epochs 2 --batch-size 64 --lr 0.002 --seed 0 --set latent=0 --set embed=256 --set hidden=256 --set sampled=1024 -o runs/ptb-lstm-lm
-SONNET_VAE_TRAIN := gk-train sentence-vae --dataset sonnets --epochs 2 --batch-size 64 --lr 0.002 --seed 0 --set vocab=10000 --set sampled=1024 --set word_dropout=0.25 --set kl_k=0.005 --set kl_x0=600 --set kl_floor=3 -o runs/sonnet-sentence-vae
-TANG_VAE_TRAIN := gk-train sentence-vae --dataset tang --epochs 1 --batch-size 128 --lr 0.002 --seed 0 --set embed=128 --set vocab=6000 --set sampled=1024 --set word_dropout=0.25 --set kl_k=0.0025 --set kl_x0=1200 --set kl_floor=3 -o runs/tang-sentence-vae
+SONNET_VAE_TRAIN := gk-train sentence-vae --dataset sonnets --epochs 2 --batch-size 64 --lr 0.002 --seed 0 --set vocab=10000 --set sampled=1024 --set word_dropout=0.25 --set kl_k=0.005 --set kl_x0=600 --set kl_floor=12 -o runs/sonnet-sentence-vae
+TANG_VAE_TRAIN := gk-train sentence-vae --dataset tang --epochs 1 --batch-size 128 --lr 0.002 --seed 0 --set embed=128 --set vocab=6000 --set sampled=1024 --set word_dropout=0.25 --set kl_k=0.0025 --set kl_x0=1200 --set kl_floor=10 -o runs/tang-sentence-vae
 
 checkpoints: palettes checkpoints/pokemon-pixelrnn.keras checkpoints/pokemon-pixelcnn.keras \
 	checkpoints/pokemon-vae.keras checkpoints/mnist-vae.keras checkpoints/mnist-cvae.keras \

@@ -418,7 +418,8 @@ class SentenceVAE(Trainable, keras.Model):
 
     def decode_codes(self, z, *, decode: str = "greedy", temperature: float = 1.0, seed: int = 0) -> list[str]:
         """One sentence per code z (N, latent): greedy (argmax each step), sample (each word drawn
-        at ``temperature``; 0 is greedy) or beam (width 5, best by mean log-probability per token)."""
+        at ``temperature``; 0 is greedy) or beam (width 5, best by mean log-probability per token).
+        ``<unk>`` is never chosen: the decoder's next best word is."""
         if decode not in DECODES:
             raise GenkitError(f"--decode must be {', '.join(DECODES)}, got {decode!r}")
         if temperature < 0:
@@ -435,7 +436,9 @@ class SentenceVAE(Trainable, keras.Model):
         done = np.zeros(len(z), bool)
         for step in range(self.max_length):
             logp, h, c = self._step_fn(tf.constant(tokens), zt, h, c)
-            tokens = draw(logp.numpy(), t, rng).astype(np.int32)
+            logp = logp.numpy()
+            logp[:, UNK_ID] = -np.inf  # decode words, never "unknown word"
+            tokens = draw(logp, t, rng).astype(np.int32)
             tokens[done] = PAD_ID
             out[:, step] = tokens
             done |= tokens == EOS_ID
@@ -455,6 +458,7 @@ class SentenceVAE(Trainable, keras.Model):
         for _ in range(self.max_length):
             logp, h, c = self._step_fn(tf.constant(tokens), zt, h, c)
             total = scores[:, None] + logp.numpy().astype(np.float64)
+            total[:, UNK_ID] = -np.inf
             total[done] = -np.inf
             total[done, EOS_ID] = scores[done]  # a finished beam stays as it is
             flat = total.reshape(n, width * v)
