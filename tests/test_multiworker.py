@@ -18,7 +18,7 @@ from cli import train as train_cli
 from genkit import io as gio
 
 ROOT = Path(__file__).resolve().parent.parent
-WAIT = 300  # seconds for the whole run, on a busy 2-core machine
+WAIT = 600  # seconds per process; the three use about 70 s of CPU in all, far more wall time on a busy machine
 TINY = ["--set", "embed=4", "--set", "channels=4", "--set", "layers=2", "--set", "head=8", "--set", "dropout=0"]
 
 # gk-train itself, plus a note of the weights each worker ended with (the workers other than
