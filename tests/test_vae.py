@@ -101,6 +101,9 @@ def trained(tmp_path_factory):
 
 
 def test_iwae_bound_is_above_the_elbo_and_tightens_with_k():
+    import keras
+
+    keras.utils.set_random_seed(0)  # the same weights whatever ran before
     model = tiny("vae", grey_stream(), arch="mlp")
     bias = model.to_stats.bias.numpy()
     bias[3:] = 1.5  # a broad q: a poor proposal, so importance sampling has much to gain
@@ -109,7 +112,7 @@ def test_iwae_bound_is_above_the_elbo_and_tightens_with_k():
     r1, r10, r100 = (model.evaluate_stream(data, k=k, seed=3) for k in (1, 10, 100))
     # k = 1 is a one-sample estimate of the ELBO; -log p estimates fall (the bound rises) with k
     assert abs(r1["nll_nats"] - r1["nelbo_nats"]) < 0.05 * r1["nelbo_nats"]
-    assert r100["nll_nats"] < r10["nll_nats"] - 0.1 < r1["nll_nats"] - 0.2
+    assert r100["nll_nats"] < r10["nll_nats"] < r1["nll_nats"] and r1["nll_nats"] - r100["nll_nats"] > 0.2
     assert r100["nll_nats"] < r100["nelbo_nats"]
     assert len(r100["kl_per_dim"]) == 3 and abs(sum(r100["kl_per_dim"]) - r100["kl_nats"]) < 1e-3
     assert 0 <= r100["active_units"] <= 3
