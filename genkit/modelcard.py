@@ -211,8 +211,8 @@ def _text_card(run_dir, checkpoint, command, dataset, k, metrics, model) -> str:
     lines += [
         f"| measured | {time.strftime('%Y-%m-%d')} with `gk-eval {checkpoint} --dataset {dataset} -k {k}` ({eval_s / 60:.1f} min) |",
         "",
-        "Per epoch, -ELBO in nats/sentence (train/val; train with the annealed KL weight's model, its reconstruction "
-        "a sampled-softmax estimate when `sampled` > 0): "
+        "Per epoch, -ELBO in nats/sentence, train/val (the train values are means over the epoch's batches, their "
+        "reconstruction a sampled-softmax estimate when `sampled` > 0): "
         + ", ".join(f"{r['epoch']}: {r['train_nelbo']:.1f}/{r['val_nelbo']:.1f}" for r in metrics["epochs"]),
         "",
     ]
