@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import dataclasses
 import gzip
-import re
 import sys
 from pathlib import Path
 
@@ -64,8 +63,11 @@ class Sentences:
 
     def describe(self) -> tuple[str, dict]:
         """The training log's words for the data, and the fields metrics.json records."""
-        longest = max((len(t.split()) for t in self.texts), default=0)
-        return f"sentences (up to {longest} space-separated words)", {"size": None, "colors": None}
+        if (self.meta.get("unit") or guess_unit(self.texts)) == "char":
+            longest, what = max((len(tokenize(t, "char")) for t in self.texts), default=0), "characters"
+        else:
+            longest, what = max((len(t.split()) for t in self.texts), default=0), "space-separated words"
+        return f"sentences (up to {longest} {what})", {"size": None, "colors": None}
 
 
 def is_chinese(text: str) -> bool:

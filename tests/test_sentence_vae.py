@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 from cli import interp, sample, train as train_cli
 from genkit import models
 from genkit.errors import GenkitError
-from genkit.models.sentence_vae.model import BOS_ID, EOS_ID, UNK_ID, kl_weight
+from genkit.models.sentence_vae.model import BOS_ID, UNK_ID, kl_weight
 from genkit.text import Sentences, decode_lines, detokenize, tokenize
 
 runner = CliRunner()

@@ -210,7 +210,7 @@ class SentenceVAE(Trainable, keras.Model):
             out[r, : len(row)] = row
         return out
 
-    def sentences_ids(self, texts, *, allow_empty: bool = False, warn=None, cut: bool = False) -> np.ndarray:
+    def sentences_ids(self, texts, *, allow_empty: bool = False, warn=None) -> np.ndarray:
         """(N, L) ids + <eos> of user sentences; unknown words become <unk> (one warning)."""
         id_lists, unknown = [], []
         for text in texts:
@@ -225,7 +225,7 @@ class SentenceVAE(Trainable, keras.Model):
             shown, more = ", ".join(distinct[:8]), len(distinct) - 8
             warn(f"warning: {len(unknown)} {'token' if len(unknown) == 1 else 'tokens'} not in the model's "
                  f"vocabulary, read as <unk>: {shown}{f' and {more} more' if more > 0 else ''}")
-        return self._matrix(id_lists, self.max_length if cut else None)
+        return self._matrix(id_lists)
 
     # -- the networks -----------------------------------------------------------------------
     def encode(self, y, training=False):
