@@ -27,8 +27,9 @@ way (:class:`Interrupted`), after the commit of an epoch being saved; a second s
 
 Keras 3 (3.15) cannot ``fit`` under MultiWorkerMirroredStrategy
 (https://github.com/keras-team/keras/issues/20585): it all-reduces the first input batch and
-reduces scalar logs along an axis they do not have. :func:`pick` patches those two places, for
-that strategy only.
+reduces scalar logs along an axis they do not have; and under any strategy with several replicas
+it averages the first batch over them to learn its shapes, which fails when a batch does not
+split evenly. :func:`pick` patches those places (``_patch_keras``).
 """
 
 from __future__ import annotations
@@ -58,7 +59,7 @@ def pick(name: str = "auto"):
         raise GenkitError(f"unknown strategy {name!r} (choose from {', '.join(STRATEGIES)})")
     if name == "multi-worker":
         parse_tf_config(os.environ.get("TF_CONFIG"))
-        _patch_keras_for_multi_worker()
+        _patch_keras()
         try:
             return tf.distribute.MultiWorkerMirroredStrategy()
         except (RuntimeError, ValueError, tf.errors.OpError) as e:
@@ -76,6 +77,7 @@ def pick(name: str = "auto"):
         if len(devices) < 2:
             raise GenkitError("--strategy mirrored needs at least two devices (GPUs, or logical CPUs set up "
                               f"before TensorFlow starts); this process has {len(devices)}")
+        _patch_keras()
         return tf.distribute.MirroredStrategy(devices)
     return tf.distribute.get_strategy()
 
@@ -342,14 +344,17 @@ class Interrupts:
         return StopOnSignal()
 
 
-# -- Keras 3 under MultiWorkerMirroredStrategy ---------------------------------------------
+# -- Keras 3 under several replicas ----------------------------------------------------------
 _PATCHED = False
 
 
-def _patch_keras_for_multi_worker() -> None:
-    """Two fixes to Keras 3's TensorFlow trainer, active only under MultiWorkerMirroredStrategy:
-    build from this worker's own first batch (Keras all-reduces the batch, a tuple it cannot
-    reduce), and average scalar logs over the workers without an axis (Keras asks for axis 0)."""
+def _patch_keras() -> None:
+    """Two fixes to Keras 3's TensorFlow trainer. Under any strategy with several replicas, build
+    from this process's first replica's batch: Keras averages the first batch over the replicas
+    only to learn its shapes, which fails when the batch does not split evenly (5 validation
+    images on 2 replicas) and, under several workers, on a tuple it cannot reduce. Under
+    MultiWorkerMirroredStrategy, also average scalar logs over the workers without an axis
+    (Keras asks for axis 0)."""
     global _PATCHED
     if _PATCHED:
         return
@@ -368,7 +373,8 @@ def _patch_keras_for_multi_worker() -> None:
         return x.values[0] if isinstance(x, tf.distribute.DistributedValues) else x
 
     def _maybe_symbolic_build(self, iterator=None, data_batch=None):
-        if not is_multi_worker(self._distribute_strategy):
+        strategy = self._distribute_strategy
+        if strategy is None or strategy.num_replicas_in_sync < 2:
             return original_build(self, iterator=iterator, data_batch=data_batch)
         if iterator is not None:
             for _, _, it in iterator:

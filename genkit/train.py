@@ -34,6 +34,9 @@ from .errors import GenkitError
 from .io import Stream, write_file_atomic
 from .splits import split_stream
 
+POOL = 50  # batches sorted together when a family's examples differ in size
+
+
 @dataclasses.dataclass
 class RunConfig:
     family: str
@@ -72,6 +75,11 @@ def resolve_model_config(family: str, config_file: str | None = None, overrides:
             raise GenkitError(f"--set takes KEY=VALUE, got {item!r}")
         key, value = item.split("=", 1)
         out[key.strip()] = _coerce(family, key.strip(), value.strip(), defaults)
+    for key, (low, above) in getattr(module, "LIMITS", {}).items():
+        value = out[key]
+        if (low is not None and value < low) or (above is not None and value >= above):
+            bound = f"at least {low}" if above is None else f"in [{low}, {above})"
+            raise GenkitError(f"{key} must be {bound}, got {value}")
     if hasattr(module, "check"):  # the family's own checks of the values, before any work
         module.check(out)
     return out
@@ -106,7 +114,8 @@ def _dataset(model, arrays: tuple, batch_size: int, *, shuffle: bool, flip: bool
     of epochs, each a stateless permutation keyed by (seed, epoch): the order and every random
     draw (flips, binarization, the VAE's noise) depend neither on the strategy, nor on the number
     of replicas, nor on where a resumed run starts. Without, one pass in order with epoch -1's
-    fixed draws (validation). Several workers shard it by data (each keeps its part of every
+    fixed draws (validation). A family whose examples differ in size (``example_sizes``) gets
+    batches of like size, in a random order of batches (validation: smallest first). Several workers shard it by data (each keeps its part of every
     batch). ``prefetch=False`` (benchmarks) makes batches only when asked: no prefetch, and none
     injected by tf.data."""
     import tensorflow as tf
@@ -126,13 +135,30 @@ def _dataset(model, arrays: tuple, batch_size: int, *, shuffle: bool, flip: bool
         key = tf.stack([e * 1_000_003 + seed64, tf.cast(i, tf.int64)])
         return model.make_example(tuple(tf.gather(a, i) for a in data), key, training=shuffle, flip=flip)
 
+    sizes = model.example_sizes(arrays)
+
     if not shuffle:
-        ds = tf.data.Dataset.range(n).map(lambda i: fetch(tf.constant(-1, tf.int64), i))
+        order = np.argsort(sizes, kind="stable") if sizes is not None else np.arange(n)
+        ds = tf.data.Dataset.from_tensor_slices(order).map(lambda i: fetch(tf.constant(-1, tf.int64), i))
         return finish(ds.batch(batch_size))
 
     def epoch(e):
         order = tf.random.experimental.stateless_shuffle(tf.range(n, dtype=tf.int64), seed=tf.stack([seed64, e]))
+        if sizes is not None:
+            order = like_with_like(order, e)
         return tf.data.Dataset.from_tensor_slices(order).map(lambda i: fetch(e, i)).batch(batch_size)
+
+    def like_with_like(order, e):
+        """Each pool of POOL batches of the shuffled order sorted by size and cut into batches,
+        the full batches shuffled (the short last one stays last): the batches hold examples of
+        like size, so little of each is padding, and their order is random again."""
+        size = tf.gather(tf.constant(sizes, tf.int64), order)
+        pool = tf.range(n, dtype=tf.int64) // (batch_size * POOL)
+        order = tf.gather(order, tf.argsort(pool * (int(sizes.max()) + 1) + size, stable=True))
+        full = (n // batch_size) * batch_size
+        batches = tf.reshape(order[:full], [-1, batch_size])
+        batches = tf.random.experimental.stateless_shuffle(batches, seed=tf.stack([seed64 + 7919, e]))
+        return tf.concat([tf.reshape(batches, [-1]), order[full:]], axis=0)
 
     return finish(tf.data.Dataset.range(start_epoch, 1 << 40).flat_map(epoch))
 
@@ -200,8 +226,6 @@ def train(
     except GenkitError as e:
         problem = e
     distribute.agree(strategy, "the epoch to start from", start_epoch, problem)
-    if chief:
-        out.mkdir(parents=True, exist_ok=True)
     log("config " + json.dumps(dataclasses.asdict(run), sort_keys=True))
 
     with strategy.scope():
@@ -215,7 +239,8 @@ def train(
     params = int(model.count_params())
     what, data_fields = _describe(stream)
     log(f"{run.family}: {params:,} parameters; train {len(train_s)}, val {len(val_s)} {what}")
-    if chief:
+    if chief:  # the model is built: bad settings have left no run folder behind
+        out.mkdir(parents=True, exist_ok=True)
         write_file_atomic(out / "config.json", (json.dumps(dataclasses.asdict(run), indent=2) + "\n").encode())
 
     train_ds = _dataset(model, model.train_arrays(train_s), run.batch_size, shuffle=True, flip=run.flip, seed=run.seed,

@@ -139,3 +139,13 @@ def test_complete_with_a_mask_png(run_dir, tmp_path):
     blank.write_bytes(gio.encode_png(gio.Stream(images=np.zeros((1, H, W, 3), np.uint8))))
     bad = runner.invoke(complete.app, [str(run_dir), "-", "--mask", str(blank)], input=data.to_npz())
     assert bad.exit_code == 2 and "keep some pixels" in bad.stderr
+
+
+@pytest.mark.parametrize("setting", ["hidden=0", "embed=-3"])
+def test_a_setting_the_model_refuses_leaves_no_run_folder(tmp_path, setting):
+    out = tmp_path / "runs" / "bad"
+    result = runner.invoke(train.app, ["pixelrnn", *TINY, "--set", setting, "--epochs", "1", "-o", str(out)],
+                           input=tiny_stream().to_npz())
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.stderr and result.stderr.strip().count("\n") == 0
+    assert not out.exists() and not (tmp_path / "runs").exists()

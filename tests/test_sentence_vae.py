@@ -206,3 +206,34 @@ def test_command_errors_are_one_line_and_exit_2(overfit, tmp_path):
     one_line_error(runner.invoke(train_cli.app, ["sentence-vae", "--dataset", "mnist", "-o", str(tmp_path / "r4")]),
                    "mnist is a data set of images")
     assert not any((tmp_path / r).exists() for r in ("r1", "r2", "r3", "r4"))
+
+
+def test_batches_hold_sentences_of_like_length_and_every_sentence_once_an_epoch():
+    from genkit.train import _dataset
+
+    words = "a b c d e f g h i j k l m n o p q r s t u v w x y z".split()
+    rng = np.random.default_rng(0)
+    texts = [" ".join(rng.choice(words, size=int(rng.integers(1, 26)))) for _ in range(203)]
+    model = tiny(texts)
+    arrays = model.train_arrays(Sentences(texts))
+    sizes = model.example_sizes(arrays)
+    assert np.array_equal(sizes, [len(t.split()) + 1 for t in texts])
+
+    def epochs(**kw):
+        ds = _dataset(model, arrays, 8, shuffle=True, flip=False, seed=3, **kw).unbatch().batch(203)
+        return [next(it)[0][0].numpy() for it in [iter(ds)] for _ in range(2)]
+
+    first, second = epochs()
+    key = lambda y: sorted(map(bytes, y))  # noqa: E731
+    assert key(first) == key(second) == key(arrays[0])  # each epoch: every sentence once
+    assert not np.array_equal(first, second)  # in another order
+    lengths = (first != 0).sum(axis=1)
+    spans = [np.ptp(lengths[i : i + 8]) for i in range(0, 200, 8)]
+    assert max(spans) <= 3 and np.ptp(lengths) >= 20  # like with like, though lengths run 2..26
+    assert not np.all(np.diff([lengths[i] for i in range(0, 200, 8)]) >= 0)  # batches in a random order
+    again, _ = epochs()
+    assert np.array_equal(first, again)  # stateless: the same order again
+    resumed, _ = epochs(start_epoch=1)
+    assert np.array_equal(resumed, second)  # and from where a resumed run starts
+    val = next(iter(_dataset(model, arrays, 203, shuffle=False, flip=False, seed=3)))[0][0].numpy()
+    assert np.all(np.diff((val != 0).sum(axis=1)) >= 0)  # validation: shortest first

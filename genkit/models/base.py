@@ -43,6 +43,11 @@ class Trainable:
         """The per-example numpy arrays the data pipeline gathers rows from."""
         raise NotImplementedError
 
+    def example_sizes(self, arrays: tuple) -> np.ndarray | None:
+        """The work each example costs (e.g. its length in tokens), for batching like with like;
+        None when every example costs the same."""
+        return None
+
     def make_example(self, rows: tuple, seed, *, training: bool, flip: bool):
         """(inputs, targets) of one example from one row of each array; ``seed`` is a
         stateless int64 pair unique to (run seed, epoch, example) for every random draw."""

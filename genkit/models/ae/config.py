@@ -12,3 +12,7 @@ class AEConfig:
     channels: int = 32
     arch: str = "conv"
     likelihood: str = "auto"
+
+
+#: bounds genkit.train checks before any work: KEY: (lowest, above-all) with None for no bound
+LIMITS = {"latent": (1, None), "hidden": (1, None), "channels": (1, None)}

@@ -11,3 +11,7 @@ class ClassifierConfig:
     hidden: int = 128  # width of the penultimate layer: the feature space of genkit.realness
     dropout: float = 0.25  # before the output layer, training only
     classes: int = 0  # 0: one more than the stream's largest label
+
+
+#: bounds genkit.train checks before any work: KEY: (lowest, above-all) with None for no bound
+LIMITS = {"channels": (1, None), "hidden": (1, None), "dropout": (0.0, 1.0), "classes": (0, None)}

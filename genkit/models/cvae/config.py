@@ -14,3 +14,7 @@ class CVAEConfig:
     likelihood: str = "auto"
     beta: float = 1.0
     classes: int = 10  # labels are 0 .. classes-1
+
+
+#: bounds genkit.train checks before any work: KEY: (lowest, above-all) with None for no bound
+LIMITS = {"latent": (1, None), "hidden": (1, None), "channels": (1, None), "beta": (0.0, None), "classes": (2, None)}

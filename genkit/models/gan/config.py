@@ -12,3 +12,7 @@ class GANConfig:
     d_steps: int = 1  # discriminator updates per generator update (each on the same real batch, fresh noise)
     beta1: float = 0.5  # Adam's first-moment decay for both players (DCGAN's 0.5; Keras' default is 0.9)
     norm: str = "batch"  # batch: batch norm in G (synchronized across replicas); none: no normalisation
+
+
+#: bounds genkit.train checks before any work: KEY: (lowest, above-all) with None for no bound
+LIMITS = {"latent": (1, None), "channels": (1, None), "d_steps": (1, None), "beta1": (0.0, 1.0)}

@@ -13,3 +13,8 @@ class PixelCNNConfig:
     kernel: int = 3  # odd; vertical kernel (kernel//2+1) x kernel, horizontal 1 x (kernel//2+1)
     head: int = 128  # hidden units of the output head (ReLU -> 1x1 -> ReLU -> 1x1 to the palette)
     dropout: float = 0.2  # on each gated output and in the head, training only (711 sprites overfit without)
+
+
+#: bounds genkit.train checks before any work: KEY: (lowest, above-all) with None for no bound
+LIMITS = {"embed": (1, None), "channels": (1, None), "layers": (1, None), "kernel": (1, None), "head": (1, None),
+          "dropout": (0.0, 1.0)}

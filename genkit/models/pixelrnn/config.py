@@ -13,3 +13,7 @@ class PixelRNNConfig:
     dropout: float = 0.1  # between layers and before the softmax, training only
     above: bool = True  # also feed the pixel above the one being predicted (the course's model: False)
     position: bool = True  # also feed a learned embedding of the raster position (the course's: False)
+
+
+#: bounds genkit.train checks before any work: KEY: (lowest, above-all) with None for no bound
+LIMITS = {"embed": (1, None), "hidden": (1, None), "layers": (1, None), "dropout": (0.0, 1.0)}

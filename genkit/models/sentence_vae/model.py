@@ -361,6 +361,10 @@ class SentenceVAE(Trainable, keras.Model):
         longest = max((len(i) for i in id_lists), default=0) + 1
         return (self._matrix(id_lists, min(longest, self.max_length)),)
 
+    def example_sizes(self, arrays) -> np.ndarray:
+        """Tokens per sentence (with <eos>): a batch costs LSTM steps up to its longest."""
+        return (arrays[0] != PAD_ID).sum(axis=1)
+
     def make_example(self, rows, seed, *, training, flip):
         y = tf.cast(rows[0], tf.int32)
         length = tf.shape(y)[0]

@@ -13,3 +13,7 @@ class VAEConfig:
     arch: str = "conv"  # conv: strided convs / transposed convs; mlp: two dense layers each side
     likelihood: str = "auto"  # categorical (over the palette), bernoulli (ink), auto: bernoulli on a grey palette
     beta: float = 1.0  # weight of the KL term in the training loss (1 = the ELBO)
+
+
+#: bounds genkit.train checks before any work: KEY: (lowest, above-all) with None for no bound
+LIMITS = {"latent": (1, None), "hidden": (1, None), "channels": (1, None), "beta": (0.0, None)}
