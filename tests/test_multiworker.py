@@ -149,3 +149,70 @@ def test_a_strategy_that_cannot_start_is_one_line_and_exit_2(tmp_path, monkeypat
     assert result.stderr.startswith("gk-train: ") and msg in result.stderr, result.stderr
     assert result.stderr.strip().count("\n") == 0 and result.stdout == ""
     assert not out.exists()  # nothing written
+
+
+# A worker that SIGKILLs itself at a given (epoch, batch) of its run: a machine lost mid-epoch.
+DYING = r"""
+import os, signal, sys
+import keras
+epoch, batch = map(int, os.environ["DIE_AT"].split(","))
+class Die(keras.callbacks.Callback):
+    def on_epoch_begin(self, e, logs=None):
+        self.epoch = e
+    def on_train_batch_end(self, b, logs=None):
+        if (self.epoch, b) == (epoch, batch):
+            os.kill(os.getpid(), signal.SIGKILL)
+fit = keras.Model.fit
+def dying(self, *args, callbacks=None, **kwargs):
+    return fit(self, *args, callbacks=[*(callbacks or []), Die()], **kwargs)
+keras.Model.fit = dying
+from cli import train
+sys.argv = ["gk-train", *sys.argv[1:]]
+train.run()
+"""
+
+
+def test_a_multi_worker_run_whose_worker_is_killed_resumes_when_restarted(tmp_path):
+    data = tmp_path / "tiny.npz"
+    data.write_bytes(tiny_stream().to_npz())
+    args = ["pixelcnn", "--data", str(data), *TINY, "--epochs", "3", "-b", "8", "--seed", "1"]
+
+    def workers(run, *extra, die_at=None):
+        cluster = {"worker": [f"127.0.0.1:{p}" for p in free_ports(2)]}
+        procs = []
+        for index in (0, 1):
+            env = dict(os.environ, PYTHONPATH=str(ROOT),
+                       TF_CONFIG=json.dumps({"cluster": cluster, "task": {"type": "worker", "index": index}}))
+            env.pop("DIE_AT", None)
+            if die_at and index == 1:
+                env["DIE_AT"] = die_at
+            script = ["-c", DYING] if die_at and index == 1 else ["-m", "cli.train"]
+            procs.append(subprocess.Popen([sys.executable, *script, *args, "--strategy", "multi-worker", "-o", str(run),
+                                           *extra], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                          text=True))
+        try:
+            return [(p.wait(timeout=WAIT), p.stdout.read(), [l for l in p.stderr.read().splitlines() if l.startswith("gk-train:")])
+                    for p in procs]
+        finally:
+            for p in procs:
+                if p.poll() is None:
+                    p.kill()
+                    p.wait()
+
+    run = tmp_path / "run"
+    (chief_code, _, chief_lines), (other_code, _, _) = workers(run, die_at="1,2")  # dies in epoch 2 of 3
+    assert other_code == -9
+    assert chief_code == 2 and "another worker stopped in epoch 2/3" in chief_lines[-1], chief_lines
+    assert json.loads((run / "state.json").read_text())["epoch"] == 1  # the last whole epoch, kept
+
+    (chief_code, chief_out, chief_lines), (other_code, _, _) = workers(run, "--resume")
+    assert (chief_code, other_code) == (0, 0), chief_lines
+    assert "resuming after epoch 1" in " ".join(chief_lines) and chief_out.strip() == str(run / "model.keras")
+
+    single = runner.invoke(train_cli.app, [*args, "--strategy", "default", "-o", str(tmp_path / "single"), "-q"])
+    assert single.exit_code == 0, single.output
+    from genkit import models
+
+    for a, b in zip(models.load(str(tmp_path / "single" / "last.keras")).get_weights(),
+                    models.load(str(run / "last.keras")).get_weights()):
+        np.testing.assert_allclose(a, b, atol=1e-5)
