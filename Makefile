@@ -104,14 +104,14 @@ checkpoints: palettes checkpoints/pokemon-pixelrnn.keras checkpoints/pokemon-pix
 
 checkpoints/ptb-sentence-vae.keras: | install
 	$(BIN)/$(PTB_VAE_TRAIN)
-	$(BIN)/python -m genkit.modelcard runs/ptb-sentence-vae $@ --command "$(PTB_VAE_TRAIN)" --dataset ptb -k 10
+	$(BIN)/python -m genkit.modelcard runs/ptb-sentence-vae $@ --command "$(PTB_VAE_TRAIN)" --dataset ptb -k 10 --half
 
 runs/ptb-lstm-lm/model.keras: | install
 	$(BIN)/$(PTB_LM_TRAIN)
 
 checkpoints/sonnet-sentence-vae.keras: | install
 	$(BIN)/$(SONNET_VAE_TRAIN)
-	$(BIN)/python -m genkit.modelcard runs/sonnet-sentence-vae $@ --command "$(SONNET_VAE_TRAIN)" --dataset sonnets -k 10
+	$(BIN)/python -m genkit.modelcard runs/sonnet-sentence-vae $@ --command "$(SONNET_VAE_TRAIN)" --dataset sonnets -k 10 --half
 
 checkpoints/tang-sentence-vae.keras: | install
 	$(BIN)/$(TANG_VAE_TRAIN)

@@ -20,7 +20,7 @@ def main(
     dataset: Annotated[Optional[str], typer.Option("--dataset", metavar="NAME", help="A named data set (e.g. pokemon).")] = None,
     split: Annotated[Optional[str], typer.Option("--split", metavar="NAME", help="train, test, val, fit or all [default: test with --dataset, else all].", show_default=False)] = None,
     batch_size: Annotated[int, typer.Option("--batch-size", "-b", metavar="N", help="Images per batch.")] = 64,
-    k: Annotated[int, typer.Option("-k", "--samples", metavar="K", help="VAEs: importance samples per image for the log-likelihood (the IWAE bound).")] = 1000,
+    k: Annotated[Optional[int], typer.Option("-k", "--samples", metavar="K", help="VAEs: importance samples per image or sentence for the log-likelihood (the IWAE bound) [default: 1000 for images, 10 for sentences].", show_default=False)] = None,
     seed: Annotated[int, typer.Option("--seed", metavar="INT", help="VAEs: seed of the importance samples and of the binarization of grey digits.")] = 0,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object instead of a line.")] = False,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show a traceback for unexpected errors.")] = False,
@@ -40,7 +40,7 @@ def main(
     from genkit.errors import GenkitError
     from genkit.progress import bar
 
-    if k < 1:
+    if k is not None and k < 1:
         raise GenkitError("-k must be at least 1")
     if batch_size < 1:
         raise GenkitError("--batch-size must be at least 1")
@@ -48,6 +48,7 @@ def main(
     split = split or ("test" if dataset else None)
     stream = read_data(sources, dataset, split, text=getattr(net, "task", None) == "text")
     if getattr(net, "task", None) in ("latent", "text"):
+        k = net.default_k if k is None else k
         with bar(len(stream), f"IWAE k={k}") as advance:
             result = net.evaluate_stream(stream, batch_size=batch_size, k=k, seed=seed, progress=advance)
     else:

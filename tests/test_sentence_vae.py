@@ -237,3 +237,14 @@ def test_batches_hold_sentences_of_like_length_and_every_sentence_once_an_epoch(
     assert np.array_equal(resumed, second)  # and from where a resumed run starts
     val = next(iter(_dataset(model, arrays, 203, shuffle=False, flip=False, seed=3)))[0][0].numpy()
     assert np.all(np.diff((val != 0).sum(axis=1)) >= 0)  # validation: shortest first
+
+
+def test_a_checkpoint_stored_as_float16_is_smaller_and_loads_as_float32(overfit, tmp_path):
+    model, path = overfit
+    half = models.save(model, tmp_path / "half.keras", optimizer=False, half=True)
+    back = models.load(str(half))
+    assert half.stat().st_size < 0.75 * path.stat().st_size
+    for a, b in zip(model.get_weights(), back.get_weights()):
+        assert b.dtype == a.dtype and np.allclose(a, b, rtol=1e-3, atol=1e-3)
+    m, _ = back.encode_texts(SENTENCES)
+    assert back.decode_codes(m) == SENTENCES  # the same sentences back

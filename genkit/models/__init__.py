@@ -131,11 +131,13 @@ def load(spec: str):
     return model
 
 
-def save(model, path: str | os.PathLike, *, optimizer: bool = True) -> Path:
+def save(model, path: str | os.PathLike, *, optimizer: bool = True, half: bool = False) -> Path:
     """Save atomically: a temporary .keras file in the same folder, then a rename.
 
     ``optimizer=False`` writes the model alone (a fresh copy with the same weights), the form
-    that ships: a third of the size of a checkpoint that can resume training.
+    that ships: a third of the size of a checkpoint that can resume training. ``half`` also stores
+    the float32 weights as float16 (half the file; loading casts them back to float32): for
+    shipped checkpoints whose cards measure the file as stored.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -147,8 +149,41 @@ def save(model, path: str | os.PathLike, *, optimizer: bool = True) -> Path:
         model = bare
     try:
         model.save(tmp)
+        if half:
+            _halve_weights(tmp)
         os.replace(tmp, path)
     finally:
         if tmp.exists():
             tmp.unlink()
     return path
+
+
+def _halve_weights(path: Path) -> None:
+    """Rewrite a .keras file's float32 weights as float16, in place; arrays that float16 cannot
+    hold (a magnitude of 65504 or more, such as a -1e9 mask) stay float32."""
+    import io
+
+    import h5py
+    import numpy as np
+
+    with zipfile.ZipFile(path) as z:
+        entries = [(info, z.read(info.filename)) for info in z.infolist()]
+    out = io.BytesIO()
+    with h5py.File(io.BytesIO(dict((i.filename, b) for i, b in entries)["model.weights.h5"]), "r") as src, \
+            h5py.File(out, "w") as dst:
+        dst.attrs.update(src.attrs)
+
+        def copy(name, obj):
+            if isinstance(obj, h5py.Dataset):
+                data = obj[()]
+                if data.dtype == np.float32 and (data.size == 0 or np.abs(data).max() < 65504):
+                    data = data.astype(np.float16)
+                made = dst.create_dataset(name, data=data)
+            else:
+                made = dst.require_group(name)
+            made.attrs.update(obj.attrs)
+
+        src.visititems(copy)
+    with zipfile.ZipFile(path, "w") as z:
+        for info, data in entries:
+            z.writestr(info, out.getvalue() if info.filename == "model.weights.h5" else data)

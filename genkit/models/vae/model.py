@@ -78,6 +78,7 @@ class VAE(Trainable, keras.Model):
     deterministic = False  # the AE: c = m, no KL term
     headline = "nelbo"
     headline_unit = "nats/image"
+    default_k = 1000  # importance samples per image for gk-eval's IWAE bound
 
     def __init__(self, height, width, palette, latent=10, hidden=256, channels=32, arch="conv",
                  likelihood="auto", beta=1.0, classes=0, **kwargs):
@@ -467,11 +468,12 @@ class VAE(Trainable, keras.Model):
         log_qz = -0.5 * tf.reduce_sum(tf.square(eps) + LOG_2PI + logvar[:, None, :], axis=-1)
         return log_px + log_pz - log_qz, log_px
 
-    def evaluate_stream(self, stream: Stream, batch_size: int = 64, *, k: int = 1000, seed: int = 0,
+    def evaluate_stream(self, stream: Stream, batch_size: int = 64, *, k: int | None = None, seed: int = 0,
                         progress=None) -> dict:
         """gk-eval: the importance-sampled log-likelihood (the IWAE bound with k samples, Burda et
         al. 2016) as nll_nats, the negative ELBO (nelbo_nats, an upper bound on it), KL per code dimension and active units (Cov_x E_q[z_u] > 0.01), in
         nats per image; bits per pixel too. Bernoulli models score a fixed binarization (seed)."""
+        k = self.default_k if k is None else k
         if k < 1:
             raise GenkitError("-k must be at least 1")
         x_in = self.targets_of(stream, seed)
