@@ -53,11 +53,8 @@ def resolve_model_config(family: str, config_file: str | None = None, overrides:
     """Family defaults, then a JSON file, then KEY=VALUE overrides; unknown keys and bad types fail."""
     import importlib
 
-    config_cls = None
     module = importlib.import_module(models.FAMILIES[family][0] + ".config")
-    for value in vars(module).values():
-        if dataclasses.is_dataclass(value) and isinstance(value, type):
-            config_cls = value
+    config_cls = getattr(module, module.MODEL_CLASS + "Config")  # e.g. VAE -> VAEConfig
     defaults = dataclasses.asdict(config_cls())
     out = dict(defaults)
     if config_file:

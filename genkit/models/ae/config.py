@@ -2,17 +2,14 @@
 
 from dataclasses import dataclass
 
+from ..vae.config import CODE_LIMITS, CodeConfig
+
 MODEL_CLASS = "AE"
 
 
 @dataclass
-class AEConfig:
-    latent: int = 10
-    hidden: int = 256
-    channels: int = 32
-    arch: str = "conv"
-    likelihood: str = "auto"
+class AEConfig(CodeConfig):
+    pass
 
 
-#: bounds genkit.train checks before any work: KEY: (lowest, above-all) with None for no bound
-LIMITS = {"latent": (1, None), "hidden": (1, None), "channels": (1, None)}
+LIMITS = CODE_LIMITS

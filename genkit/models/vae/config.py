@@ -1,4 +1,8 @@
-"""Settings of the ``vae`` family (``gk-train vae --set KEY=VALUE``); no TensorFlow import."""
+"""Settings of the ``vae`` family (``gk-train vae --set KEY=VALUE``); no TensorFlow import.
+
+``CodeConfig`` holds the networks' settings that the ``ae`` and ``cvae`` families share; each
+family's own config (``MODEL_CLASS`` + ``Config``) adds what it has besides.
+"""
 
 from dataclasses import dataclass
 
@@ -6,14 +10,19 @@ MODEL_CLASS = "VAE"
 
 
 @dataclass
-class VAEConfig:
+class CodeConfig:
     latent: int = 10  # size of the code z
     hidden: int = 256  # width of the dense layers
     channels: int = 32  # conv width (doubled after the first down-sampling); arch=conv only
     arch: str = "conv"  # conv: strided convs / transposed convs; mlp: two dense layers each side
     likelihood: str = "auto"  # categorical (over the palette), bernoulli (ink), auto: bernoulli on a grey palette
+
+
+@dataclass
+class VAEConfig(CodeConfig):
     beta: float = 1.0  # weight of the KL term in the training loss (1 = the ELBO)
 
 
 #: bounds genkit.train checks before any work: KEY: (lowest, above-all) with None for no bound
-LIMITS = {"latent": (1, None), "hidden": (1, None), "channels": (1, None), "beta": (0.0, None)}
+CODE_LIMITS = {"latent": (1, None), "hidden": (1, None), "channels": (1, None)}
+LIMITS = {**CODE_LIMITS, "beta": (0.0, None)}
