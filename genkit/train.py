@@ -215,9 +215,11 @@ def train(
             if not (out / "last.keras").is_file():
                 raise GenkitError("cannot resume: last.keras is missing", source=str(out))
             start_epoch, best, history, rng = state["epoch"], state["best_val_loss"], state.get("history", []), state.get("rng")
-            changed = [k for k, v in state.get("run", {}).items() if k in ("batch_size", "lr", "seed", "flip") and v != getattr(run, k)]
+            before = state.get("run", {})
+            changed = [f"{k} {before[k]} -> {getattr(run, k)}" for k in ("batch_size", "lr", "seed", "flip")
+                       if k in before and before[k] != getattr(run, k)]
             run = RunConfig(**{**dataclasses.asdict(run), "model": state["model"]})
-            log(f"resuming after epoch {start_epoch}" + (f" (with another {', '.join(changed)} than the run began with)" if changed else ""))
+            log(f"resuming after epoch {start_epoch}" + (f" ({', '.join(changed)} from here on)" if changed else ""))
         elif resume:
             log(f"nothing to resume in {out}; starting afresh")
     except GenkitError as e:
@@ -232,6 +234,7 @@ def train(
         if start_epoch:
             model.build_optimizer_state()
             model.load_weights(out / "last.keras")
+            model.set_learning_rate(run.lr)  # the checkpoint holds the lr it ran with; --lr rules
             distribute.set_rng_state(model, rng)  # dropout goes on where it stopped
     params = int(model.count_params())
     what, data_fields = _describe(stream)
@@ -263,6 +266,7 @@ def train(
                 row[f"train_{key}"] = value
             for key, value in model.report({k[4:]: v for k, v in logs.items() if k.startswith("val_")}).items():
                 row[f"val_{key}"] = value
+            row["lr"] = float(keras.ops.convert_to_numpy(self.model.optimizer.learning_rate))
             row["time_s"] = round(time.time() - epoch_start[0], 2)
             history.append(row)
             improved = logs["val_loss"] < best

@@ -166,3 +166,18 @@ def test_an_unfinished_commit_is_finished_or_dropped(tmp_path):
     assert distribute.recover(out) is True
     assert (out / "last.keras").read_text() == "2" and json.loads((out / "state.json").read_text())["epoch"] == 2
     assert not pending.exists()
+
+
+def test_a_resumed_run_takes_the_new_lr(tmp_path):
+    data = tmp_path / "tiny.npz"
+    data.write_bytes(tiny_stream(n=40).to_npz())
+    out = tmp_path / "run"
+    first = runner.invoke(train_cli.app, ["pixelcnn", "--data", str(data), *TINY, "--epochs", "1", "-b", "8",
+                                          "--lr", "0.004", "--strategy", "default", "-q", "-o", str(out)])
+    assert first.exit_code == 0, first.output
+    again = runner.invoke(train_cli.app, ["pixelcnn", "--data", str(data), "--epochs", "2", "-b", "8", "--lr", "0.001",
+                                          "--strategy", "default", "-o", str(out), "--resume"])
+    assert again.exit_code == 0, again.output
+    assert "resuming after epoch 1 (lr 0.004 -> 0.001 from here on)" in again.stderr
+    rows = json.loads((out / "metrics.json").read_text())["epochs"]
+    assert [r["lr"] for r in rows] == pytest.approx([0.004, 0.001])  # not the checkpoint's 0.004 again

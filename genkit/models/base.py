@@ -60,6 +60,10 @@ class Trainable:
         """Create the optimizer's variables, so that a checkpoint's state can be loaded into them."""
         self.optimizer.build(self.trainable_variables)
 
+    def set_learning_rate(self, lr: float) -> None:
+        """Every optimizer's learning rate (a resumed run's ``--lr``: a checkpoint holds its own)."""
+        self.optimizer.learning_rate.assign(lr)
+
     def report(self, logs: dict) -> dict:
         """Keras logs (loss, metrics) -> named values in the family's units."""
         return {"loss": float(logs["loss"])}

@@ -220,6 +220,10 @@ class GAN(Trainable, keras.Model):
         self._trackers = [Frechet((self.height // 2) * (self.width // 2), name="loss")] + [
             keras.metrics.Mean(name=n) for n in ("d_loss", "g_loss", "d_real", "d_fake")]
 
+    def set_learning_rate(self, lr: float) -> None:
+        self.d_optimizer.learning_rate.assign(lr)
+        self.g_optimizer.learning_rate.assign(lr)
+
     def build_optimizer_state(self) -> None:
         if not self.d_optimizer.built:
             self.d_optimizer.build(self.discriminator.trainable_variables)
