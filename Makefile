@@ -92,8 +92,12 @@ MNIST_CVAE_TRAIN := gk-train cvae --dataset mnist --set arch=mlp --set hidden=51
 
 # Sentence models (sentence-vae; latent=0 is the LSTM LM baseline). Sampled softmax over 1024 words while
 # training (validation and every score use the full softmax); KL annealing scaled to the short runs.
-PTB_VAE_TRAIN := gk-train sentence-vae --dataset ptb --epochs 2 --batch-size 64 --lr 0.002 --seed 0 --set latent=16 --set embed=256 --set hidden=256 --set sampled=1024 --set kl_k=0.01 --set kl_x0=300 --set kl_floor=4 -o runs/ptb-sentence-vae
-PTB_LM_TRAIN := gk-train sentence-vae --dataset ptb --epochs 2 --batch-size 64 --lr 0.002 --seed 0 --set latent=0 --set embed=256 --set hidden=256 --set sampled=1024 -o runs/ptb-lstm-lm
+# PTB: 10 epochs at lr 0.002, then 6 more at 0.0005 (a resume with another --lr), dropout 0.25.
+PTB_SETTINGS := --batch-size 64 --seed 0 --set embed=256 --set hidden=256 --set sampled=1024 --set dropout=0.25
+PTB_VAE_TRAIN := gk-train sentence-vae --dataset ptb --epochs 10 --lr 0.002 $(PTB_SETTINGS) --set latent=16 --set kl_k=0.01 --set kl_x0=300 --set kl_floor=4 -o runs/ptb-sentence-vae
+PTB_VAE_FINISH := gk-train sentence-vae --dataset ptb --resume --epochs 16 --lr 0.0005 --batch-size 64 --seed 0 -o runs/ptb-sentence-vae
+PTB_LM_TRAIN := gk-train sentence-vae --dataset ptb --epochs 10 --lr 0.002 $(PTB_SETTINGS) --set latent=0 -o runs/ptb-lstm-lm
+PTB_LM_FINISH := gk-train sentence-vae --dataset ptb --resume --epochs 16 --lr 0.0005 --batch-size 64 --seed 0 -o runs/ptb-lstm-lm
 SONNET_VAE_TRAIN := gk-train sentence-vae --dataset sonnets --epochs 2 --batch-size 64 --lr 0.002 --seed 0 --set vocab=10000 --set sampled=1024 --set word_dropout=0.25 --set kl_k=0.005 --set kl_x0=600 --set kl_floor=12 -o runs/sonnet-sentence-vae
 TANG_VAE_TRAIN := gk-train sentence-vae --dataset tang --epochs 1 --batch-size 128 --lr 0.002 --seed 0 --set embed=128 --set vocab=6000 --set sampled=1024 --set word_dropout=0.25 --set kl_k=0.0025 --set kl_x0=1200 --set kl_floor=10 -o runs/tang-sentence-vae
 
@@ -104,10 +108,12 @@ checkpoints: palettes checkpoints/pokemon-pixelrnn.keras checkpoints/pokemon-pix
 
 checkpoints/ptb-sentence-vae.keras: | install
 	$(BIN)/$(PTB_VAE_TRAIN)
-	$(BIN)/python -m genkit.modelcard runs/ptb-sentence-vae $@ --command "$(PTB_VAE_TRAIN)" --dataset ptb -k 10 --half
+	$(BIN)/$(PTB_VAE_FINISH)
+	$(BIN)/python -m genkit.modelcard runs/ptb-sentence-vae $@ --command "$(PTB_VAE_TRAIN); $(PTB_VAE_FINISH)" --dataset ptb -k 10 --half
 
 runs/ptb-lstm-lm/model.keras: | install
 	$(BIN)/$(PTB_LM_TRAIN)
+	$(BIN)/$(PTB_LM_FINISH)
 
 checkpoints/sonnet-sentence-vae.keras: | install
 	$(BIN)/$(SONNET_VAE_TRAIN)
