@@ -30,6 +30,8 @@ def main(
     config: Annotated[Optional[str], typer.Option("--config", metavar="FILE", help="Model settings as JSON (then --set overrides).")] = None,
     settings: Annotated[Optional[List[str]], typer.Option("--set", metavar="KEY=VALUE", help="One model setting, e.g. --set hidden=128 (repeatable).")] = None,
     latent: Annotated[Optional[int], typer.Option("--latent", metavar="N", help="VAEs: size of the code (same as --set latent=N) [default: 10].", show_default=False)] = None,
+    kl_anneal: Annotated[Optional[str], typer.Option("--kl-anneal", metavar="NAME", help="sentence-vae: the KL weight's schedule, logistic, linear or none (same as --set kl_anneal=NAME; its shape: --set kl_k, kl_x0, kl_steps).", show_default=False)] = None,
+    word_dropout: Annotated[Optional[float], typer.Option("--word-dropout", metavar="P", help="sentence-vae: decoder input words replaced by <unk> with probability P, in training only (same as --set word_dropout=P).", show_default=False)] = None,
     strategy: Annotated[str, typer.Option("--strategy", metavar="NAME", help="auto (mirrored with several GPUs, else default), default, mirrored, or multi-worker (one process per machine, configured by TF_CONFIG; see the README).")] = "auto",
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No per-epoch lines on stderr.")] = False,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show a traceback for unexpected errors.")] = False,
@@ -64,8 +66,8 @@ def main(
         raise GenkitError(f"unknown strategy {strategy!r} (choose from {', '.join(STRATEGIES)})")
     if resume and not output:
         raise GenkitError("--resume needs the run folder: -o DIR")
-    if latent is not None:
-        settings = [*(settings or []), f"latent={latent}"]
+    shorthands = {"latent": latent, "kl_anneal": kl_anneal, "word_dropout": word_dropout}  # --latent N = --set latent=N
+    settings = [*(settings or []), *(f"{key}={value}" for key, value in shorthands.items() if value is not None)]
     model_config = resolve_model_config(model, config, settings)
     stream = read_data(data, dataset, None, text=data_kind(model) == "text")
     run = RunConfig(family=model, epochs=epochs, batch_size=batch_size, lr=lr, seed=seed, flip=flip,

@@ -201,6 +201,12 @@ def test_command_errors_are_one_line_and_exit_2(overfit, tmp_path):
                    "gk-train: -: line 2 is not UTF-8")
     one_line_error(runner.invoke(train_cli.app, ["sentence-vae", "--set", "kl_anneal=cosine", "-o", str(tmp_path / "r2")],
                                  input=b"a b\n" * 20), "kl_anneal must be")
+    one_line_error(runner.invoke(train_cli.app, ["sentence-vae", "--kl-anneal", "cosine", "-o", str(tmp_path / "r2")],
+                                 input=b"a b\n" * 20), "kl_anneal must be")
+    one_line_error(runner.invoke(train_cli.app, ["sentence-vae", "--word-dropout", "1.5", "-o", str(tmp_path / "r2")],
+                                 input=b"a b\n" * 20), "word_dropout must be in [0.0, 1.0)")
+    one_line_error(runner.invoke(train_cli.app, ["vae", "--kl-anneal", "linear", "-o", str(tmp_path / "r2")],
+                                 input=b"a b\n" * 20), "vae has no setting 'kl_anneal'")
     one_line_error(runner.invoke(train_cli.app, ["pixelcnn", "--dataset", "ptb", "-o", str(tmp_path / "r3")]),
                    "ptb is a data set of sentences")
     one_line_error(runner.invoke(train_cli.app, ["sentence-vae", "--dataset", "mnist", "-o", str(tmp_path / "r4")]),
@@ -248,3 +254,13 @@ def test_a_checkpoint_stored_as_float16_is_smaller_and_loads_as_float32(overfit,
         assert b.dtype == a.dtype and np.allclose(a, b, rtol=1e-3, atol=1e-3)
     m, _ = back.encode_texts(SENTENCES)
     assert back.decode_codes(m) == SENTENCES  # the same sentences back
+
+
+def test_the_shorthand_options_set_the_model(tmp_path):
+    out = tmp_path / "run"
+    result = runner.invoke(train_cli.app, ["sentence-vae", "--kl-anneal", "linear", "--word-dropout", "0.3", "--latent", "2",
+                                           "--set", "embed=8", "--set", "hidden=8", "--epochs", "1", "-q", "-o", str(out)],
+                           input="\n".join(SENTENCES * 10).encode())
+    assert result.exit_code == 0, result.output
+    model = json.loads((out / "config.json").read_text())["model"]
+    assert (model["kl_anneal"], model["word_dropout"], model["latent"]) == ("linear", 0.3, 2)
