@@ -112,8 +112,8 @@ def _dataset(model, arrays: tuple, batch_size: int, *, shuffle: bool, flip: bool
     draw (flips, binarization, the VAE's noise) depend neither on the strategy, nor on the number
     of replicas, nor on where a resumed run starts. Without, one pass in order with epoch -1's
     fixed draws (validation). A family whose examples differ in size (``example_sizes``) gets
-    batches of like size, in a random order of batches (validation: smallest first). Several workers shard it by data (each keeps its part of every
-    batch). ``prefetch=False`` (benchmarks) makes batches only when asked: no prefetch, and none
+    batches of like size, in a random order of batches (validation: smallest first). Several
+    workers shard it by data (each keeps its part of every batch). ``prefetch=False`` (benchmarks) makes batches only when asked: no prefetch, and none
     injected by tf.data."""
     import tensorflow as tf
 
