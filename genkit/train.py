@@ -72,11 +72,7 @@ def resolve_model_config(family: str, config_file: str | None = None, overrides:
             raise GenkitError(f"--set takes KEY=VALUE, got {item!r}")
         key, value = item.split("=", 1)
         out[key.strip()] = _coerce(family, key.strip(), value.strip(), defaults)
-    for key, (low, above) in getattr(module, "LIMITS", {}).items():
-        value = out[key]
-        if (low is not None and value < low) or (above is not None and value >= above):
-            bound = f"at least {low}" if above is None else f"in [{low}, {above})"
-            raise GenkitError(f"{key} must be {bound}, got {value}")
+    models.check_limits(getattr(module, "LIMITS", {}), out)
     if hasattr(module, "check"):  # the family's own checks of the values, before any work
         module.check(out)
     return out

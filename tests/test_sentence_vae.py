@@ -264,3 +264,10 @@ def test_the_shorthand_options_set_the_model(tmp_path):
     assert result.exit_code == 0, result.output
     model = json.loads((out / "config.json").read_text())["model"]
     assert (model["kl_anneal"], model["word_dropout"], model["latent"]) == ("linear", 0.3, 2)
+
+
+def test_the_model_refuses_settings_out_of_bounds_when_built_from_python():
+    with pytest.raises(GenkitError, match=r"hidden must be at least 1, got 0"):
+        tiny(hidden=0)
+    with pytest.raises(GenkitError, match=r"dropout must be in \[0.0, 1.0\), got 1.0"):
+        tiny(dropout=1.0)

@@ -39,6 +39,19 @@ SHIPPED = {"pixelrnn": "pokemon-pixelrnn.keras", "pixelcnn": "pokemon-pixelcnn.k
 _REGISTRY: dict[str, type] = {}
 
 
+def check_limits(limits: dict, cfg: dict) -> None:
+    """Refuse a setting outside its family's ``LIMITS`` (KEY: (lowest, above-all), None for no
+    bound) in one line; keys not in ``cfg`` are skipped. genkit.train checks a run's settings
+    before any work; a family may check its constructor's arguments the same way."""
+    for key, (low, above) in limits.items():
+        if key not in cfg:
+            continue
+        value = cfg[key]
+        if (low is not None and value < low) or (above is not None and value >= above):
+            bound = f"at least {low}" if above is None else f"in [{low}, {above})"
+            raise GenkitError(f"{key} must be {bound}, got {value}")
+
+
 def names() -> list[str]:
     return list(FAMILIES)
 

@@ -43,9 +43,9 @@ from keras import layers, ops
 
 from ...errors import GenkitError
 from ...text import SPECIALS, UNITS, Sentences, detokenize, guess_unit, tokenize, tokens_of
-from .. import register
+from .. import check_limits, register
 from ..base import Trainable, draw
-from .config import SentenceVAEConfig, check
+from .config import LIMITS, SentenceVAEConfig, check
 
 LOG_2PI = math.log(2 * math.pi)
 PAD_ID, UNK_ID, BOS_ID, EOS_ID = range(4)
@@ -128,9 +128,11 @@ class SentenceVAE(Trainable, keras.Model):
             raise GenkitError("the vocabulary must start with " + " ".join(SPECIALS) + " and hold some tokens")
         if unit not in UNITS:
             raise GenkitError(f"unit must be {' or '.join(UNITS)}, got {unit!r}")
-        check(dict(latent=latent, embed=embed, hidden=hidden, vocab=vocab, min_count=min_count, max_length=max_length,
-                   word_dropout=word_dropout, dropout=dropout, kl_anneal=kl_anneal, kl_k=kl_k, kl_steps=kl_steps,
-                   sampled=sampled, kl_floor=kl_floor))
+        given = dict(latent=latent, embed=embed, hidden=hidden, vocab=vocab, min_count=min_count, max_length=max_length,
+                     word_dropout=word_dropout, dropout=dropout, kl_anneal=kl_anneal, kl_k=kl_k, kl_steps=kl_steps,
+                     sampled=sampled, kl_floor=kl_floor)
+        check_limits(LIMITS, given)  # also when built from Python, not only through gk-train
+        check(given)
         self.vocabulary = vocabulary
         self.index = {tok: i for i, tok in enumerate(vocabulary)}
         self.config = SentenceVAEConfig(
