@@ -3,12 +3,12 @@
 CPU (``make bench-train``, part of ``make bench``): for each family in genkit.models.FAMILIES, at
 its default settings, global batch 32, Adam 1e-3, the default strategy, on the first data set it
 trains on (pokemon: the course's 20x20 crops on 167 colours; else mnist; else ptb sentences), the model is built and
-compiled as gk-train does and fed by gk-train's own input pipeline (``genkit.train._dataset``:
+compiled as gk-train does and fed by gk-train's own input pipeline (``genkit.train.batches``:
 the stateless shuffle and per-example draws, batching). Each row times
 
 * **steps/s, prefetch**: the pipeline as gk-train runs it (``prefetch(AUTOTUNE)``: batches are
   made in the background while the model steps);
-* **steps/s, no prefetch**: ``_dataset(prefetch=False)``: no prefetch, and none injected by
+* **steps/s, no prefetch**: ``batches(prefetch=False)``: no prefetch, and none injected by
   tf.data, so each batch is made only when the step asks for it;
 * **pipeline alone**: batches/s of the pipeline iterated with no model (what it can deliver).
 
@@ -162,7 +162,7 @@ def cpu_rows(families: list[str], s: dict, quick: bool) -> list[dict]:
     import keras
 
     from genkit.splits import split_stream
-    from genkit.train import _dataset
+    from genkit.train import batches
 
     rows, cache = [], {}
     for family in families:
@@ -177,7 +177,7 @@ def cpu_rows(families: list[str], s: dict, quick: bool) -> list[dict]:
         t0 = time.perf_counter()
         model = build(cls, stream, config)
         arrays = model.train_arrays(split_stream(stream, "fit"))
-        ds = {p: _dataset(model, arrays, BATCH, shuffle=True, flip=False, seed=0, prefetch=p) for p in (True, False)}
+        ds = {p: batches(model, arrays, BATCH, shuffle=True, flip=False, seed=0, prefetch=p) for p in (True, False)}
         alone = pipeline_rate(ds[False], s["pipeline_s"])  # before any training, so nothing else runs
         rates: dict[bool, list[float]] = {True: [], False: []}
         counts: dict[bool, list[int]] = {True: [], False: []}
@@ -215,7 +215,7 @@ def gpu_rows(families: list[str], s: dict, quick: bool, devices: list[str]) -> l
     import tensorflow as tf
 
     from genkit.splits import split_stream
-    from genkit.train import _dataset
+    from genkit.train import batches
 
     n = len(devices)
     strategy = tf.distribute.MirroredStrategy(devices) if n > 1 else tf.distribute.OneDeviceStrategy(devices[0])
@@ -228,7 +228,7 @@ def gpu_rows(families: list[str], s: dict, quick: bool, devices: list[str]) -> l
             continue
         keras.utils.set_random_seed(0)
         model = build(cls, stream, settings_for(family, quick), strategy)
-        ds = _dataset(model, model.train_arrays(split_stream(stream, "fit")), BATCH * n, shuffle=True, flip=False, seed=0)
+        ds = batches(model, model.train_arrays(split_stream(stream, "fit")), BATCH * n, shuffle=True, flip=False, seed=0)
         rate, timed = steps_per_s(model, ds, s["warmup"], s["steps"], s["window"], s["min_steps"])
         rows.append(dict(family=family, dataset=name, devices=n, global_batch=BATCH * n, steps_per_s=rate,
                          images_per_s=rate * BATCH * n, timed_steps=timed, params=int(model.count_params())))
@@ -281,7 +281,7 @@ def cpu_markdown(meta: dict, rows: list[dict]) -> str:
         f"- versions: Python {meta['python']}, numpy {meta['numpy']}, TensorFlow {meta['tensorflow']}, Keras {meta['keras']}",
         f"- command: `{meta['command']}`",
         f"- each family at its default settings, global batch {meta['batch']}, Adam {meta['lr']}, the default strategy, "
-        f"fed by gk-train's pipeline (genkit.train._dataset); steps/s: the better of two windows of up to "
+        f"fed by gk-train's pipeline (genkit.train.batches); steps/s: the better of two windows of up to "
         f"{meta['steps']} steps or {meta['window']:g} s, at least {meta['min_steps']} (ABBA order; one window each way "
         f"under {SLOW:g} step/s), after {meta['warmup']} untimed steps"
         + ("; --quick: tiny models, not the defaults" if meta["quick"] else ""),

@@ -100,7 +100,7 @@ def _coerce(family, key, value, defaults):
     return value
 
 
-def _dataset(model, arrays: tuple, batch_size: int, *, shuffle: bool, flip: bool, seed: int, start_epoch: int = 0,
+def batches(model, arrays: tuple, batch_size: int, *, shuffle: bool, flip: bool, seed: int, start_epoch: int = 0,
              prefetch: bool = True):
     """Batches of the model's (inputs, targets), made by ``model.make_example`` from one row of each
     array and a stateless seed keyed by (seed, epoch, example). With ``shuffle``, an endless stream
@@ -239,9 +239,9 @@ def train(
         out.mkdir(parents=True, exist_ok=True)
         write_file_atomic(out / "config.json", (json.dumps(dataclasses.asdict(run), indent=2) + "\n").encode())
 
-    train_ds = _dataset(model, model.train_arrays(train_s), run.batch_size, shuffle=True, flip=run.flip, seed=run.seed,
+    train_ds = batches(model, model.train_arrays(train_s), run.batch_size, shuffle=True, flip=run.flip, seed=run.seed,
                         start_epoch=start_epoch)
-    val_ds = _dataset(model, model.train_arrays(val_s), run.batch_size, shuffle=False, flip=False, seed=run.seed)
+    val_ds = batches(model, model.train_arrays(val_s), run.batch_size, shuffle=False, flip=False, seed=run.seed)
     headline = model.headline
     steps = math.ceil(len(train_s) / run.batch_size)
     t0 = time.time()

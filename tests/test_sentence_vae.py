@@ -105,12 +105,12 @@ def test_word_dropout_drops_whole_words_in_training_only():
 @pytest.fixture(scope="module")
 def overfit(tmp_path_factory):
     """A tiny VAE fitted to four sentences (a KL weight near 0: codes that tell them apart)."""
-    from genkit.train import _dataset
+    from genkit.train import batches
 
     tf.keras.utils.set_random_seed(0)
     model = tiny(kl_anneal="linear", kl_steps=100_000)
     model.compile_for_training(1e-2)
-    data = _dataset(model, model.train_arrays(Sentences(SENTENCES)), 4, shuffle=True, flip=False, seed=0)  # fresh noise each step
+    data = batches(model, model.train_arrays(Sentences(SENTENCES)), 4, shuffle=True, flip=False, seed=0)  # fresh noise each step
     model.fit(data, steps_per_epoch=120, epochs=1, verbose=0, shuffle=False)
     path = models.save(model, tmp_path_factory.mktemp("svae") / "tiny.keras", optimizer=False)
     return model, path
@@ -215,7 +215,7 @@ def test_command_errors_are_one_line_and_exit_2(overfit, tmp_path):
 
 
 def test_batches_hold_sentences_of_like_length_and_every_sentence_once_an_epoch():
-    from genkit.train import _dataset
+    from genkit.train import batches
 
     words = "a b c d e f g h i j k l m n o p q r s t u v w x y z".split()
     rng = np.random.default_rng(0)
@@ -226,7 +226,7 @@ def test_batches_hold_sentences_of_like_length_and_every_sentence_once_an_epoch(
     assert np.array_equal(sizes, [len(t.split()) + 1 for t in texts])
 
     def epochs(**kw):
-        ds = _dataset(model, arrays, 8, shuffle=True, flip=False, seed=3, **kw).unbatch().batch(203)
+        ds = batches(model, arrays, 8, shuffle=True, flip=False, seed=3, **kw).unbatch().batch(203)
         return [next(it)[0][0].numpy() for it in [iter(ds)] for _ in range(2)]
 
     first, second = epochs()
@@ -241,7 +241,7 @@ def test_batches_hold_sentences_of_like_length_and_every_sentence_once_an_epoch(
     assert np.array_equal(first, again)  # stateless: the same order again
     resumed, _ = epochs(start_epoch=1)
     assert np.array_equal(resumed, second)  # and from where a resumed run starts
-    val = next(iter(_dataset(model, arrays, 203, shuffle=False, flip=False, seed=3)))[0][0].numpy()
+    val = next(iter(batches(model, arrays, 203, shuffle=False, flip=False, seed=3)))[0][0].numpy()
     assert np.all(np.diff((val != 0).sum(axis=1)) >= 0)  # validation: shortest first
 
 
