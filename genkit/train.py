@@ -149,9 +149,9 @@ def batches(model, arrays: tuple, batch_size: int, *, shuffle: bool, flip: bool,
         pool = tf.range(n, dtype=tf.int64) // (batch_size * POOL)
         order = tf.gather(order, tf.argsort(pool * (int(sizes.max()) + 1) + size, stable=True))
         full = (n // batch_size) * batch_size
-        batches = tf.reshape(order[:full], [-1, batch_size])
-        batches = tf.random.experimental.stateless_shuffle(batches, seed=tf.stack([seed64 + 7919, e]))
-        return tf.concat([tf.reshape(batches, [-1]), order[full:]], axis=0)
+        rows = tf.reshape(order[:full], [-1, batch_size])
+        rows = tf.random.experimental.stateless_shuffle(rows, seed=tf.stack([seed64 + 7919, e]))
+        return tf.concat([tf.reshape(rows, [-1]), order[full:]], axis=0)
 
     return finish(tf.data.Dataset.range(start_epoch, 1 << 40).flat_map(epoch))
 
