@@ -50,6 +50,11 @@ from .errors import GenkitError
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 ZIP_MAGICS = (b"PK\x03\x04", b"PK\x05\x06")
+#: image formats read besides PNG (through Pillow), by their magic bytes; a folder's files with
+#: these suffixes (or .png/.npz) are read, its other files skipped and counted
+OTHER_FORMATS = {"JPEG": (b"\xff\xd8\xff",), "GIF": (b"GIF87a", b"GIF89a"), "BMP": (b"BM",),
+                 "TIFF": (b"II*\x00", b"MM\x00*"), "WEBP": (b"RIFF",)}
+SUFFIXES = (".png", ".npz", ".jpg", ".jpeg", ".gif", ".bmp", ".webp", ".tif", ".tiff")
 KEYS = ("indices", "palette", "images", "names", "labels", "mask", "meta")
 SHEET_CHUNK = "genkit"
 #: Largest image (in pixels) we decode; anything bigger is treated as a decompression bomb.
@@ -440,18 +445,20 @@ def encode_png(stream: Stream, *, cols: int | None = None, scale: int | None = N
 # --------------------------------------------------------------------------------------------
 
 
-def expand_sources(sources: Sequence[str]) -> list[str]:
-    """Paths, folders, globs and ``-`` -> a list of files (and ``-``), in a stable order."""
+def expand_sources(sources: Sequence[str], *, skipped: list[str] | None = None) -> list[str]:
+    """Paths, folders, globs and ``-`` -> a list of files (and ``-``), in a stable order. A
+    folder gives its image and NPZ files (``SUFFIXES``); its other files go into ``skipped``."""
     out: list[str] = []
     for src in sources or ["-"]:
         if src == "-":
             out.append("-")
         elif os.path.isdir(src):
-            found = sorted(
-                str(p) for p in Path(src).iterdir() if p.is_file() and p.suffix.lower() in (".png", ".npz")
-            )
+            files = sorted(p for p in Path(src).iterdir() if p.is_file())
+            found = [str(p) for p in files if p.suffix.lower() in SUFFIXES]
+            if skipped is not None:
+                skipped.extend(str(p) for p in files if p.suffix.lower() not in SUFFIXES)
             if not found:
-                raise GenkitError("folder has no .png or .npz files", source=src)
+                raise GenkitError("folder has no image (PNG, JPEG, GIF, BMP, WebP, TIFF) or .npz files", source=src)
             out.extend(found)
         elif os.path.exists(src):
             out.append(src)
@@ -478,14 +485,44 @@ def read_bytes(src: str) -> bytes:
 
 
 def decode(data: bytes) -> Stream:
-    """PNG or NPZ bytes -> Stream, told apart by magic bytes."""
+    """PNG, NPZ or another image format's bytes (JPEG, GIF, BMP, WebP, TIFF) -> Stream, told
+    apart by magic bytes."""
     if not data:
         raise GenkitError("empty file")
     if data.startswith(PNG_MAGIC):
         return decode_png(data)
     if data[:4] in ZIP_MAGICS:
         return Stream.from_npz(data)
-    raise GenkitError("not a PNG or NPZ file")
+    for fmt, magics in OTHER_FORMATS.items():
+        if data.startswith(magics) and (fmt != "WEBP" or data[8:12] == b"WEBP"):
+            return decode_image(data, fmt)
+    raise GenkitError("not an image (PNG, JPEG, GIF, BMP, WebP, TIFF) or NPZ file")
+
+
+def decode_image(data: bytes, fmt: str) -> Stream:
+    """One image of a format Pillow decodes (a GIF's or TIFF's first frame) -> a one-image RGB
+    Stream; the pixel limit is checked on the header, before any pixel is decoded."""
+    Image, _ = _pil()
+    name = "WebP" if fmt == "WEBP" else fmt
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            im = Image.open(io.BytesIO(data), formats=[fmt])
+            width, height = im.size
+            if width * height > MAX_PIXELS:
+                raise GenkitError(f"image too large ({width}x{height} pixels; the limit is {MAX_PIXELS} pixels)")
+            im.seek(0)
+            im.load()
+            rgb = to_rgb(im)
+    except GenkitError:
+        raise
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as e:
+        raise GenkitError(f"image too large ({_short(e)})") from None
+    except Exception as e:  # Pillow's decoders raise many kinds on bad data: one line each
+        raise GenkitError(f"corrupt or truncated {name} ({_short(e)})") from None
+    if rgb.ndim != 3 or rgb.shape[0] < 1 or rgb.shape[1] < 1:
+        raise GenkitError(f"corrupt {name} (no pixels)")
+    return Stream(images=rgb[None])
 
 
 def iter_sources(
@@ -587,6 +624,7 @@ __all__ = [
     "Stream",
     "concat",
     "decode",
+    "decode_image",
     "decode_png",
     "encode",
     "encode_png",

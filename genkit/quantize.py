@@ -237,8 +237,9 @@ def delta_e(rgb_a: np.ndarray, rgb_b: np.ndarray) -> np.ndarray:
     return ciede2000(srgb_to_lab(rgb_a), srgb_to_lab(rgb_b))
 
 
-def prepare(stream: Stream, *, crop: tuple[int, int] | None = None, resize: tuple[int, int] | None = None) -> Stream:
-    """Resize, then centre-crop, every image of a stream; the result is RGB."""
+def prepare(stream: Stream, *, crop: tuple[int, int] | None = None, resize: int | tuple[int, int] | None = None) -> Stream:
+    """Resize (an int: the shorter side, aspect kept; (H, W): stretched), then centre-crop, every
+    image of a stream; the result is RGB."""
     from .transforms import center_crop
     from .transforms import resize as resize_image
 
@@ -263,7 +264,7 @@ def quantize_sources(
     n_colors: int | None = None,
     palette: str | np.ndarray | None = None,
     crop: tuple[int, int] | None = None,
-    resize: tuple[int, int] | None = None,
+    resize: int | tuple[int, int] | None = None,
     seed: int = 0,
     skip_bad: bool = False,
     on_skip: Callable[[str, GenkitError], None] | None = None,
@@ -306,6 +307,6 @@ def quantize_sources(
         "palette": name or ("given" if palette is not None else f"fitted-{len(out.palette)}"),
         "seed": seed,
         "crop": list(crop) if crop else None,
-        "resize": list(resize) if resize else None,
+        "resize": (list(resize) if isinstance(resize, tuple) else resize) if resize else None,
     }
     return out

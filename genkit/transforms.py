@@ -21,6 +21,21 @@ def parse_size(text: str, option: str = "size") -> tuple[int, int]:
     return h, w
 
 
+def parse_resize(text: str, option: str = "--resize") -> int | tuple[int, int]:
+    """'64' -> 64 (the shorter side becomes 64, the aspect kept); '32x24' -> (24, 32) as (H, W),
+    stretched on purpose."""
+    h, w = parse_size(text, option)
+    return w if re.fullmatch(r"\s*\d+\s*", str(text)) else (h, w)
+
+
+def shorter_side_to(shape: tuple[int, int], n: int) -> tuple[int, int]:
+    """The (H, W) that makes an image's shorter side ``n``, keeping its aspect (rounded, >= 1)."""
+    H, W = shape[:2]
+    if H <= W:
+        return n, max(1, round(W * n / H))
+    return max(1, round(H * n / W)), n
+
+
 def center_crop(img: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     """The centre (H, W) of an image; for an odd margin the extra pixel goes to the bottom/right."""
     h, w = size
@@ -31,11 +46,12 @@ def center_crop(img: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     return img[top : top + h, left : left + w]
 
 
-def resize(img: np.ndarray, size: tuple[int, int]) -> np.ndarray:
-    """Resize to (H, W): area averaging when shrinking, nearest neighbour when enlarging (pixel art)."""
+def resize(img: np.ndarray, size: int | tuple[int, int]) -> np.ndarray:
+    """Resize to (H, W), or with an int N so that the shorter side is N (the aspect kept): area
+    averaging when shrinking, nearest neighbour when enlarging (pixel art)."""
     from PIL import Image
 
-    h, w = size
+    h, w = shorter_side_to(img.shape, size) if isinstance(size, int) else size
     if (h, w) == img.shape[:2]:
         return img
     shrink = h <= img.shape[0] and w <= img.shape[1]

@@ -126,7 +126,7 @@ def bad_file(tmp_path, kind, sprite: Path) -> Path:
     return path
 
 
-@pytest.mark.parametrize("kind, reason", [("empty.png", "empty file"), ("text.png", "not a PNG or NPZ"),
+@pytest.mark.parametrize("kind, reason", [("empty.png", "empty file"), ("text.png", "not an image"),
                                           ("truncated.png", "truncated"), ("corrupt.png", "corrupt"),
                                           ("bomb.png", "")])
 def test_bad_file_one_line_exit_2_nothing_written(tmp_path, sprites, kind, reason):

@@ -3,6 +3,7 @@
 import io
 import os
 import zlib
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -103,7 +104,7 @@ GOOD = make_png(np.zeros((4, 4), dtype=int), 8, 0)
     "data, reason",
     [
         (b"", "empty"),
-        (b"hello, world\n", "not a PNG or NPZ"),
+        (b"hello, world\n", "not an image"),
         (GOOD[:40], "truncated"),
         (GOOD[:20], "truncated"),
         (GOOD[:-20], "truncated"),
@@ -280,3 +281,76 @@ def test_refuses_binary_to_a_terminal(monkeypatch):
     with pytest.raises(GenkitError, match="terminal"):
         gio.write_bytes(b"\x89PNG", None, what="PNG data", hint="> out.png")
     assert fake.getvalue() == b""
+
+
+# -- other image formats (issue 19) ---------------------------------------------------------------
+
+
+def _encoded(fmt: str, rgb: np.ndarray, **kw) -> bytes:
+    import io as _io
+
+    from PIL import Image
+
+    buf = _io.BytesIO()
+    Image.fromarray(rgb).save(buf, format=fmt, **kw)
+    return buf.getvalue()
+
+
+@pytest.mark.parametrize("fmt, exact", [("JPEG", False), ("GIF", True), ("BMP", True), ("WEBP", False), ("TIFF", True)])
+def test_every_format_pillow_decodes_is_read(fmt, exact, rng):
+    from genkit.io import decode
+
+    rgb = np.zeros((12, 10, 3), np.uint8)
+    rgb[:6] = (200, 30, 40)
+    rgb[6:] = (20, 60, 220)
+    kw = {"quality": 95} if fmt == "JPEG" else {"lossless": True} if fmt == "WEBP" else {}
+    stream = decode(_encoded(fmt, rgb, **kw))
+    assert stream.images.shape == (1, 12, 10, 3)
+    diff = np.abs(stream.images[0].astype(int) - rgb)
+    assert diff.max() == 0 if exact else diff.mean() < 4  # lossy JPEG: close on average
+
+
+def test_a_gif_gives_its_first_frame():
+    import io as _io
+
+    from PIL import Image
+
+    from genkit.io import decode
+
+    frames = [Image.fromarray(np.full((4, 4, 3), v, np.uint8)) for v in (0, 255)]
+    buf = _io.BytesIO()
+    frames[0].save(buf, format="GIF", save_all=True, append_images=frames[1:])
+    assert decode(buf.getvalue()).images[0].max() == 0
+
+
+def test_a_corrupt_jpeg_is_one_line():
+    from genkit.io import decode
+
+    data = _encoded("JPEG", np.zeros((16, 16, 3), np.uint8))
+    with pytest.raises(GenkitError, match="corrupt or truncated JPEG"):
+        decode(data[: len(data) // 3])
+
+
+def test_a_folder_reads_every_image_format_and_names_the_rest(tmp_path):
+    from genkit.io import expand_sources, read_stream
+
+    rgb = np.full((5, 5, 3), 128, np.uint8)
+    (tmp_path / "a.jpg").write_bytes(_encoded("JPEG", rgb))
+    (tmp_path / "b.bmp").write_bytes(_encoded("BMP", rgb))
+    (tmp_path / "c.png").write_bytes(_encoded("PNG", rgb))
+    (tmp_path / "notes.txt").write_text("hello")
+    skipped: list[str] = []
+    files = expand_sources([str(tmp_path)], skipped=skipped)
+    assert [Path(f).name for f in files] == ["a.jpg", "b.bmp", "c.png"]
+    assert [Path(f).name for f in skipped] == ["notes.txt"]
+    assert len(read_stream([str(tmp_path)])) == 3
+
+
+def test_resize_n_keeps_the_aspect_and_wxh_stretches():
+    from genkit.transforms import parse_resize, resize
+
+    wide = np.zeros((40, 80, 3), np.uint8)
+    assert parse_resize("20") == 20 and parse_resize("30x10") == (10, 30)
+    assert resize(wide, 20).shape == (20, 40, 3)
+    assert resize(wide.transpose(1, 0, 2), 20).shape == (40, 20, 3)
+    assert resize(wide, (10, 30)).shape == (10, 30, 3)
