@@ -303,7 +303,7 @@ def test_every_format_pillow_decodes_is_read(fmt, exact, rng):
     rgb = np.zeros((12, 10, 3), np.uint8)
     rgb[:6] = (200, 30, 40)
     rgb[6:] = (20, 60, 220)
-    kw = {"quality": 95} if fmt == "JPEG" else {"lossless": True} if fmt == "WEBP" else {}
+    kw = {"quality": 95, "subsampling": 0} if fmt == "JPEG" else {"lossless": True} if fmt == "WEBP" else {}
     stream = decode(_encoded(fmt, rgb, **kw))
     assert stream.images.shape == (1, 12, 10, 3)
     diff = np.abs(stream.images[0].astype(int) - rgb)
