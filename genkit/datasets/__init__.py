@@ -124,7 +124,20 @@ def load(name: str, split: str | None = None, data_dir: str | os.PathLike | None
         loader = REGISTRY[name]
     except KeyError:
         raise GenkitError(f"unknown data set {name!r} (known: {', '.join(names())})") from None
-    return loader(split, data_dir)
+    data = loader(split, data_dir)
+    quick = quick_size()
+    return data.select(slice(0, quick)) if quick and len(data) > quick else data
 
 
-__all__ = ["CACHE_DIR", "REGISTRY", "TEXT", "data_root", "is_text", "load", "names"]
+def quick_size() -> int | None:
+    """``GENKIT_QUICK=N`` (smoke runs, such as the README test): every data set, or split of one,
+    cut to its first N examples; unset or 0: whole."""
+    raw = os.environ.get("GENKIT_QUICK", "").strip()
+    if not raw:
+        return None
+    if not raw.isdigit():
+        raise GenkitError(f"GENKIT_QUICK must be a number of examples, got {raw!r}")
+    return int(raw) or None
+
+
+__all__ = ["CACHE_DIR", "REGISTRY", "TEXT", "data_root", "is_text", "load", "names", "quick_size"]
