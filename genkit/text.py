@@ -16,7 +16,7 @@ This module imports no TensorFlow.
 from __future__ import annotations
 
 import dataclasses
-import gzip
+import re
 import sys
 from pathlib import Path
 
@@ -158,9 +158,19 @@ def detokenize(tokens: list[str], unit: str = "word") -> str:
     return text
 
 
-def read_sentences(sources: list[str]) -> Sentences:
+#: control characters (C0 but tab, DEL, C1) removed from every line read
+CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+#: longest line read as a sentence, in characters; longer ones are skipped (and counted)
+MAX_LINE = 10_000
+#: most bytes a .gz text file may hold once decompressed
+MAX_TEXT_BYTES = 1 << 30
+
+
+def read_sentences(sources: list[str], note=None) -> Sentences:
     """Sentences from files (``.gz`` too) or ``-`` (stdin), one a line; blank lines are skipped.
-    Bytes that are not UTF-8 are refused with the file and line number."""
+    Bytes that are not UTF-8 are refused with the file and line number. Lines over ``MAX_LINE``
+    characters are skipped and control characters removed, each counted in one ``note`` line
+    per source."""
     texts: list[str] = []
     for source in sources or ["-"]:
         if source == "-":
@@ -174,16 +184,29 @@ def read_sentences(sources: list[str]) -> Sentences:
             except OSError as e:
                 raise GenkitError(f"cannot read ({e.strerror or e})", source=source) from None
             if data[:2] == b"\x1f\x8b":
-                try:
-                    data = gzip.decompress(data)
-                except (OSError, EOFError) as e:
-                    raise GenkitError(f"bad gzip data ({e})", source=source) from None
-        texts += decode_lines(data, source)
+                data = _gunzip(data, source)
+        texts += decode_lines(data, source, note=note)
     return Sentences(texts)
 
 
-def decode_lines(data: bytes, source: str = "-") -> list[str]:
-    """UTF-8 bytes -> non-blank lines, stripped (a leading BOM is dropped)."""
+def _gunzip(data: bytes, source: str) -> bytes:
+    import zlib
+
+    inflate = zlib.decompressobj(16 + zlib.MAX_WBITS)
+    try:
+        out = inflate.decompress(data, MAX_TEXT_BYTES)
+    except zlib.error as e:
+        raise GenkitError(f"bad gzip data ({e})", source=source) from None
+    if inflate.unconsumed_tail:
+        raise GenkitError(f"decompresses to over {MAX_TEXT_BYTES >> 20} MiB of text", source=source)
+    if not inflate.eof:
+        raise GenkitError("bad gzip data (truncated)", source=source)
+    return out
+
+
+def decode_lines(data: bytes, source: str = "-", note=None) -> list[str]:
+    """UTF-8 bytes -> non-blank lines, stripped (a leading BOM is dropped); control characters
+    are removed and lines over ``MAX_LINE`` characters skipped, with one ``note`` saying how many."""
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
     if b"\x00" in data[:4096]:
@@ -194,7 +217,20 @@ def decode_lines(data: bytes, source: str = "-") -> list[str]:
         line = data[: e.start].count(b"\n") + 1
         column = e.start - (data.rfind(b"\n", 0, e.start) + 1) + 1
         raise GenkitError(f"line {line} is not UTF-8 (byte 0x{data[e.start]:02x} at column {column})", source=source) from None
-    return [line.strip() for line in text.splitlines() if line.strip()]
+    lines, long, controlled = [], 0, 0
+    for line in text.splitlines():
+        if len(line) > MAX_LINE:
+            long += 1
+            continue
+        clean = CONTROL.sub("", line)
+        controlled += clean != line
+        if clean.strip():
+            lines.append(clean.strip())
+    said = ([f"skipped {long} line{'s' if long > 1 else ''} over {MAX_LINE:,} characters"] if long else []) + \
+        ([f"removed control characters from {controlled} line{'s' if controlled > 1 else ''}"] if controlled else [])
+    if said and note:
+        note(f"{source}: {'; '.join(said)}")
+    return lines
 
 
 __all__ = ["Sentences", "SPECIALS", "UNITS", "decode_lines", "detokenize", "guess_unit", "is_chinese", "read_sentences",

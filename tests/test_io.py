@@ -354,3 +354,44 @@ def test_resize_n_keeps_the_aspect_and_wxh_stretches():
     assert resize(wide, 20).shape == (20, 40, 3)
     assert resize(wide.transpose(1, 0, 2), 20).shape == (40, 20, 3)
     assert resize(wide, (10, 30)).shape == (10, 30, 3)
+
+
+# -- text input (sentences) -----------------------------------------------------------------------
+
+
+def test_bad_text_lines_are_counted_not_fatal(tmp_path):
+    from genkit.text import MAX_LINE, read_sentences
+
+    path = tmp_path / "lines.txt"
+    path.write_bytes("a fine line\n".encode() + b"x" * (MAX_LINE + 1) + b"\n" + "bell\x07 and\x1b[31m colour\n".encode())
+    notes = []
+    data = read_sentences([str(path)], note=notes.append)
+    assert data.texts == ["a fine line", "bell and[31m colour"]
+    assert notes == [f"{path}: skipped 1 line over {MAX_LINE:,} characters; removed control characters from 1 line"]
+
+
+def test_text_that_is_not_utf8_or_empty_or_a_gzip_bomb_is_one_line(tmp_path):
+    import gzip
+
+    from genkit import text
+    from genkit.text import read_sentences
+
+    bad = tmp_path / "latin1.txt"
+    bad.write_bytes("caf\xe9\n".encode("latin-1"))
+    with pytest.raises(GenkitError, match=r"line 1 is not UTF-8 \(byte 0xe9 at column 4\)"):
+        read_sentences([str(bad)])
+    empty = tmp_path / "empty.txt"
+    empty.write_bytes(b"")
+    assert len(read_sentences([str(empty)])) == 0
+    bomb = tmp_path / "bomb.txt.gz"
+    bomb.write_bytes(gzip.compress(b"a\n" * 5000))
+    old = text.MAX_TEXT_BYTES
+    try:
+        text.MAX_TEXT_BYTES = 1000
+        with pytest.raises(GenkitError, match="decompresses to over"):
+            read_sentences([str(bomb)])
+    finally:
+        text.MAX_TEXT_BYTES = old
+    (tmp_path / "cut.gz").write_bytes(gzip.compress(b"a line\n" * 100)[:-12])
+    with pytest.raises(GenkitError, match="bad gzip data"):
+        read_sentences([str(tmp_path / "cut.gz")])
