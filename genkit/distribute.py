@@ -1,4 +1,4 @@
-"""tf.distribute for the training loop: which strategy, who writes, and how a run survives being killed.
+"""tf.distribute for the training loop: which strategy, who writes, and how the workers agree.
 
 **Strategies** (:func:`pick`): ``default`` (one device), ``mirrored`` (MirroredStrategy over the
 visible GPUs, or over logical CPUs where there are none), ``multi-worker``
@@ -14,16 +14,9 @@ the run folder, logs and stdout. Keras 3 writes a ``.keras`` file from each vari
 value, with no collective op, so the other workers write nothing at all: no throwaway folder is
 needed. They *read* the run folder to resume, so with several machines it must be shared.
 
-**Surviving a kill** (:func:`commit`, :func:`recover`): the files of an epoch (``last.keras``,
-``model.keras`` when it improved, ``metrics.json``, ``state.json``) are written into
-``DIR/.pending/``, ``state.json`` last, and then moved into place one by one. The ``state.json``
-in ``.pending`` is the commit point: :func:`recover` finishes the moves of a commit that a kill
-cut short, or drops an epoch that never reached it. So a run folder always holds one consistent
-epoch, whatever instant the process died at. ``state.json`` also holds the state of Keras's
-seed generators (dropout), which ``.keras`` files do not save.
-
-**Signals** (:class:`Interrupts`): SIGINT or SIGTERM stops training at the end of the step under
-way (:class:`Interrupted`), after the commit of an epoch being saved; a second signal at once.
+The run folder itself (its layout, the atomic per-epoch commit that lets a run survive a kill)
+is :mod:`genkit.runs`; SIGINT and SIGTERM are :mod:`genkit.signals`; several workers on one
+machine are started by ``scripts/launch_workers.py``.
 
 Keras 3 (3.15) cannot ``fit`` under MultiWorkerMirroredStrategy
 (https://github.com/keras-team/keras/issues/20585): it all-reduces the first input batch and
@@ -34,20 +27,12 @@ split evenly. :func:`pick` patches those places (``_patch_keras``).
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
-import shutil
-import signal
-import threading
-from pathlib import Path
-from typing import Callable
 
 from .errors import GenkitError
 
 STRATEGIES = ("auto", "default", "mirrored", "multi-worker")
-PENDING = ".pending"
-STATE = "state.json"
 
 
 def pick(name: str = "auto"):
@@ -194,156 +179,6 @@ def agree(strategy, what: str, value: int, problem: Exception | None = None) -> 
                           "needs the chief's run folder (-o DIR on a shared file system)")
 
 
-# -- the run folder: one consistent epoch at every instant -----------------------------------
-def recover(out: Path) -> bool:
-    """Finish a commit that a kill cut short (True), or drop an uncommitted one."""
-    pending = Path(out) / PENDING
-    if not pending.is_dir():
-        return False
-    if not (pending / STATE).is_file():
-        shutil.rmtree(pending)
-        return False
-    _roll_forward(Path(out))
-    return True
-
-
-def commit(out: Path, files: dict[str, Callable[[Path], object]], state: dict) -> None:
-    """Write one epoch's files (each by its writer, given the path to write) and then its state,
-    so that a kill at any instant leaves the folder at this epoch or at the one before."""
-    from .io import write_file_atomic
-
-    out = Path(out)
-    pending = out / PENDING
-    if pending.exists():
-        recover(out)
-    pending.mkdir(parents=True, exist_ok=True)
-    for name, write in files.items():
-        write(pending / name)
-    write_file_atomic(pending / STATE, json.dumps(state, indent=1).encode())  # the commit point
-    _roll_forward(out)
-
-
-def _roll_forward(out: Path) -> None:
-    pending = out / PENDING
-    for path in sorted(pending.iterdir(), key=lambda p: p.name == STATE):  # state.json last
-        if path.name.startswith("."):  # a writer's temporary file
-            path.unlink()
-        else:
-            os.replace(path, out / path.name)
-    pending.rmdir()
-
-
-def read_state(out: Path) -> dict | None:
-    """The run folder's state.json (None if there is none)."""
-    path = Path(out) / STATE
-    if not path.is_file():
-        return None
-    try:
-        state = json.loads(path.read_text())
-        state["epoch"], state["family"]  # noqa: B018 - shape check
-    except (OSError, ValueError, KeyError, TypeError) as e:
-        raise GenkitError(f"cannot read the run's state ({type(e).__name__}: {e})", source=str(path)) from None
-    return state
-
-
-def rng_state(model) -> list:
-    """The state of the model's seed generators (dropout); .keras files do not hold it."""
-    import numpy as np
-
-    return [np.asarray(v).tolist() for v in _seed_variables(model)]
-
-
-def set_rng_state(model, values: list | None) -> None:
-    variables = _seed_variables(model)
-    if values is None or len(values) != len(variables):
-        return
-    for variable, value in zip(variables, values):
-        variable.assign(value)
-
-
-def _seed_variables(model) -> list:
-    return [v for v in model.variables if v.path.endswith("seed_generator_state")]
-
-
-# -- signals -----------------------------------------------------------------------------
-class Interrupted(KeyboardInterrupt):
-    """SIGINT or SIGTERM; ``exit_code`` is 128 + the signal's number, ``message`` one line."""
-
-    def __init__(self, signum: int, message: str = ""):
-        super().__init__(message or signal.Signals(signum).name)
-        self.signum = signum
-        self.exit_code = 128 + signum
-        self.message = message or "interrupted"
-
-
-class Interrupts:
-    """``with Interrupts() as guard:`` the first SIGINT or SIGTERM asks training to stop: the Keras
-    callback ``guard.callback()`` raises Interrupted at the end of the step (or epoch) under way,
-    never inside TensorFlow's own code, where an exception can be swallowed (a ``__del__``), and
-    never inside ``with guard.hold():`` (an epoch being saved), which finishes first. A second
-    signal raises at once (unless held). Installed only in the main thread."""
-
-    def __init__(self):
-        self.signum: int | None = None
-        self._held = 0
-        self._pending: int | None = None
-        self._old: dict = {}
-
-    def __enter__(self):
-        if threading.current_thread() is threading.main_thread():
-            for sig in (signal.SIGINT, signal.SIGTERM):
-                self._old[sig] = signal.signal(sig, self._handler)
-        return self
-
-    def __exit__(self, *exc):
-        for sig, old in self._old.items():
-            signal.signal(sig, old)
-        self._old = {}
-        return False
-
-    def _handler(self, signum, frame):
-        if self.signum is None:
-            self.signum = signum
-        elif self._held:
-            self._pending = signum
-        else:
-            raise Interrupted(signum)
-
-    def check(self) -> None:
-        """Raise Interrupted if a signal came (and no save is under way)."""
-        if self.signum is not None and not self._held:
-            raise Interrupted(self.signum)
-
-    @contextlib.contextmanager
-    def hold(self):
-        self._held += 1
-        try:
-            yield
-        finally:
-            self._held -= 1
-        if not self._held and self._pending is not None:
-            signum, self._pending = self._pending, None
-            raise Interrupted(signum)
-
-    def callback(self):
-        """A Keras callback that stops training (raises Interrupted) after a signal."""
-        import keras
-
-        guard = self
-
-        class StopOnSignal(keras.callbacks.Callback):
-            def on_train_batch_end(self, batch, logs=None):
-                guard.check()
-
-            def on_test_batch_end(self, batch, logs=None):
-                guard.check()
-
-            def on_epoch_end(self, epoch, logs=None):
-                guard.check()
-
-        return StopOnSignal()
-
-
 # -- Keras 3 under several replicas ----------------------------------------------------------
 _PATCHED = False
 
@@ -391,80 +226,3 @@ def _patch_keras() -> None:
     trainer.TensorFlowTrainer._maybe_symbolic_build = _maybe_symbolic_build
     trainer.reduce_per_replica = reduce_per_replica
     _PATCHED = True
-
-
-# -- several workers on this machine (make train-2workers, a look at the mechanism) -------------
-def free_ports(n: int) -> list[int]:
-    """``n`` TCP ports on 127.0.0.1 that are free now (the OS picks them)."""
-    import socket
-
-    socks = [socket.socket() for _ in range(n)]
-    try:
-        for s in socks:
-            s.bind(("127.0.0.1", 0))
-        return [s.getsockname()[1] for s in socks]
-    finally:
-        for s in socks:
-            s.close()
-
-
-def launch_local(argv: list[str], workers: int = 2, grace_s: float = 10.0) -> int:
-    """Run ``argv`` as ``workers`` processes on 127.0.0.1, each with its TF_CONFIG (free ports);
-    returns 0, or the first non-zero exit code. When one fails, the others are stopped (SIGTERM,
-    then SIGKILL after ``grace_s``: a worker blocked in a collective op cannot act on SIGTERM)."""
-    import subprocess
-    import time
-
-    cluster = {"worker": [f"127.0.0.1:{port}" for port in free_ports(workers)]}
-    procs = []
-    for index in range(workers):
-        env = dict(os.environ, TF_CONFIG=json.dumps({"cluster": cluster, "task": {"type": "worker", "index": index}}))
-        procs.append(subprocess.Popen(argv, env=env))
-    code = 0
-    try:
-        while any(p.poll() is None for p in procs):
-            failed = [_status(p.returncode) for p in procs if p.returncode not in (None, 0)]
-            if failed and not code:
-                code = failed[0]
-                for p in procs:
-                    if p.poll() is None:
-                        p.terminate()
-                deadline = time.time() + grace_s
-                while any(p.poll() is None for p in procs) and time.time() < deadline:
-                    time.sleep(0.1)
-                for p in procs:
-                    if p.poll() is None:
-                        p.kill()
-            time.sleep(0.2)
-    except KeyboardInterrupt:  # Ctrl-C reached every worker too: let the chief save, then go
-        for p in procs:
-            try:
-                p.wait(timeout=grace_s)
-            except subprocess.TimeoutExpired:
-                p.kill()
-        return 130
-    return code or next((_status(p.returncode) for p in procs if p.returncode), 0)
-
-
-def _status(returncode: int) -> int:
-    return 128 - returncode if returncode < 0 else returncode  # killed by signal N: 128 + N, as a shell says
-
-
-def main(args: list[str] | None = None) -> int:
-    """``python -m genkit.distribute [--workers N] -- COMMAND...``: COMMAND as N local workers."""
-    import sys
-
-    args = sys.argv[1:] if args is None else args
-    workers = 2
-    if args[:1] == ["--workers"] and len(args) > 1 and args[1].isdigit():
-        workers, args = int(args[1]), args[2:]
-    if args[:1] == ["--"]:
-        args = args[1:]
-    if not args or workers < 1:
-        print("usage: python -m genkit.distribute [--workers N] -- COMMAND [ARGS...]", file=sys.stderr)
-        return 2
-    return launch_local(args, workers)
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

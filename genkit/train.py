@@ -6,14 +6,10 @@ the best epoch; "test" is never seen), builds and compiles the model under a tf.
 and fits it with Keras. What differs between families stays in the family: the arrays it learns
 from (``train_arrays``), how one example is made from them with a stateless seed (``make_example``:
 flips, binarization, noise), how it compiles (``compile_for_training``) and how its losses read
-(``report``, ``headline``). The run folder gets:
-
-    model.keras    the best model by validation loss (written atomically)
-    last.keras     the latest epoch, with its optimizer state, for --resume
-    state.json     the epoch last completed and the best so far
-    metrics.json   per-epoch train/val loss in the model's units, sizes, config, training time
-    config.json    the resolved run config
-    logs/          TensorBoard logs
+(``report``, ``headline``). Its steps: the state to resume from (:func:`_resume_state`), the
+model (:func:`_build`), each epoch's end (:class:`EpochCommits`: a row of metrics, the epoch
+committed to the run folder) and the message when a run stops early. What the run folder holds,
+and how an epoch is committed to it so that a kill leaves it whole, is :mod:`genkit.runs`.
 """
 
 from __future__ import annotations
@@ -27,11 +23,14 @@ import time
 from pathlib import Path
 from typing import Callable
 
+import keras
 import numpy as np
 
-from . import models
+from . import distribute, models, runs, signals
 from .errors import GenkitError
-from .io import Stream, write_file_atomic
+from .io import Stream
+from .progress import keras_progress
+from .runs import LAST, METRICS, MODEL, RunFolder
 from .splits import split_stream
 
 POOL = 50  # batches sorted together when a family's examples differ in size
@@ -165,6 +164,21 @@ def _describe(data) -> tuple[str, dict]:
             {"size": list(data.size), "colors": len(data.palette) if data.is_palette else None})
 
 
+def _quiet(msg: str) -> None:
+    pass
+
+
+@dataclasses.dataclass
+class RunState:
+    """How far a run has got (what its state.json records): the epoch its folder holds, the best
+    validation loss, one row per epoch done, and the seed generators' state to resume with."""
+
+    epoch: int = 0
+    best: float = math.inf
+    history: list[dict] = dataclasses.field(default_factory=list)
+    rng: list | None = None
+
+
 def train(
     stream: Stream,
     run: RunConfig,
@@ -176,15 +190,10 @@ def train(
 ) -> Path | None:
     """Train ``run.family`` on the stream; returns the path of the best model (None on a
     multi-worker run's other workers, which write nothing). A run folder that holds a run
-    already is refused unless ``resume``. SIGINT/SIGTERM raise ``distribute.Interrupted`` (a
+    already is refused unless ``resume``. SIGINT/SIGTERM raise ``signals.Interrupted`` (a
     KeyboardInterrupt) with a one-line message, once any epoch being saved is on disk."""
-    import keras
-
-    from . import distribute
-    from .progress import keras_progress
-
-    out = Path(out_dir)
-    log = log or (lambda msg: None)
+    folder = RunFolder(out_dir)
+    log = log or _quiet
     cls = models.get(run.family)
     cls.check_training_data(stream)
     train_s, val_s = split_stream(stream, "fit"), split_stream(stream, "val")
@@ -194,135 +203,177 @@ def train(
     strategy = distribute.pick(run.strategy)
     chief = distribute.is_chief(strategy)
     if not chief:  # only the chief writes: files, log lines, progress, stdout
-        log, progress = (lambda msg: None), False
+        log, progress = _quiet, False
     else:
-        distribute.recover(out)  # an epoch's commit that a kill cut short is finished, or dropped
+        folder.recover()  # an epoch's commit that a kill cut short is finished, or dropped
     distribute.gather(strategy, [0])  # the other workers read the folder after that
-    start_epoch, best, rng, problem = 0, math.inf, None, None
-    history: list[dict] = []
-    try:
-        state = distribute.read_state(out)
-        if state is not None and state["family"] != run.family:
-            raise GenkitError(f"holds a {state['family']} run, not {run.family}", source=str(out))
-        if state is not None and not resume:
-            raise GenkitError(f"holds a {run.family} run already ({state['epoch']} epochs done): continue it with "
-                              "--resume, or choose another -o DIR", source=str(out))
-        if state is not None:
-            if not (out / "last.keras").is_file():
-                raise GenkitError("cannot resume: last.keras is missing", source=str(out))
-            start_epoch, best, history, rng = state["epoch"], state["best_val_loss"], state.get("history", []), state.get("rng")
-            before = state.get("run", {})
-            changed = [f"{k} {before[k]} -> {getattr(run, k)}" for k in ("batch_size", "lr", "seed", "flip")
-                       if k in before and before[k] != getattr(run, k)]
-            run = RunConfig(**{**dataclasses.asdict(run), "model": state["model"]})
-            log(f"resuming after epoch {start_epoch}" + (f" ({', '.join(changed)} from here on)" if changed else ""))
-        elif resume:
-            log(f"nothing to resume in {out}; starting afresh")
-    except GenkitError as e:
-        problem = e
-    distribute.agree(strategy, "the epoch to start from", start_epoch, problem)
+    run, done = _resume_state(strategy, folder, run, resume, log)
     log("config " + json.dumps(dataclasses.asdict(run), sort_keys=True))
 
-    with strategy.scope():
-        model = cls.for_stream(stream, **run.model)
-        model.build_for_data()
-        model.compile_for_training(run.lr)
-        if start_epoch:
-            model.build_optimizer_state()
-            model.load_weights(out / "last.keras")
-            model.set_learning_rate(run.lr)  # the checkpoint holds the lr it ran with; --lr rules
-            distribute.set_rng_state(model, rng)  # dropout goes on where it stopped
+    model = _build(cls, stream, run, strategy, folder, done)
     params = int(model.count_params())
     what, data_fields = _describe(stream)
     log(f"{run.family}: {params:,} parameters; train {len(train_s)}, val {len(val_s)} {what}")
     if chief:  # the model is built: bad settings have left no run folder behind
-        out.mkdir(parents=True, exist_ok=True)
-        write_file_atomic(out / "config.json", (json.dumps(dataclasses.asdict(run), indent=2) + "\n").encode())
+        folder.write_config(dataclasses.asdict(run))
 
-    train_ds = batches(model, model.train_arrays(train_s), run.batch_size, shuffle=True, flip=run.flip, seed=run.seed,
-                        start_epoch=start_epoch)
-    val_ds = batches(model, model.train_arrays(val_s), run.batch_size, shuffle=False, flip=False, seed=run.seed)
-    headline = model.headline
-    steps = math.ceil(len(train_s) / run.batch_size)
-    t0 = time.time()
-    epoch_start = [time.time()]
-    spent_before = sum(h.get("time_s", 0) for h in history)
-    interrupts = distribute.Interrupts()
-    saved = [start_epoch]  # the epoch the run folder holds
-
-    class Checkpoints(keras.callbacks.Callback):
-        def on_epoch_begin(self, epoch, logs=None):
-            epoch_start[0] = time.time()
-
-        def on_epoch_end(self, epoch, logs=None):
-            nonlocal best
-            logs = logs or {}
-            row = {"epoch": epoch + 1, "train_loss": float(logs["loss"]), "val_loss": float(logs["val_loss"])}
-            for key, value in model.report({k: v for k, v in logs.items() if not k.startswith("val_")}).items():
-                row[f"train_{key}"] = value
-            for key, value in model.report({k[4:]: v for k, v in logs.items() if k.startswith("val_")}).items():
-                row[f"val_{key}"] = value
-            row["lr"] = float(keras.ops.convert_to_numpy(self.model.optimizer.learning_rate))
-            row["time_s"] = round(time.time() - epoch_start[0], 2)
-            history.append(row)
-            improved = logs["val_loss"] < best
-            if improved:
-                best = logs["val_loss"]
-            if not chief:
-                saved[0] = epoch + 1
-                return
-            files = {"last.keras": lambda path: models.save(self.model, path), "metrics.json": write_metrics}
-            if improved:
-                files["model.keras"] = lambda path: models.save(self.model, path, optimizer=False)
-            state = {"family": run.family, "epoch": epoch + 1, "best_val_loss": best, "model": run.model,
-                     "run": dataclasses.asdict(run), "rng": distribute.rng_state(self.model), "history": history}
-            with interrupts.hold():  # Ctrl-C waits until the epoch is on disk
-                distribute.commit(out, files, state)
-            saved[0] = epoch + 1
-            extra = "".join(f", val {k[4:]} {v:.4g}" for k, v in row.items() if k.startswith("val_") and k not in ("val_loss", f"val_{headline}"))
-            log(f"epoch {epoch + 1}/{run.epochs}: train {row[f'train_{headline}']:.4f}, "
-                f"val {row[f'val_{headline}']:.4f} {model.headline_unit}{extra}{'  (best)' if improved else ''}  [{row['time_s']:.1f}s]")
-
-    def write_metrics(path):
-        best_row = min(history, key=lambda r: r["val_loss"]) if history else None
-        metrics = {
-            "family": run.family,
-            "params": params,
-            "train_images": len(train_s),
-            "val_images": len(val_s),
-            **data_fields,
-            "headline": headline,
-            "best_epoch": best_row["epoch"] if best_row else None,
-            f"best_val_{headline}": best_row[f"val_{headline}"] if best_row else None,
-            "train_time_s": round(spent_before + time.time() - t0, 1),
-            "run": dataclasses.asdict(run),
-            "epochs": history,
-        }
-        write_file_atomic(path, (json.dumps(metrics, indent=2) + "\n").encode())
-
-    callbacks = [Checkpoints(), interrupts.callback()]
-    if chief:
-        callbacks.append(keras.callbacks.TensorBoard(log_dir=str(out / "logs"), write_graph=False))
-    if progress:
-        callbacks.append(keras_progress(run.epochs, steps, initial_epoch=start_epoch))
-    if start_epoch < run.epochs:
-        try:
-            with interrupts:
-                model.fit(train_ds, validation_data=val_ds, epochs=run.epochs, initial_epoch=start_epoch,
-                          steps_per_epoch=steps, callbacks=callbacks, verbose=0, shuffle=False)
-        except distribute.Interrupted as e:
-            what = "interrupted" if e.signum == signal.SIGINT else f"stopped by {signal.Signals(e.signum).name}"
-            kept = f"{out} keeps epoch {saved[0]}: go on with --resume" if saved[0] else "no epoch was saved"
-            raise distribute.Interrupted(e.signum, f"{what} in epoch {saved[0] + 1}/{run.epochs}; {kept}") from None
-        except Exception as e:
-            if not distribute.lost_a_worker(strategy, e):
-                raise
-            kept = f"{out} keeps epoch {saved[0]}" if saved[0] else "no epoch was saved"
-            raise GenkitError(f"another worker stopped in epoch {saved[0] + 1}/{run.epochs}; {kept}: start every worker "
-                              "again with --resume") from None
+    if done.epoch < run.epochs:
+        facts = {"family": run.family, "params": params, "train_images": len(train_s), "val_images": len(val_s),
+                 **data_fields, "headline": model.headline}
+        _fit(model, run, strategy, folder, done, train_s, val_s, facts, chief=chief, log=log, progress=progress)
     distribute.finish(strategy)
     if not chief:
         return None
-    if not (out / "model.keras").is_file():
+    if not folder.model_path.is_file():
         raise GenkitError("training finished without a model (no epoch completed)")
-    return out / "model.keras"
+    return folder.model_path
+
+
+def _resume_state(strategy, folder: RunFolder, run: RunConfig, resume: bool, log) -> tuple[RunConfig, RunState]:
+    """The run to go on with (its model settings from the folder when resuming) and how far it
+    got; refuses a folder that holds another run, or a run when not ``resume``. Every worker
+    must agree on the epoch to start from."""
+    done, problem = RunState(), None
+    try:
+        state = folder.state()
+        if state is not None and state["family"] != run.family:
+            raise GenkitError(f"holds a {state['family']} run, not {run.family}", source=str(folder.path))
+        if state is not None and not resume:
+            raise GenkitError(f"holds a {run.family} run already ({state['epoch']} epochs done): continue it with "
+                              "--resume, or choose another -o DIR", source=str(folder.path))
+        if state is not None:
+            if not folder.last_path.is_file():
+                raise GenkitError(f"cannot resume: {LAST} is missing", source=str(folder.path))
+            done = RunState(state["epoch"], state["best_val_loss"], state.get("history", []), state.get("rng"))
+            before = state.get("run", {})
+            changed = [f"{k} {before[k]} -> {getattr(run, k)}" for k in ("batch_size", "lr", "seed", "flip")
+                       if k in before and before[k] != getattr(run, k)]
+            run = RunConfig(**{**dataclasses.asdict(run), "model": state["model"]})
+            log(f"resuming after epoch {done.epoch}" + (f" ({', '.join(changed)} from here on)" if changed else ""))
+        elif resume:
+            log(f"nothing to resume in {folder.path}; starting afresh")
+    except GenkitError as e:
+        problem = e
+    distribute.agree(strategy, "the epoch to start from", done.epoch, problem)
+    return run, done
+
+
+def _build(cls, stream: Stream, run: RunConfig, strategy, folder: RunFolder, done: RunState):
+    """The compiled model under ``strategy``; when resuming, with the folder's last epoch
+    (weights, optimizer state, seed generators) and ``run.lr``."""
+    with strategy.scope():
+        model = cls.for_stream(stream, **run.model)
+        model.build_for_data()
+        model.compile_for_training(run.lr)
+        if done.epoch:
+            model.build_optimizer_state()
+            model.load_weights(folder.last_path)
+            model.set_learning_rate(run.lr)  # the checkpoint holds the lr it ran with; --lr rules
+            runs.set_rng_state(model, done.rng)  # dropout goes on where it stopped
+    return model
+
+
+def _fit(model, run: RunConfig, strategy, folder: RunFolder, done: RunState, train_s, val_s, facts: dict, *,
+         chief: bool, log: Callable[[str], None], progress: bool) -> None:
+    """Fit from epoch ``done.epoch`` to ``run.epochs``, the chief committing each epoch to
+    ``folder``. A signal or a lost worker ends it with a one-line message that
+    says which epoch the folder keeps."""
+    train_ds = batches(model, model.train_arrays(train_s), run.batch_size, shuffle=True, flip=run.flip, seed=run.seed,
+                       start_epoch=done.epoch)
+    val_ds = batches(model, model.train_arrays(val_s), run.batch_size, shuffle=False, flip=False, seed=run.seed)
+    steps = math.ceil(len(train_s) / run.batch_size)
+    interrupts = signals.Interrupts()
+    callbacks = [EpochCommits(folder if chief else None, run, done, facts, interrupts, log), interrupts.callback()]
+    if chief:
+        callbacks.append(keras.callbacks.TensorBoard(log_dir=str(folder.logs_path), write_graph=False))
+    if progress:
+        callbacks.append(keras_progress(run.epochs, steps, initial_epoch=done.epoch))
+    try:
+        with interrupts:
+            model.fit(train_ds, validation_data=val_ds, epochs=run.epochs, initial_epoch=done.epoch,
+                      steps_per_epoch=steps, callbacks=callbacks, verbose=0, shuffle=False)
+    except signals.Interrupted as e:
+        raise signals.Interrupted(e.signum, _interrupted_message(e.signum, folder, done, run)) from None
+    except Exception as e:
+        if not distribute.lost_a_worker(strategy, e):
+            raise
+        raise GenkitError(_lost_worker_message(folder, done, run)) from None
+
+
+class EpochCommits(keras.callbacks.Callback):
+    """The work at each epoch's end: a row of losses in the model's units, then (in the chief,
+    ``folder`` given) the epoch committed to the run folder, with Ctrl-C held off until it is on
+    disk, and its log line. ``done`` follows the epoch the folder holds; ``facts`` are
+    metrics.json's fixed fields."""
+
+    def __init__(self, folder: RunFolder | None, run: RunConfig, done: RunState, facts: dict,
+                 interrupts: signals.Interrupts, log: Callable[[str], None]):
+        super().__init__()
+        self.folder, self.run, self.done, self.facts, self.interrupts, self.log = folder, run, done, facts, interrupts, log
+        self.spent_before = sum(h.get("time_s", 0) for h in done.history)  # earlier sessions' training time
+        self.t0 = self.epoch_start = time.time()
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epoch_start = time.time()
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs = logs or {}
+        row = self.row(epoch, logs)
+        self.done.history.append(row)
+        improved = logs["val_loss"] < self.done.best
+        if improved:
+            self.done.best = logs["val_loss"]
+        if self.folder is None:  # a worker other than the chief writes nothing
+            self.done.epoch = epoch + 1
+            return
+        files = {LAST: lambda path: models.save(self.model, path),
+                 METRICS: lambda path: self.folder.write_metrics(self.metrics(), path)}
+        if improved:
+            files[MODEL] = lambda path: models.save(self.model, path, optimizer=False)
+        state = {"family": self.run.family, "epoch": epoch + 1, "best_val_loss": self.done.best, "model": self.run.model,
+                 "run": dataclasses.asdict(self.run), "rng": runs.rng_state(self.model), "history": self.done.history}
+        with self.interrupts.hold():  # Ctrl-C waits until the epoch is on disk
+            self.folder.commit(files, state)
+        self.done.epoch = epoch + 1
+        self.log(self.line(row, improved))
+
+    def row(self, epoch: int, logs: dict) -> dict:
+        """metrics.json's row for the epoch: losses as Keras reports them, then in the model's units."""
+        row = {"epoch": epoch + 1, "train_loss": float(logs["loss"]), "val_loss": float(logs["val_loss"])}
+        for key, value in self.model.report({k: v for k, v in logs.items() if not k.startswith("val_")}).items():
+            row[f"train_{key}"] = value
+        for key, value in self.model.report({k[4:]: v for k, v in logs.items() if k.startswith("val_")}).items():
+            row[f"val_{key}"] = value
+        row["lr"] = float(keras.ops.convert_to_numpy(self.model.optimizer.learning_rate))
+        row["time_s"] = round(time.time() - self.epoch_start, 2)
+        return row
+
+    def line(self, row: dict, improved: bool) -> str:
+        headline = self.facts["headline"]
+        extra = "".join(f", val {k[4:]} {v:.4g}" for k, v in row.items() if k.startswith("val_") and k not in ("val_loss", f"val_{headline}"))
+        return (f"epoch {row['epoch']}/{self.run.epochs}: train {row[f'train_{headline}']:.4f}, "
+                f"val {row[f'val_{headline}']:.4f} {self.model.headline_unit}{extra}{'  (best)' if improved else ''}  [{row['time_s']:.1f}s]")
+
+    def metrics(self) -> dict:
+        """metrics.json: the fixed facts, the best epoch so far, the training time and every row."""
+        history, headline = self.done.history, self.facts["headline"]
+        best_row = min(history, key=lambda r: r["val_loss"]) if history else None
+        return {
+            **self.facts,
+            "best_epoch": best_row["epoch"] if best_row else None,
+            f"best_val_{headline}": best_row[f"val_{headline}"] if best_row else None,
+            "train_time_s": round(self.spent_before + time.time() - self.t0, 1),
+            "run": dataclasses.asdict(self.run),
+            "epochs": history,
+        }
+
+
+def _interrupted_message(signum: int, folder: RunFolder, done: RunState, run: RunConfig) -> str:
+    what = "interrupted" if signum == signal.SIGINT else f"stopped by {signal.Signals(signum).name}"
+    kept = f"{folder.path} keeps epoch {done.epoch}: go on with --resume" if done.epoch else "no epoch was saved"
+    return f"{what} in epoch {done.epoch + 1}/{run.epochs}; {kept}"
+
+
+def _lost_worker_message(folder: RunFolder, done: RunState, run: RunConfig) -> str:
+    kept = f"{folder.path} keeps epoch {done.epoch}" if done.epoch else "no epoch was saved"
+    return f"another worker stopped in epoch {done.epoch + 1}/{run.epochs}; {kept}: start every worker again with --resume"

@@ -1,13 +1,14 @@
 """MultiWorkerMirroredStrategy: two gk-train workers on 127.0.0.1 (free ports picked at run time)
 end with identical weights, equal to one process's with the same global batch, and only the
 chief writes (files, log lines, stdout). And every way the strategy can fail to start is one
-line and exit code 2, with nothing written."""
+line and exit code 2, with nothing written. And scripts/launch_workers.py gives each process its
+TF_CONFIG, and stops the others when one fails."""
 
 import json
 import os
-import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -16,6 +17,7 @@ from typer.testing import CliRunner
 
 from cli import train as train_cli
 from genkit import io as gio
+from scripts.launch_workers import free_ports
 
 ROOT = Path(__file__).resolve().parent.parent
 WAIT = 600  # seconds per process; the three use about 70 s of CPU in all, far more wall time on a busy machine
@@ -49,16 +51,6 @@ def tiny_stream(n=40, seed=0):
     rng = np.random.default_rng(seed)
     return gio.Stream(indices=rng.integers(0, 4, (n, 4, 3)).astype(np.uint8),
                       palette=(np.arange(4)[:, None] * 85 * np.ones(3)).astype(np.uint8))
-
-
-def free_ports(n):
-    socks = [socket.socket() for _ in range(n)]
-    for s in socks:
-        s.bind(("127.0.0.1", 0))
-    ports = [s.getsockname()[1] for s in socks]
-    for s in socks:
-        s.close()
-    return ports
 
 
 def load(path):
@@ -216,3 +208,37 @@ def test_a_multi_worker_run_whose_worker_is_killed_resumes_when_restarted(tmp_pa
     for a, b in zip(models.load(str(tmp_path / "single" / "last.keras")).get_weights(),
                     models.load(str(run / "last.keras")).get_weights()):
         np.testing.assert_allclose(a, b, atol=1e-5)
+
+
+LAUNCHER = [sys.executable, str(ROOT / "scripts" / "launch_workers.py")]
+# a stand-in worker: notes its TF_CONFIG; worker 1 fails with exit code 3 when asked to, worker 0 then waits to be stopped
+ECHO = r"""
+import json, os, sys, time
+cfg = json.loads(os.environ["TF_CONFIG"])
+open(os.path.join(sys.argv[1], f"{cfg['task']['index']}.json"), "w").write(json.dumps(cfg))
+if sys.argv[2:] == ["fail"]:
+    if cfg["task"]["index"] == 1:
+        sys.exit(3)
+    time.sleep(60)
+"""
+
+
+def test_the_launcher_gives_each_worker_its_tf_config(tmp_path):
+    done = subprocess.run([*LAUNCHER, "--workers", "3", "--", sys.executable, "-c", ECHO, str(tmp_path)],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    configs = [json.loads((tmp_path / f"{i}.json").read_text()) for i in range(3)]
+    assert [c["task"] for c in configs] == [{"type": "worker", "index": i} for i in range(3)]
+    workers = configs[0]["cluster"]["worker"]
+    assert all(c["cluster"] == {"worker": workers} for c in configs)
+    assert len(set(workers)) == 3 and all(w.startswith("127.0.0.1:") for w in workers)
+
+
+def test_the_launcher_stops_the_others_when_one_fails(tmp_path):
+    started = time.time()
+    done = subprocess.run([*LAUNCHER, "--", sys.executable, "-c", ECHO, str(tmp_path), "fail"],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 3, done.stderr
+    assert time.time() - started < 30  # worker 0 was stopped, not waited for
+    usage = subprocess.run([*LAUNCHER, "--workers", "2"], capture_output=True, text=True, timeout=60)
+    assert usage.returncode == 2 and usage.stderr.startswith("usage: python scripts/launch_workers.py")

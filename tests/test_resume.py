@@ -146,28 +146,6 @@ def test_a_run_folder_is_not_clobbered(run_folder, args, msg):
     assert snapshot(run_folder) == before
 
 
-def test_an_unfinished_commit_is_finished_or_dropped(tmp_path):
-    from genkit import distribute
-
-    out = tmp_path / "run"
-    out.mkdir()
-    (out / "state.json").write_text('{"epoch": 1}')
-    (out / "last.keras").write_text("1")
-    pending = out / distribute.PENDING
-    pending.mkdir()
-    (pending / "last.keras").write_text("2")  # killed before its state.json: epoch 2 never happened
-    assert distribute.recover(out) is False
-    assert (out / "last.keras").read_text() == "1" and not pending.exists()
-
-    pending.mkdir()
-    (out / "metrics.json").write_text("2")  # killed while moving epoch 2 into place
-    (pending / "last.keras").write_text("2")
-    (pending / "state.json").write_text('{"epoch": 2}')
-    assert distribute.recover(out) is True
-    assert (out / "last.keras").read_text() == "2" and json.loads((out / "state.json").read_text())["epoch"] == 2
-    assert not pending.exists()
-
-
 def test_a_resumed_run_takes_the_new_lr(tmp_path):
     data = tmp_path / "tiny.npz"
     data.write_bytes(tiny_stream(n=40).to_npz())
