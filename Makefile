@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 DATA   ?= $(abspath ../shared/data)
 STAMP  := $(VENV)/.installed
 
-.PHONY: install test demo bench bench-quantize bench-pixel bench-train bench-gpu bench-vae bench-gan bench-sentence train-2workers figures figures-sentence checkpoints palettes clean
+.PHONY: install test test-fast demo bench bench-quantize bench-pixel bench-train bench-gpu bench-vae bench-gan bench-sentence train-2workers figures figures-sentence checkpoints palettes clean
 
 install: $(STAMP)
 
@@ -15,8 +15,12 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install -q -e '.[dev]'
 	touch $(STAMP)
 
+# Every test (CI runs this); test-fast skips those marked slow (several processes, or over ~20 s).
 test: install
 	$(BIN)/python -m pytest -q
+
+test-fast: install
+	$(BIN)/python -m pytest -q -m "not slow"
 
 # The main job on the embedded default: 16 Pokemon drawn pixel by pixel by the shipped PixelCNN,
 # and test sprites (never trained on) half hidden and completed.
@@ -72,7 +76,7 @@ bench-gpu: install
 WORKERS ?= 2
 WORKER_EPOCHS ?= 2
 train-2workers: install
-	$(BIN)/python -m genkit.distribute --workers $(WORKERS) -- $(BIN)/gk-train pixelcnn --dataset pokemon \
+	$(BIN)/python scripts/launch_workers.py --workers $(WORKERS) -- $(BIN)/gk-train pixelcnn --dataset pokemon \
 		--epochs $(WORKER_EPOCHS) --strategy multi-worker -o runs/2workers-$$(date +%Y%m%d-%H%M%S)
 
 # Reproduces palettes/pokemon-167.txt with gk-quantize itself (one global palette, seed 0).

@@ -58,6 +58,7 @@ def load(path):
         return [f[k] for k in sorted(f.files, key=lambda k: int(k.split("_")[1]))]
 
 
+@pytest.mark.slow  # three gk-train processes
 def test_two_workers_train_like_one_process_and_only_the_chief_writes(tmp_path):
     data = tmp_path / "tiny.npz"
     data.write_bytes(tiny_stream().to_npz())
@@ -164,6 +165,7 @@ train.run()
 """
 
 
+@pytest.mark.slow  # two pairs of gk-train workers, then one more run
 def test_a_multi_worker_run_whose_worker_is_killed_resumes_when_restarted(tmp_path):
     data = tmp_path / "tiny.npz"
     data.write_bytes(tiny_stream().to_npz())

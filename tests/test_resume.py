@@ -74,6 +74,7 @@ def losses(out: Path):
     return [v for r in json.loads((out / "metrics.json").read_text())["epochs"] for v in (r["epoch"], r["train_loss"], r["val_loss"])]
 
 
+@pytest.mark.slow  # four gk-train processes, two at a time
 def test_killed_interrupted_and_resumed_run_ends_like_an_uninterrupted_one(tmp_path):
     data = tmp_path / "tiny.npz"
     data.write_bytes(tiny_stream().to_npz())
