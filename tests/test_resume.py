@@ -147,6 +147,7 @@ def test_a_run_folder_is_not_clobbered(run_folder, args, msg):
     assert snapshot(run_folder) == before
 
 
+@pytest.mark.slow  # two training runs in-process: about 28 s on a busy 2-core machine
 def test_a_resumed_run_takes_the_new_lr(tmp_path):
     data = tmp_path / "tiny.npz"
     data.write_bytes(tiny_stream(n=40).to_npz())
