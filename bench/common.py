@@ -106,6 +106,18 @@ class Run:
         )
 
 
+def meta_lines(meta: dict) -> list[str]:
+    """The list that opens a report: date, machine with the load average at start and end,
+    versions (Python, numpy, TensorFlow, Keras), command."""
+    return [
+        f"- date: {meta['date']}",
+        f"- machine: {meta['machine']}; load average (1/5/15 min) at start {fmt_load(meta['load_average']['start'])}, "
+        f"at end {fmt_load(meta['load_average']['end'])}",
+        f"- versions: Python {meta['python']}, numpy {meta['numpy']}, TensorFlow {meta['tensorflow']}, Keras {meta['keras']}",
+        f"- command: `{meta['command']}`",
+    ]
+
+
 def out_folder(out: str | os.PathLike | None, quick: bool) -> Path | None:
     """Where a report goes: ``out`` if given, else bench/results, except for a --quick run (None)."""
     if out is not None:

@@ -68,7 +68,7 @@ import numpy as np  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # `python bench/pixel.py` works without PYTHONPATH
 
-from bench.common import ROOT, Run, fmt, fmt_load, logger, out_folder, shown, verdict, write_report  # noqa: E402
+from bench.common import ROOT, Run, fmt, logger, meta_lines, out_folder, shown, verdict, write_report  # noqa: E402
 from genkit import datasets, models  # noqa: E402
 from genkit.errors import GenkitError  # noqa: E402
 from genkit.io import Stream  # noqa: E402
@@ -444,11 +444,7 @@ def markdown(meta: dict, nll: list[NllRow], sampling: list[SampleRow], missing: 
     head = [
         "# Pixel model benchmark" + (" (QUICK: stand-in models, for debugging only)" if meta["quick"] else ""),
         "",
-        f"- date: {meta['date']}",
-        f"- machine: {meta['machine']}; load average (1/5/15 min) at start {fmt_load(meta['load_average']['start'])}, "
-        f"at end {fmt_load(meta['load_average']['end'])}",
-        f"- versions: Python {meta['python']}, numpy {meta['numpy']}, TensorFlow {meta['tensorflow']}, Keras {meta['keras']}",
-        f"- command: `{meta['command']}`",
+        *meta_lines(meta),
         f"- data: {meta['data']}; the fixed split (test = Pokedex number divisible by 10); one palette for every row",
         "",
         "## Test likelihood",

@@ -48,7 +48,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # `python bench/train.py` works without PYTHONPATH
 
-from bench.common import Run, fmt, fmt_load, logger, out_folder, write_report  # noqa: E402
+from bench.common import Run, fmt, logger, meta_lines, out_folder, write_report  # noqa: E402
 from genkit import datasets, models  # noqa: E402
 from genkit.errors import GenkitError  # noqa: E402
 from genkit.splits import split_stream  # noqa: E402
@@ -242,11 +242,7 @@ def metadata(run: Run, quick: bool, settings: dict) -> dict:
 def cpu_markdown(meta: dict, rows: list[dict]) -> str:
     lines = [
         "# Training throughput (CPU)", "",
-        f"- date: {meta['date']}",
-        f"- machine: {meta['machine']}; load average (1/5/15 min) at start {fmt_load(meta['load_average']['start'])}, "
-        f"at end {fmt_load(meta['load_average']['end'])}",
-        f"- versions: Python {meta['python']}, numpy {meta['numpy']}, TensorFlow {meta['tensorflow']}, Keras {meta['keras']}",
-        f"- command: `{meta['command']}`",
+        *meta_lines(meta),
         f"- each family at its default settings, global batch {meta['batch']}, Adam {meta['lr']}, the default strategy, "
         f"fed by gk-train's pipeline (genkit.train.batches); steps/s: the better of two windows of up to "
         f"{meta['steps']} steps or {meta['window']:g} s, at least {meta['min_steps']} (ABBA order; one window each way "
