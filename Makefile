@@ -167,7 +167,7 @@ figures-vae: install
 		write_stream(s.select([0, 1, 2, 3, 4, 7, 8, 11]), 'out/digits-style.npz', 'npz')"
 	$(BIN)/gk-interp checkpoints/mnist-vae.keras out/digits-ab.npz --steps 10 --scale 3 -o figures/mnist-interp.png
 	$(BIN)/gk-sample checkpoints/mnist-vae.keras -n 64 --seed 0 --scale 2 -o figures/mnist-vae-samples.png
-	$(BIN)/python -m genkit.moon -o figures/moon.png
+	$(BIN)/python scripts/moon.py -o figures/moon.png
 	$(BIN)/gk-interp checkpoints/mnist-cvae.keras --style out/digits-style.npz --labels 0-9 --scale 2 -o figures/cvae-style.png
 
 # Interpolations between two lines of poetry in each language and two PTB sentences (greedy decoding of

@@ -34,26 +34,22 @@ is given.
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import os
-import platform
-import shlex
 import sys
 import time
-from datetime import datetime, timezone
 from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 import numpy as np  # noqa: E402
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))  # `python bench/gan.py` works without PYTHONPATH
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # `python bench/gan.py` works without PYTHONPATH
 
+from bench.common import ROOT, Run, fmt_load, logger, out_folder, shown, training, verdict, write_report  # noqa: E402
 from genkit import datasets, models, realness  # noqa: E402
-from genkit.io import Stream, write_file_atomic  # noqa: E402
-from quantize import cpu_name  # noqa: E402  (bench/ is on sys.path when run as a script)
+from genkit.color import grey_levels  # noqa: E402
+from genkit.io import Stream  # noqa: E402
 
 TARGET_RATIO = 3.0
 N = 10_000
@@ -61,13 +57,7 @@ SEED = 0
 SEEDS = 3  # the models' rows are drawn again with seeds 1, 2, ...: how much the distance moves
 
 
-def log(msg: str) -> None:
-    print(f"[gan] {msg}", file=sys.stderr, flush=True)
-
-
-def shown(path: Path) -> str:
-    path = Path(path).resolve()
-    return str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)
+log = logger("gan")
 
 
 def grey_stream(levels: np.ndarray) -> Stream:
@@ -75,20 +65,14 @@ def grey_stream(levels: np.ndarray) -> Stream:
 
 
 def mid_grey(stream: Stream) -> float:
-    g = realness.grey_levels(stream, *stream.size)
+    g = grey_levels(stream, *stream.size)
     return float(((g > 0.1) & (g < 0.9)).mean())
 
 
 def run_metrics(model_path: Path) -> dict:
-    """Training facts of the run a checkpoint came from: its run folder (runs/NAME for
-    checkpoints/NAME.keras, or the folder holding model.keras)."""
-    candidates = [model_path.parent / "metrics.json", ROOT / "runs" / model_path.stem / "metrics.json"]
-    for path in candidates:
-        if path.is_file():
-            m = json.loads(path.read_text())
-            return {"epochs": len(m["epochs"]), "best_epoch": m["best_epoch"], "train_min": m["train_time_s"] / 60,
-                    "params": m["params"], "metrics": shown(path)}
-    return {}
+    """Training facts of the run a checkpoint came from: its run folder (the folder holding
+    model.keras, or runs/NAME for checkpoints/NAME.keras)."""
+    return training(model_path.parent, ROOT / "runs" / model_path.stem)
 
 
 def find(checkpoints: Path, name: str, fallback: Path | None = None) -> Path | None:
@@ -130,13 +114,13 @@ def markdown(meta: dict, rows: list[dict], floor: float, target: dict) -> str:
         t = r.get("training") or {}
         if not t:
             return r.get("training_note", "—")
-        return f"{t['epochs']} epochs (best {t['best_epoch']}), {t['train_min']:.1f} min"
+        return f"{t['epochs']} epochs (best {t['best_epoch']}), {t['train_time_s'] / 60:.1f} min"
 
     lines = [
         "# How real do generated digits look? (bench/gan.py)",
         "",
-        f"- date: {meta['date']}; machine: {meta['cpu']}, {meta['cores']} cores (shared with other jobs; load average "
-        f"{meta['load'][0]:.1f} at the start); TensorFlow {meta['tensorflow']}, Keras {meta['keras']}",
+        f"- date: {meta['date'][:10]}; machine: {meta['cpu']}, {meta['cores']} cores (shared with other jobs; load average "
+        f"{fmt_load(meta['load_average']['start'], 1, first=1)} at the start); TensorFlow {meta['tensorflow']}, Keras {meta['keras']}",
         f"- command: `{meta['command']}` ({meta['wall_s'] / 60:.1f} min)",
         f"- judge: `{meta['judge']}`, test accuracy {100 * meta['judge_accuracy']:.2f}%; features: its "
         f"{meta['feature_dim']}-unit penultimate layer; reference: the {meta['reference']:,} official MNIST test digits",
@@ -162,8 +146,8 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     n = 1000 if args.quick else N
     seeds = 1 if args.quick else SEEDS
-    out_dir = args.out if args.out is not None else (None if args.quick else ROOT / "bench" / "results")
-    t_start, load = time.time(), os.getloadavg()
+    out_dir = out_folder(args.out, args.quick)
+    run = Run(__file__, argv)
 
     judge_path = find(args.checkpoints, "mnist-classifier.keras")
     if judge_path is None:
@@ -203,14 +187,14 @@ def main(argv: list[str] | None = None) -> int:
         facts = run_metrics(vae_path)
         rows.append(row("VAE samples (ink probability as grey)", judge, means, ref_stats, shown(vae_path),
                         training=facts, sample_s=sample_s, redraw=lambda s: vae.sample_stream(n, seed=s), seeds=seeds))
-        p = realness.grey_levels(means, *means.size)
+        p = grey_levels(means, *means.size)
         binary = (np.random.default_rng([SEED, 1]).random(p.shape) < p).astype(np.uint8) * 255
         rows.append(row("VAE samples, one Bernoulli draw per pixel", judge, grey_stream(binary), ref_stats,
                         shown(vae_path), training=facts))
     else:
         log("no VAE checkpoint (checkpoints/mnist-vae.keras or runs/mnist-vae/model.keras)")
 
-    pixels = realness.grey_levels(train, *train.size) * 255
+    pixels = grey_levels(train, *train.size) * 255
     mu, sd = float(pixels.mean()), float(pixels.std())
     noise = np.clip(np.rint(np.random.default_rng([SEED, 2]).normal(mu, sd, (n, *train.size))), 0, 255)
     rows.append(row("ceiling: Gaussian noise", judge, grey_stream(noise), ref_stats,
@@ -226,12 +210,12 @@ def main(argv: list[str] | None = None) -> int:
         ok_floor = ratio <= TARGET_RATIO
         ok_vae = vae_row is not None and gan_row["frechet"] < vae_row["frechet"]
         met = ok_floor and ok_vae
-        lines.append(f"GAN's distance at most {TARGET_RATIO:g}x the floor: {'**met**' if ok_floor else '**not met**'} "
+        lines.append(f"GAN's distance at most {TARGET_RATIO:g}x the floor: {verdict(ok_floor)} "
                      f"({gan_row['frechet']:.3f} = {ratio:.1f}x the floor's {floor:.3f})")
         if vae_row is not None:
             g, v = gan_row["frechet_seeds"], vae_row["frechet_seeds"]
             overlap = max(min(g), min(v)) <= min(max(g), max(v))
-            lines.append(f"GAN's distance below the VAE's: {'**met**' if ok_vae else '**not met**'} "
+            lines.append(f"GAN's distance below the VAE's: {verdict(ok_vae)} "
                          f"({gan_row['frechet']:.3f} against {vae_row['frechet']:.3f}; over seeds {min(g):.3f}–{max(g):.3f} "
                          f"against {min(v):.3f}–{max(v):.3f}: {'the ranges overlap' if overlap else 'no overlap'})")
         else:
@@ -240,22 +224,11 @@ def main(argv: list[str] | None = None) -> int:
         lines.append("not measured: no GAN checkpoint")
     target = {"met": met, "ratio_target": TARGET_RATIO, "lines": lines}
 
-    import keras
-    import tensorflow as tf
-
-    command = shlex.join(["python", os.path.relpath(Path(__file__).resolve(), ROOT), *argv])
-    meta = {"date": datetime.now(timezone.utc).strftime("%Y-%m-%d"), "cpu": cpu_name(), "cores": os.cpu_count(),
-            "load": list(load), "python": platform.python_version(), "tensorflow": tf.__version__,
-            "keras": keras.__version__, "command": command, "judge": shown(judge_path), "judge_accuracy": accuracy,
-            "feature_dim": judge.hidden, "reference": len(reference), "images_per_row": n, "seed": SEED, "seeds": seeds,
-            "wall_s": time.time() - t_start, "quick": args.quick}
+    meta = run.meta(judge=shown(judge_path), judge_accuracy=accuracy, feature_dim=judge.hidden, reference=len(reference),
+                    images_per_row=n, seed=SEED, seeds=seeds, quick=args.quick)
     text = markdown(meta, rows, floor, target)
     if out_dir is not None:
-        out_dir.mkdir(parents=True, exist_ok=True)
-        write_file_atomic(out_dir / "gan.md", text.encode())
-        report = {"meta": meta, "rows": rows, "floor": floor, "target": target}
-        write_file_atomic(out_dir / "gan.json", (json.dumps(report, indent=2, ensure_ascii=False) + "\n").encode())
-        log(f"wrote {out_dir / 'gan.md'} and {out_dir / 'gan.json'}")
+        write_report(out_dir, "gan", text, {"meta": meta, "rows": rows, "floor": floor, "target": target}, log)
     print(text)
     return 0
 

@@ -55,13 +55,10 @@ import contextlib
 import json
 import math
 import os
-import platform
-import shlex
 import sys
 import tempfile
 import time
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable
 
@@ -69,12 +66,14 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 import numpy as np  # noqa: E402
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))  # `python bench/pixel.py` works without PYTHONPATH
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # `python bench/pixel.py` works without PYTHONPATH
 
+from bench.common import ROOT, Run, fmt, logger, meta_lines, out_folder, shown, verdict, write_report  # noqa: E402
 from genkit import datasets, models  # noqa: E402
-from genkit.io import Stream, write_file_atomic  # noqa: E402
-from quantize import cpu_name  # noqa: E402  (bench/ is on sys.path when run as a script)
+from genkit.errors import GenkitError  # noqa: E402
+from genkit.io import Stream  # noqa: E402
+from genkit.runs import RunFolder  # noqa: E402
+from genkit.train import RunConfig, train  # noqa: E402
 
 DATASET = "pokemon"
 LN2 = math.log(2.0)
@@ -100,14 +99,7 @@ QUICK_MODELS = {
 QUICK_COURSE = dict(COURSE_MODEL, embed=8, hidden=16)
 
 
-def shown(path: Path) -> str:
-    """A path relative to the repository if it is inside it, else absolute."""
-    path = Path(path).resolve()
-    return str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)
-
-
-def log(msg: str) -> None:
-    print(f"[pixel] {msg}", file=sys.stderr, flush=True)
+log = logger("pixel")
 
 
 @dataclass
@@ -175,14 +167,12 @@ def course_lstm(run_dir: Path, epochs: int, model_config: dict, stream: Stream) 
     """The course LSTM of ``run_dir``: used as found, resumed if interrupted, else trained there.
 
     Returns (model, metrics.json, what happened)."""
-    from genkit.train import RunConfig, train
-
-    state_path, config_path = run_dir / "state.json", run_dir / "config.json"
-    if (run_dir / "model.keras").is_file():
+    folder = RunFolder(run_dir)
+    if folder.model_path.is_file():
         how = "found"
-        if state_path.is_file() and config_path.is_file():
-            done = json.loads(state_path.read_text()).get("epoch", 0)
-            stored = json.loads(config_path.read_text())
+        state, stored = folder.state(), folder.config()
+        if state is not None and stored is not None:
+            done = state.get("epoch", 0)
             if done < stored.get("epochs", 0):
                 log(f"{run_dir}: {done} of {stored['epochs']} epochs done; resuming")
                 t0 = time.perf_counter()
@@ -193,9 +183,11 @@ def course_lstm(run_dir: Path, epochs: int, model_config: dict, stream: Stream) 
         t0 = time.perf_counter()
         train(stream, RunConfig(family="pixelrnn", epochs=epochs, model=dict(model_config), **COURSE_RUN), run_dir, log=log)
         how = f"trained by this run ({time.perf_counter() - t0:.0f} s)"
-    metrics_path = run_dir / "metrics.json"
-    metrics = json.loads(metrics_path.read_text()) if metrics_path.is_file() else {}
-    return models.load(str(run_dir / "model.keras")), metrics, how
+    try:
+        metrics = folder.metrics()
+    except GenkitError:  # no metrics.json
+        metrics = {}
+    return models.load(str(folder.model_path)), metrics, how
 
 
 def course_row(model, metrics: dict, how: str, run_dir: Path, test: Stream, model_config: dict) -> NllRow:
@@ -394,7 +386,7 @@ def target_check(nll: list[NllRow], sampling: list[SampleRow], flops: float, cor
         best = min(scored, key=lambda r: r.bits_per_pixel)
         met, stretch = best.bits_per_pixel <= TARGET_NLL, best.bits_per_pixel <= STRETCH_NLL
         lines.append(f"Target: test NLL <= {TARGET_NLL} bits/px for the best model (stretch {STRETCH_NLL}) -> "
-                     f"**{'met' if met else 'not met'}**, stretch {'met' if stretch else 'not met'} "
+                     f"{verdict(met)}, stretch {'met' if stretch else 'not met'} "
                      f"(best: {best.model}, {best.bits_per_pixel:.3f} bits/px){caveat}")
         out["nll"] = dict(met=met, stretch_met=stretch, best_model=best.model, best_bits_per_pixel=best.bits_per_pixel)
     else:
@@ -412,7 +404,7 @@ def target_check(nll: list[NllRow], sampling: list[SampleRow], flops: float, cor
              f"vs genkit's eager naive ~{r.speedup_eager:.0f}x" for r in sampling]
     met = all(r.speedup >= TARGET_SPEEDUP for r in sampling)
     lines.append(f"Target: cached sampling >= {TARGET_SPEEDUP:g}x faster than naive (same batch, naive with a compiled "
-                 f"forward) -> **{'met' if met else 'not met'}** ({'; '.join(parts)}){caveat}")
+                 f"forward) -> {verdict(met)} ({'; '.join(parts)}){caveat}")
     out["speedup"] = dict(met=met, per_model={r.model: r.speedup for r in sampling})
 
     parts = []
@@ -426,7 +418,7 @@ def target_check(nll: list[NllRow], sampling: list[SampleRow], flops: float, cor
     met = all(r.cached_rate >= TARGET_RATE for r in sampling)
     where = f"{cores} CPU cores" + ("" if cores == TARGET_CORES else f", not the target's {TARGET_CORES}")
     lines.append(f"Target: >= {TARGET_RATE:g} sprites/s on {TARGET_CORES} CPU cores ({where} here) -> "
-                 f"**{'met' if met else 'not met'}** ({'; '.join(parts)}){caveat}")
+                 f"{verdict(met)} ({'; '.join(parts)}){caveat}")
     out["rate"] = dict(met=met, per_model={r.model: r.cached_rate for r in sampling},
                        limit_exceeded={r.model: TARGET_RATE > r.limit_rate for r in sampling})
     return dict(lines=lines, **out)
@@ -437,35 +429,13 @@ def target_check(nll: list[NllRow], sampling: list[SampleRow], flops: float, cor
 # ---------------------------------------------------------------------------------------------
 
 
-def load_average() -> str:
-    try:
-        return " ".join(f"{x:.2f}" for x in os.getloadavg())
-    except OSError:
-        return "unknown"
-
-
-def metadata(command: str, test: Stream, train: Stream, settings: dict, quick: bool, load_start: str) -> dict:
-    import keras
-    import tensorflow as tf
-
-    return dict(
-        date=datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        machine=f"{cpu_name()} ({platform.processor() or platform.machine()}), {os.cpu_count()} CPUs, {platform.system()}",
-        load_average=dict(start=load_start, end=load_average()),
-        python=platform.python_version(),
-        numpy=np.__version__,
-        tensorflow=tf.__version__,
-        keras=keras.__version__,
-        command=command,
+def metadata(run: Run, test: Stream, train_s: Stream, settings: dict, quick: bool) -> dict:
+    return run.meta(
         quick=quick,
-        data=f"datasets.load({DATASET!r}): test {len(test)} images, train {len(train)}, "
+        data=f"datasets.load({DATASET!r}): test {len(test)} images, train {len(train_s)}, "
         f"{test.size[1]}x{test.size[0]}, {len(test.palette)} colours",
         settings=settings,
     )
-
-
-def fmt(value, digits: int) -> str:
-    return "—" if value is None else f"{value:.{digits}f}"
 
 
 def markdown(meta: dict, nll: list[NllRow], sampling: list[SampleRow], missing: list[str], mm: list[dict],
@@ -474,11 +444,7 @@ def markdown(meta: dict, nll: list[NllRow], sampling: list[SampleRow], missing: 
     head = [
         "# Pixel model benchmark" + (" (QUICK: stand-in models, for debugging only)" if meta["quick"] else ""),
         "",
-        f"- date: {meta['date']}",
-        f"- machine: {meta['machine']}; load average (1/5/15 min) at start {meta['load_average']['start']}, "
-        f"at end {meta['load_average']['end']}",
-        f"- versions: Python {meta['python']}, numpy {meta['numpy']}, TensorFlow {meta['tensorflow']}, Keras {meta['keras']}",
-        f"- command: `{meta['command']}`",
+        *meta_lines(meta),
         f"- data: {meta['data']}; the fixed split (test = Pokedex number divisible by 10); one palette for every row",
         "",
         "## Test likelihood",
@@ -565,10 +531,10 @@ def main(argv: list[str] | None = None) -> int:
             ap.error(f"--{key.replace('_', '-')} must be at least 1")
     if course_epochs < 1:
         ap.error("--course-epochs must be at least 1")
-    out_dir = args.out if args.out is not None else (None if args.quick else ROOT / "bench" / "results")
+    out_dir = out_folder(args.out, args.quick)
     settings.update(course_epochs=course_epochs, course_model=QUICK_COURSE if args.quick else COURSE_MODEL,
                     course_run={"family": "pixelrnn", "epochs": course_epochs, **COURSE_RUN})
-    load_start = load_average()
+    run = Run(__file__, argv)
 
     stream = datasets.load(DATASET)
     train_s, test = datasets.load(DATASET, split="train"), datasets.load(DATASET, split="test")
@@ -604,18 +570,14 @@ def main(argv: list[str] | None = None) -> int:
     add_limits(sampling, flops, hw)
     target = target_check(nll, sampling, flops, os.cpu_count() or 1, args.quick)
 
-    command = shlex.join(["python", os.path.relpath(Path(__file__).resolve(), ROOT), *argv])
-    meta = metadata(command, test, train_s, settings, args.quick, load_start)
+    meta = metadata(run, test, train_s, settings, args.quick)
     text = markdown(meta, nll, sampling, missing, mm, flops, target)
     if out_dir is not None:
-        out_dir.mkdir(parents=True, exist_ok=True)
-        write_file_atomic(out_dir / "pixel.md", text.encode())
         report = dict(meta=meta, nll=[asdict(r) for r in nll], sampling=[asdict(r) for r in sampling], missing=missing,
                       matmul=mm, machine_limit_flops=flops,
                       flops_per_pixel="2 x weights (one multiply-add per weight per pixel; embedding tables counted)",
                       target=target)
-        write_file_atomic(out_dir / "pixel.json", (json.dumps(report, indent=2, ensure_ascii=False) + "\n").encode())
-        log(f"wrote {out_dir / 'pixel.md'} and {out_dir / 'pixel.json'}")
+        write_report(out_dir, "pixel", text, report, log)
     else:
         log("--quick without --out: nothing written")
     print(text)

@@ -23,30 +23,26 @@ Results go to ``<out>/quantize.md`` and ``<out>/quantize.json`` (written atomica
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import platform
-import shlex
 import shutil
 import subprocess
 import sys
 import tempfile
 import time
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))  # `python bench/quantize.py` works without PYTHONPATH
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # `python bench/quantize.py` works without PYTHONPATH
 
 import PIL  # noqa: E402
 from PIL import Image, features  # noqa: E402
 
+from bench.common import RESULTS, ROOT, Run, fmt, verdict, write_report  # noqa: E402
 from genkit.color import lab_to_srgb, srgb_to_lab  # noqa: E402
-from genkit.io import read_stream, write_file_atomic  # noqa: E402
+from genkit.io import read_stream  # noqa: E402
 from genkit.quantize import delta_e, fit_palette, map_to_palette, unique_colors  # noqa: E402
 from genkit.transforms import center_crop  # noqa: E402
 
@@ -284,7 +280,7 @@ def target_check(rows: list[Row], genkit_time: float | None, png_time: float | N
     }
     line = (
         f"Target: mean CIEDE2000 <= {TARGET_MEAN:.2f}, the lowest of all rows, in at most "
-        f"{TARGET_TIME_FACTOR:g}x pngquant's time -> **{'met' if all(checks.values()) else 'not met'}** "
+        f"{TARGET_TIME_FACTOR:g}x pngquant's time -> {verdict(all(checks.values()))} "
         f"(genkit mean {genkit.mean:.3f} {'<=' if checks['mean_ok'] else '>'} {TARGET_MEAN:.2f}; "
         f"next best {best_other.method} {best_other.mean:.3f}; "
         + (f"time {genkit_time:.3f} s = {ratio:.2f}x pngquant --nofs {png_time:.3f} s, "
@@ -307,43 +303,23 @@ def tool_version(exe: str | None) -> str:
     return (out.stdout or out.stderr).strip()
 
 
-def cpu_name() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
-
-
-def metadata(command: str, sprites_dir: Path, n: int, pngquant: str | None, repeat: int) -> dict:
+def metadata(run: Run, sprites_dir: Path, n: int, pngquant: str | None, repeat: int) -> dict:
     try:
         import sklearn
 
         sk_version = sklearn.__version__
     except ImportError:
         sk_version = "not installed"
-    return dict(
-        date=datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        machine=f"{cpu_name()} ({platform.processor() or platform.machine()}), {os.cpu_count()} CPUs, "
-        f"{platform.system()}",
-        python=platform.python_version(),
-        numpy=np.__version__,
+    return run.meta(
         pillow=PIL.__version__,
         pngquant=tool_version(pngquant),
         scikit_learn=sk_version,
-        command=command,
         data=os.path.relpath(sprites_dir, ROOT),
         images=n,
         crop=f"{CROP[1]}x{CROP[0]}",
         n_colors=N_COLORS,
         timing=f"best of {repeat} runs",
     )
-
-
-def fmt(value, digits: int) -> str:
-    return "—" if value is None else f"{value:.{digits}f}"
 
 
 def markdown(meta: dict, rows: list[Row], target: dict) -> str:
@@ -377,7 +353,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--data", type=Path, default=default_sprites_dir(),
                     help="folder of sprite PNGs; colormap.txt is read from its parent (default: $GENKIT_DATA or "
                          "../shared/data, + pokemon/sprites)")
-    ap.add_argument("--out", type=Path, default=ROOT / "bench" / "results", help="folder for quantize.md/.json")
+    ap.add_argument("--out", type=Path, default=RESULTS, help="folder for quantize.md/.json")
     ap.add_argument("--repeat", type=int, default=3, help="timing runs per row; the best counts (default 3)")
     args = ap.parse_args(argv)
     if args.repeat < 1:
@@ -385,18 +361,14 @@ def main(argv: list[str] | None = None) -> int:
     if not args.data.is_dir():
         ap.error(f"no sprites folder at {args.data} (give --data or set GENKIT_DATA)")
 
+    run = Run(__file__, argv)
     pngquant = shutil.which("pngquant")
     crops = load_crops(args.data)
     with tempfile.TemporaryDirectory(prefix="genkit-bench-") as tmp:
         rows, target = run_all(crops, args.data.parent / "colormap.txt", args.repeat, pngquant, Path(tmp))
-    command = shlex.join(["python", os.path.relpath(Path(__file__).resolve(), ROOT), *argv])
-    meta = metadata(command, args.data.resolve(), len(crops), pngquant, args.repeat)
+    meta = metadata(run, args.data.resolve(), len(crops), pngquant, args.repeat)
     text = markdown(meta, rows, target)
-
-    args.out.mkdir(parents=True, exist_ok=True)
-    write_file_atomic(args.out / "quantize.md", text.encode())
-    report = dict(meta=meta, rows=[asdict(r) for r in rows], target=target)
-    write_file_atomic(args.out / "quantize.json", (json.dumps(report, indent=2, ensure_ascii=False) + "\n").encode())
+    write_report(args.out, "quantize", text, dict(meta=meta, rows=[asdict(r) for r in rows], target=target))
     print(text)
     return 0
 

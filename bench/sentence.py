@@ -29,21 +29,16 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
-import shlex
 import sys
 import time
-from datetime import datetime, timezone
 from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # `python bench/sentence.py` works without PYTHONPATH
 
+from bench.common import Run, fmt_load, logger, out_folder, shown, training, verdict, write_report  # noqa: E402
 from genkit import datasets, models  # noqa: E402
-from genkit.io import write_file_atomic  # noqa: E402
-from quantize import cpu_name  # noqa: E402  (bench/ is on sys.path when run as a script)
 
 TARGET_NLL, TARGET_KL = 101.0, 3.0
 #: (what, test NLL nats/sentence, KL, note), as issue #7 quotes them
@@ -55,34 +50,19 @@ PUBLISHED = [
 ]
 
 
-def log(msg: str) -> None:
-    print(f"[sentence] {msg}", file=sys.stderr, flush=True)
-
-
-def shown(path) -> str:
-    path = Path(path).resolve()
-    return str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)
-
-
-def training_of(metrics_path: Path | None) -> dict:
-    if metrics_path is None or not metrics_path.is_file():
-        return {}
-    m = json.loads(metrics_path.read_text())
-    return {"epochs": len(m["epochs"]), "best_epoch": m["best_epoch"], "train_time_s": m["train_time_s"],
-            "run": m["run"], "metrics": shown(metrics_path)}
+log = logger("sentence")
 
 
 def score(name: str, spec: str, metrics: str | None, data, k: int) -> dict:
     model = models.load(spec)
     if model.family != "sentence-vae":
         raise SystemExit(f"{spec}: not a sentence model")
-    metrics_path = Path(metrics) if metrics else (Path(spec) / "metrics.json" if Path(spec).is_dir() else None)
     log(f"{name}: scoring {len(data)} test sentences ({'exact' if not model.latent else f'IWAE k={k}'}) ...")
     t0 = time.time()
     result = model.evaluate_stream(data, k=k)
     result.update(name=name, source=shown(models.resolve(spec)), params=int(model.count_params()),
                   eval_s=round(time.time() - t0, 1), settings={"latent": model.latent, **vars(model.config)},
-                  training=training_of(metrics_path))
+                  training=training(metrics or (spec if Path(spec).is_dir() else None)))
     log(f"{name}: NLL {result['nll_nats']:.2f}, -ELBO {result['nelbo_nats']:.2f}, KL {result['kl_nats']:.2f}, "
         f"ppl {result['ppl']:.1f} [{result['eval_s']:.0f}s]")
     return result
@@ -117,10 +97,11 @@ def markdown(rows: list[dict], meta: dict) -> str:
     met = vae["nll_nats"] <= TARGET_NLL and vae["kl_nats"] >= TARGET_KL
     lines += [
         "",
-        f"Target: the VAE's test NLL ≤ {TARGET_NLL:g} with KL ≥ {TARGET_KL:g}: **{'met' if met else 'not met'}** "
+        f"Target: the VAE's test NLL ≤ {TARGET_NLL:g} with KL ≥ {TARGET_KL:g}: {verdict(met)} "
         f"(NLL {vae['nll_nats']:.2f}, KL {vae['kl_nats']:.2f}).",
         "",
-        f"Measured {meta['date']} on {meta['machine']} ({meta['cores']} cores, load average {meta['load']} when the run "
+        f"Measured {meta['date'][:10]} on {meta['cpu']} ({meta['cores']} cores, load average "
+        f"{fmt_load(meta['load_average']['start'], 1, ', ')} when the run "
         f"began: the CPU was shared with other training jobs), TensorFlow {meta['tensorflow']}, by `{meta['command']}`; "
         f"scoring took {timing}.",
         "",
@@ -132,7 +113,8 @@ def markdown(rows: list[dict], meta: dict) -> str:
     return "\n".join(lines)
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
+    argv = sys.argv[1:] if argv is None else argv
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--lm", default="runs/ptb-lstm-lm", help="the LSTM LM (sentence-vae, latent=0): run folder or .keras")
     ap.add_argument("--vae", default="ptb-sentence-vae", help="the sentence VAE: run folder, .keras or shipped name")
@@ -141,30 +123,19 @@ def main() -> None:
     ap.add_argument("-k", type=int, default=10, help="importance samples per sentence for the VAE's NLL")
     ap.add_argument("--out", default=None, help="folder for sentence.md/.json [default: bench/results; none with --quick]")
     ap.add_argument("--quick", action="store_true", help="the first 200 test sentences only (debugging)")
-    args = ap.parse_args()
-    load = ", ".join(f"{v:.1f}" for v in os.getloadavg())
+    args = ap.parse_args(argv)
+    run = Run(__file__, argv)
     data = datasets.load("ptb", split="test")
     if args.quick:
         data = data.select(slice(0, 200))
-    import tensorflow as tf
-
     rows = [score("LSTM language model", args.lm, args.lm_metrics, data, 1),
             score("sentence VAE", args.vae, args.vae_metrics, data, args.k)]
-    meta = {
-        "date": datetime.now(timezone.utc).strftime("%Y-%m-%d"), "machine": cpu_name(), "cores": os.cpu_count(),
-        "load": load, "tensorflow": tf.__version__, "python": platform.python_version(), "k": args.k,
-        "sentences": rows[0]["sentences"], "tokens": rows[0]["tokens"],
-        "command": "python bench/sentence.py " + " ".join(shlex.quote(a) for a in sys.argv[1:]),
-    }
+    meta = run.meta(k=args.k, sentences=rows[0]["sentences"], tokens=rows[0]["tokens"])
     text = markdown(rows, meta)
     print(text)
-    out = args.out or (None if args.quick else "bench/results")
-    if out:
-        folder = ROOT / out if not Path(out).is_absolute() else Path(out)
-        write_file_atomic(folder / "sentence.md", text.encode())
-        write_file_atomic(folder / "sentence.json", (json.dumps({"meta": meta, "rows": rows, "published": PUBLISHED},
-                                                                indent=2) + "\n").encode())
-        log(f"wrote {shown(folder / 'sentence.md')} and sentence.json")
+    out = out_folder(args.out, args.quick)
+    if out is not None:
+        write_report(out, "sentence", text, {"meta": meta, "rows": rows, "published": PUBLISHED}, log)
 
 
 if __name__ == "__main__":

@@ -39,24 +39,20 @@ from __future__ import annotations
 import argparse
 import gc
 import json
-import math
 import os
-import platform
-import shlex
 import sys
 import time
-from datetime import datetime, timezone
 from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))  # `python bench/train.py` works without PYTHONPATH
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # `python bench/train.py` works without PYTHONPATH
 
+from bench.common import Run, fmt, logger, meta_lines, out_folder, write_report  # noqa: E402
 from genkit import datasets, models  # noqa: E402
 from genkit.errors import GenkitError  # noqa: E402
-from genkit.io import write_file_atomic  # noqa: E402
-from quantize import cpu_name  # noqa: E402  (bench/ is on sys.path when run as a script)
+from genkit.splits import split_stream  # noqa: E402
+from genkit.train import batches, resolve_model_config  # noqa: E402
 
 DATASETS = ("pokemon", "mnist", "ptb")  # tried in this order; a family takes the first it can train on
 BATCH = 32
@@ -68,15 +64,7 @@ SLOW = 1.0  # steps/s: below this, one window each way (AB) instead of ABBA
 QUICK_SETTINGS = dict(embed=4, hidden=8, channels=4, layers=1, head=8, latent=2)
 
 
-def log(msg: str) -> None:
-    print(f"[train] {msg}", file=sys.stderr, flush=True)
-
-
-def load_average() -> str:
-    try:
-        return " ".join(f"{v:.2f}" for v in os.getloadavg())
-    except OSError:
-        return "?"
+log = logger("train")
 
 
 def data_for(cls, cache: dict):
@@ -107,8 +95,6 @@ def shape_of(stream) -> str:
 
 
 def settings_for(family: str, quick: bool) -> dict:
-    from genkit.train import resolve_model_config
-
     config = resolve_model_config(family)
     if quick:
         config.update({k: v for k, v in QUICK_SETTINGS.items() if k in config})
@@ -161,9 +147,6 @@ def build(cls, stream, config: dict, strategy=None):
 def cpu_rows(families: list[str], s: dict, quick: bool) -> list[dict]:
     import keras
 
-    from genkit.splits import split_stream
-    from genkit.train import batches
-
     rows, cache = [], {}
     for family in families:
         cls = models.get(family)
@@ -214,9 +197,6 @@ def gpu_rows(families: list[str], s: dict, quick: bool, devices: list[str]) -> l
     import keras
     import tensorflow as tf
 
-    from genkit.splits import split_stream
-    from genkit.train import batches
-
     n = len(devices)
     strategy = tf.distribute.MirroredStrategy(devices) if n > 1 else tf.distribute.OneDeviceStrategy(devices[0])
     rows, cache = [], {}
@@ -255,31 +235,14 @@ def gpu_children(n_devices: int, argv: list[str]) -> list[dict]:
     return rows
 
 
-def metadata(command: str, quick: bool, load_start: str, settings: dict) -> dict:
-    import keras
-    import numpy as np
-    import tensorflow as tf
-
-    return dict(
-        date=datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        machine=f"{cpu_name()} ({platform.processor() or platform.machine()}), {os.cpu_count()} CPUs, {platform.system()}",
-        load_average=f"at start {load_start}, at end {load_average()}",
-        python=platform.python_version(), numpy=np.__version__, tensorflow=tf.__version__, keras=keras.__version__,
-        command=command, quick=quick, batch=BATCH, lr=LR, **settings,
-    )
-
-
-def fmt(v, digits=2) -> str:
-    return "—" if v is None or (isinstance(v, float) and math.isnan(v)) else f"{v:.{digits}f}"
+def metadata(run: Run, quick: bool, settings: dict) -> dict:
+    return run.meta(quick=quick, batch=BATCH, lr=LR, **settings)
 
 
 def cpu_markdown(meta: dict, rows: list[dict]) -> str:
     lines = [
         "# Training throughput (CPU)", "",
-        f"- date: {meta['date']}",
-        f"- machine: {meta['machine']}; load average (1/5/15 min) {meta['load_average']}",
-        f"- versions: Python {meta['python']}, numpy {meta['numpy']}, TensorFlow {meta['tensorflow']}, Keras {meta['keras']}",
-        f"- command: `{meta['command']}`",
+        *meta_lines(meta),
         f"- each family at its default settings, global batch {meta['batch']}, Adam {meta['lr']}, the default strategy, "
         f"fed by gk-train's pipeline (genkit.train.batches); steps/s: the better of two windows of up to "
         f"{meta['steps']} steps or {meta['window']:g} s, at least {meta['min_steps']} (ABBA order; one window each way "
@@ -349,9 +312,8 @@ def main(argv: list[str] | None = None) -> int:
     s = dict(QUICK if args.quick else FULL)
     if args.steps:
         s["steps"] = args.steps
-    out_dir = Path(args.out) if args.out else (None if args.quick else ROOT / "bench" / "results")
-    command = shlex.join(["python", os.path.relpath(Path(__file__).resolve(), ROOT), *argv])
-    load_start = load_average()
+    out_dir = out_folder(args.out, args.quick)
+    run = Run(__file__, argv)
 
     if args.gpus:
         import tensorflow as tf
@@ -369,21 +331,17 @@ def main(argv: list[str] | None = None) -> int:
             print("bench-gpu: no GPU visible to TensorFlow; nothing to measure", file=sys.stderr)
             return 0
         rows = gpu_children(len(devices), argv)
-        meta = metadata(command, args.quick, load_start, s)
+        meta = metadata(run, args.quick, s)
         text = gpu_markdown(meta, rows, devices)
         name = "train-gpu"
     else:
         rows = cpu_rows(families, s, args.quick)
-        meta = metadata(command, args.quick, load_start, s)
+        meta = metadata(run, args.quick, s)
         text = cpu_markdown(meta, rows)
         name = "train"
     print(text)
     if out_dir is not None and not args.cpu_replicas:
-        out_dir.mkdir(parents=True, exist_ok=True)
-        write_file_atomic(out_dir / f"{name}.md", text.encode())
-        write_file_atomic(out_dir / f"{name}.json",
-                          (json.dumps({"meta": meta, "rows": rows}, indent=2, ensure_ascii=False) + "\n").encode())
-        log(f"wrote {out_dir / name}.md and .json")
+        write_report(out_dir, name, text, {"meta": meta, "rows": rows}, log)
     return 0
 
 

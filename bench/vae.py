@@ -22,15 +22,16 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-from bench.quantize import cpu_name  # noqa: E402
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # `python bench/vae.py` works without PYTHONPATH
+
+from bench.common import RESULTS, ROOT, Run, fmt_load, training, verdict, write_report  # noqa: E402
+from genkit import datasets, models  # noqa: E402
 
 PUBLISHED = [  # Burda, Grosse & Salakhutdinov 2016, "Importance Weighted Autoencoders", Table 1 (MNIST, nats)
     ("Burda et al.: VAE, 1 stochastic layer (k=1)", 86.76),
@@ -40,14 +41,7 @@ PUBLISHED = [  # Burda, Grosse & Salakhutdinov 2016, "Importance Weighted Autoen
 TARGET, STRETCH = 85.0, 83.0
 
 
-def run_metrics(name: str) -> dict:
-    path = ROOT / "runs" / name / "metrics.json"
-    return json.loads(path.read_text()) if path.is_file() else {}
-
-
 def evaluate(path: Path, dataset: str, k: int, images: int | None):
-    from genkit import datasets, models
-
     model = models.load(str(path))
     test = datasets.load(dataset, split="test")
     if images:
@@ -59,37 +53,24 @@ def evaluate(path: Path, dataset: str, k: int, images: int | None):
     return result
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
+    argv = sys.argv[1:] if argv is None else argv
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("-k", type=int, default=5000)
     ap.add_argument("--images", type=int, default=None, help="score only the first N MNIST test digits")
     ap.add_argument("--checkpoints", type=Path, default=ROOT / "checkpoints")
-    ap.add_argument("--out", type=Path, default=ROOT / "bench" / "results")
-    args = ap.parse_args()
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    import numpy as np
-    import tensorflow as tf
-    import keras
-
-    from genkit.io import write_file_atomic
-
-    load_start = os.getloadavg()
-    out = {"meta": {
-        "date": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-        "machine": f"{cpu_name()} ({platform.machine()}), {os.cpu_count()} CPUs, {platform.system()}",
-        "python": platform.python_version(), "numpy": np.__version__, "tensorflow": tf.__version__,
-        "keras": keras.__version__, "command": "python bench/vae.py " + " ".join(sys.argv[1:]),
-        "k": args.k, "images": args.images,
-    }}
-    rows = []
+    ap.add_argument("--out", type=Path, default=RESULTS)
+    args = ap.parse_args(argv)
+    run = Run(__file__, argv)
+    out: dict = {"meta": {}}  # filled at the end
     mnist_ckpt = args.checkpoints / "mnist-vae.keras"
     mnist = None
     if mnist_ckpt.is_file():
         print(f"MNIST: IWAE k={args.k} on {'all' if not args.images else args.images} test digits ...", file=sys.stderr)
         mnist = evaluate(mnist_ckpt, "mnist", args.k, args.images)
-        m = run_metrics("mnist-vae")
+        m = training(ROOT / "runs" / "mnist-vae")
         mnist["train_time_s"] = m.get("train_time_s")
-        mnist["epochs"] = len(m.get("epochs", [])) or None
+        mnist["epochs"] = m.get("epochs")
         mnist["settings"] = m.get("run", {}).get("model")
     out["mnist"] = mnist
     out["published"] = [{"model": name, "nll_nats": v} for name, v in PUBLISHED]
@@ -98,7 +79,7 @@ def main() -> None:
     if pokemon_ckpt.is_file():
         print(f"Pokemon: IWAE k={args.k} on the 81 test sprites ...", file=sys.stderr)
         pokemon = evaluate(pokemon_ckpt, "pokemon", args.k, None)
-        m = run_metrics("pokemon-vae")
+        m = training(ROOT / "runs" / "pokemon-vae")
         pokemon["train_time_s"] = m.get("train_time_s")
         pokemon["settings"] = m.get("run", {}).get("model")
     out["pokemon"] = pokemon
@@ -107,16 +88,18 @@ def main() -> None:
     if pixel_path.is_file():
         for r in json.loads(pixel_path.read_text()).get("nll", []):
             out["pixel_rows"].append({"model": r["model"], "bits_per_pixel": r["bits_per_pixel"]})
-    out["meta"]["load_average"] = {"start": " ".join(f"{v:.2f}" for v in load_start),
-                                   "end": " ".join(f"{v:.2f}" for v in os.getloadavg())}
+    import keras
+    import tensorflow as tf
+
+    meta = out["meta"] = run.meta(k=args.k, images=args.images)
     if mnist:
         out["target"] = {"nll_nats": TARGET, "stretch": STRETCH, "met": mnist["nll_nats"] <= TARGET,
                          "stretch_met": mnist["nll_nats"] <= STRETCH}
 
     md = ["# VAE benchmark", "",
-          f"`{out['meta']['command']}` on {out['meta']['machine']}, {out['meta']['date']}; TensorFlow {tf.__version__}, "
-          f"Keras {keras.__version__}. Load average {out['meta']['load_average']['start']} at the start, "
-          f"{out['meta']['load_average']['end']} at the end (other jobs shared the 2 cores).", ""]
+          f"`{meta['command']}` on {meta['machine']}, {meta['date']}; TensorFlow {tf.__version__}, "
+          f"Keras {keras.__version__}. Load average {fmt_load(meta['load_average']['start'])} at the start, "
+          f"{fmt_load(meta['load_average']['end'])} at the end (other jobs shared the 2 cores).", ""]
     md += ["## Binarized MNIST, test NLL (nats per digit; lower is better)", "",
            "| model | test NLL | −ELBO | KL | active units | params | training |", "|---|---:|---:|---:|---:|---:|---|"]
     if mnist:
@@ -129,8 +112,7 @@ def main() -> None:
     for name, v in PUBLISHED:
         md.append(f"| {name} | {v:.2f} | | | | | published |")
     if mnist:
-        verdict = "met" if mnist["nll_nats"] <= TARGET else "**not met**"
-        md += ["", f"Target ≤ {TARGET:.0f} nats (stretch {STRETCH:.0f}): {verdict} — measured {mnist['nll_nats']:.2f}. "
+        md += ["", f"Target ≤ {TARGET:.0f} nats (stretch {STRETCH:.0f}): {verdict(mnist['nll_nats'] <= TARGET)} — measured {mnist['nll_nats']:.2f}. "
                f"Settings {json.dumps(mnist.get('settings'), sort_keys=True)}; the evaluation took {mnist['eval_s'] / 60:.1f} min."]
     md += ["", "## Pokemon (course crops, 167 colours), test bits per pixel (lower is better)", "",
            "| model | test bits/px | note |", "|---|---:|---|"]
@@ -147,9 +129,7 @@ def main() -> None:
         md += ["", "A VAE's decoder draws every pixel independently given the code, so it cannot model the pixel-to-pixel "
                f"detail the autoregressive models capture; measured here, its bits/px are {where}."]
     md.append("")
-    args.out.mkdir(parents=True, exist_ok=True)
-    write_file_atomic(args.out / "vae.md", "\n".join(md).encode())
-    write_file_atomic(args.out / "vae.json", (json.dumps(out, indent=2) + "\n").encode())
+    write_report(args.out, "vae", "\n".join(md), out)
     print("\n".join(md))
 
 

@@ -25,6 +25,8 @@ import math
 
 import numpy as np
 
+from . import models
+from .color import grey_levels
 from .errors import GenkitError
 from .io import Stream
 
@@ -70,20 +72,8 @@ def frechet_features(a: np.ndarray, b: np.ndarray) -> float:
 
 
 # -- images -> features ----------------------------------------------------------------------
-def grey_levels(stream: Stream, height: int, width: int) -> np.ndarray:
-    """The stream's images as grey levels in [0, 1], (N, H, W) float32 (RGB by luminance)."""
-    if stream.size != (height, width):
-        raise GenkitError(f"images are {stream.size[1]}x{stream.size[0]} but the judge reads {width}x{height}")
-    if stream.is_palette:
-        pal = stream.palette.astype(np.float32) @ np.array([0.299, 0.587, 0.114], np.float32)
-        return (pal / 255.0)[stream.indices].astype(np.float32)
-    return (stream.images.astype(np.float32) @ np.array([0.299, 0.587, 0.114], np.float32)) / 255.0
-
-
 def load_judge(spec: str | None = None):
     """The classifier that judges realness: a checkpoint path, or the shipped one."""
-    from . import models
-
     model = models.load(spec or JUDGE)
     if getattr(model, "task", None) != "classifier":
         raise GenkitError(f"the judge must be a classifier, not a {model.family} model", source=spec)

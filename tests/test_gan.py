@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 from cli import complete, eval as evaluate, interp, sample, train as train_cli
 from genkit import io as gio
 from genkit import models, realness
+from genkit.color import grey_levels
 from genkit.errors import GenkitError
 from genkit.io import Stream
 from genkit.models.gan.model import Frechet, grey256
@@ -215,7 +216,7 @@ def test_the_classifier_beats_chance_on_a_tiny_problem(judge):
     result = judge.evaluate_stream(digits(90, seed=7))
     assert result["accuracy"] > 0.6 and result["images"] == 90  # chance: 1/3
     assert judge.classes == 3 and judge.task == "classifier"
-    feats, labels = judge.features_and_labels(realness.grey_levels(digits(5), H, W))
+    feats, labels = judge.features_and_labels(grey_levels(digits(5), H, W))
     assert feats.shape == (5, 16) and labels.shape == (5,)
     with pytest.raises(GenkitError, match="draws no images"):
         judge.sample_stream(4)

@@ -14,9 +14,9 @@ import numpy as np
 import tensorflow as tf
 from keras import layers, ops
 
+from ...color import grey_levels
 from ...errors import GenkitError
 from ...io import Stream
-from ...realness import grey_levels
 from .. import register
 from ..base import Trainable
 

@@ -3,24 +3,29 @@
 An autoencoder trained on a full moon and a half moon puts each at some code; nothing asks the
 points between the two codes to decode to anything. A VAE adds noise to the code, so the
 decoder must draw something that serves both neighbours there — and between the full and the
-half moon that is a moon in between. This module draws the moons itself, trains a small AE and
+half moon that is a moon in between. This script draws the moons itself, trains a small AE and
 a small VAE on the two images with genkit's own loop, decodes the line between the two codes,
 and writes both strips (AE above, VAE below) with, for every frame, how far it is from the
 nearest true moon phase:
 
-    python -m genkit.moon -o figures/moon.png      (make figures)
+    python scripts/moon.py -o figures/moon.png      (make figures)
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import sys
 import tempfile
 from pathlib import Path
 
 import numpy as np
 
-from .io import Stream, encode_png, write_file_atomic
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # `python scripts/moon.py` works without PYTHONPATH
+
+from genkit import models  # noqa: E402
+from genkit.io import Stream, encode_png, write_file_atomic  # noqa: E402
+from genkit.train import RunConfig, train  # noqa: E402
 
 SIZE = 24
 LIT, DARK = 235, 40  # grey levels of the lit side and of the moon's dark side (earthshine)
@@ -49,7 +54,7 @@ def grey_palette() -> np.ndarray:
 def training_stream(phases=(1.0, 0.0), copies: int = 100) -> Stream:
     """The moons of ``phases`` (default: the full and the half moon), in turn, ``copies`` times each."""
     idx = np.stack([phase(k) for k in phases] * copies)
-    return Stream(indices=idx, palette=grey_palette(), meta={"source": "genkit.moon"})
+    return Stream(indices=idx, palette=grey_palette(), meta={"source": "scripts/moon.py"})
 
 
 def distance_to_phases(frames: np.ndarray, grid: int = 201) -> tuple[np.ndarray, np.ndarray]:
@@ -62,9 +67,6 @@ def distance_to_phases(frames: np.ndarray, grid: int = 201) -> tuple[np.ndarray,
 
 
 def make_figure(out: Path, *, steps: int = 8, epochs: int = 40, seed: int = 0, phases=(1.0, 0.0), log=print) -> dict:
-    from . import models
-    from .train import RunConfig, train
-
     data = training_stream(phases, copies=max(1, 200 // len(phases)))
     full, half = Stream(indices=phase(1.0)[None], palette=grey_palette()), Stream(indices=phase(0.0)[None], palette=grey_palette())
     settings = {"latent": 2, "hidden": 64, "arch": "mlp"}
