@@ -60,7 +60,10 @@ def kl_nats(y_true, y_pred):
 
 @register("vae")
 class VAE(Trainable, keras.Model):
-    """Encoder -> (m, σ) -> c = m + exp(σ/2)·e -> decoder, on palette-coded images."""
+    """Encoder -> (m, σ) -> c = m + exp(σ/2)·e -> decoder, on palette-coded images.
+
+    The AE (genkit.models.ae) overrides ``code`` and ``kl`` (c = m, no KL term); the CVAE
+    (genkit.models.cvae) overrides ``condition`` and the label hooks (``labels_of`` ...)."""
 
     task = "latent"
     conditional = False  # the CVAE's encoder and decoder also see the class label
