@@ -21,6 +21,17 @@ from .io import PNG_MAGIC, ZIP_MAGICS, decode_png, write_file_atomic
 PALETTE_DIR = Path(os.environ.get("GENKIT_PALETTES", Path(__file__).resolve().parent.parent / "palettes"))
 
 
+def grey256() -> np.ndarray:
+    """The 256 grey levels, index = level (MNIST's palette)."""
+    return np.repeat(np.arange(256, dtype=np.uint8)[:, None], 3, axis=1)
+
+
+def is_grey(palette: np.ndarray) -> bool:
+    """Whether every colour of the palette is a grey (R = G = B)."""
+    palette = np.asarray(palette)
+    return bool(np.all(palette[:, 0] == palette[:, 1]) and np.all(palette[:, 1] == palette[:, 2]))
+
+
 def palette_names() -> list[str]:
     """Names of the palettes shipped under palettes/ (file stems of its ``*.txt`` files)."""
     if not PALETTE_DIR.is_dir():

@@ -5,7 +5,7 @@ import pytest
 
 from genkit import io as gio
 from genkit.errors import GenkitError
-from genkit.palettes import load_palette, palette_names, parse_text, save_palette
+from genkit.palettes import grey256, is_grey, load_palette, palette_names, parse_text, save_palette
 
 
 def test_shipped_palettes():
@@ -67,3 +67,10 @@ def test_rgb_png_is_not_a_palette(tmp_path):
     (tmp_path / "x.png").write_bytes(gio.encode_png(gio.Stream(images=np.zeros((1, 2, 2, 3), np.uint8))))
     with pytest.raises(GenkitError, match="no palette"):
         load_palette(str(tmp_path / "x.png"))
+
+
+def test_grey_palettes():
+    g = grey256()
+    assert g.shape == (256, 3) and g.dtype == np.uint8 and g[7].tolist() == [7, 7, 7]
+    assert is_grey(g) and is_grey(load_palette("bw")[0])
+    assert not is_grey(load_palette("pokemon-167")[0])

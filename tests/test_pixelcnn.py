@@ -8,7 +8,8 @@ keras = pytest.importorskip("keras")
 
 import genkit.models as gm  # noqa: E402
 from genkit.errors import GenkitError  # noqa: E402
-from genkit.models.pixelcnn import MODEL_CLASS, PixelCNN, PixelCNNConfig  # noqa: E402
+from genkit.models.pixelcnn.config import MODEL_CLASS, PixelCNNConfig  # noqa: E402
+from genkit.models.pixelcnn.model import PixelCNN  # noqa: E402
 
 H, W, K = 6, 5, 5
 PALETTE = np.arange(3 * K, dtype=np.uint8).reshape(K, 3) * 10

@@ -9,7 +9,8 @@ import tensorflow as tf
 from genkit import models
 from genkit.errors import GenkitError
 from genkit.io import Stream
-from genkit.models.vae.model import VAE, grey256
+from genkit.models.vae.model import VAE
+from genkit.palettes import grey256
 from genkit.train import RunConfig, train
 
 H, W, K = 6, 5, 4
@@ -189,6 +190,36 @@ def test_ae_has_no_noise_and_no_kl():
     out0 = np.asarray(model((x, np.zeros((4, 3), np.float32))))
     out1 = np.asarray(model((x, np.ones((4, 3), np.float32) * 5)))
     assert np.allclose(out0, out1) and np.all(out0[:, 1] == 0)
+
+
+def test_ae_evaluation_is_the_reconstruction_of_the_code_m():
+    model = tiny("ae")
+    data = palette_stream(6, seed=4)
+    x = data.indices.astype(np.int32)
+    out = np.asarray(model((x, np.zeros((6, 3), np.float32))))
+    score = model.evaluate_stream(data, k=7)
+    assert set(score) == {"model", "images", "rec_nats", "bits_per_pixel"} and score["images"] == 6
+    assert math.isclose(score["rec_nats"], float(out[:, 0].mean()), rel_tol=1e-5)
+
+
+def test_the_config_is_the_models_one_source_of_settings():
+    from genkit.models.ae.config import AEConfig
+    from genkit.models.cvae.config import CVAEConfig
+
+    model = tiny("cvae", classes=3)
+    assert model.config == CVAEConfig(latent=3, hidden=16, channels=4, classes=3, likelihood="categorical")
+    assert type(tiny("ae")).config_class is AEConfig and not hasattr(tiny("ae").config, "beta")
+    # bounds hold whoever builds the model: here from Python, not through gk-train
+    pal = palette_stream().palette
+    with pytest.raises(GenkitError, match="latent must be at least 1, got 0"):
+        models.get("vae")(H, W, pal, latent=0)
+    with pytest.raises(GenkitError, match="classes must be at least 2"):
+        models.get("cvae")(H, W, pal, classes=1)
+    with pytest.raises(GenkitError, match="no setting 'latnet'"):
+        models.get("vae")(H, W, pal, latnet=3)
+    # an AE's config from before AE had its own settings may carry beta: it is dropped
+    old = models.get("ae")(H, W, pal, beta=1.0, **TINY)
+    assert old.get_config()["latent"] == 3 and "beta" not in old.get_config()
 
 
 def test_save_and_load_keep_the_config_and_outputs(tmp_path):

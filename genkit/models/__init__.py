@@ -1,10 +1,13 @@
 """The model zoo: one registry, keyed by the CLI name, over one module (package) per family.
 
-``FAMILIES`` names every family and where it lives, so that ``--help`` and argument checks can
-list them without importing TensorFlow; the family's module registers its class with
-:func:`register` when imported. A checkpoint is one ``.keras`` file that carries its family,
-its config (palette included) and its weights; :func:`load` needs only the path, or a bare
-zoo name for the shipped checkpoint.
+``FAMILIES`` names every built-in family and where it lives, so that ``--help`` and argument
+checks can list them without importing TensorFlow: a family is a package with ``config.py`` (its
+settings dataclass, see genkit.models.settings; no TensorFlow) and ``model.py`` (its Keras model,
+which registers itself with :func:`register` when imported). A family defined outside genkit
+registers at run time with ``@register(name, about=..., config=...)`` and is then served like
+the built-in ones. A checkpoint is one ``.keras`` file that carries its family, its config
+(palette included) and its weights; :func:`load` needs only the path, or a bare zoo name for the
+shipped checkpoint.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from pathlib import Path
 
 from ..errors import GenkitError
 
-#: CLI name -> (module, what it models). Only families that work are listed.
+#: CLI name -> (package, what it models). Only families that work are listed.
 FAMILIES: dict[str, tuple[str, str]] = {
     "pixelrnn": ("genkit.models.pixelrnn", "stacked LSTM over the raster order of palette indices"),
     "pixelcnn": ("genkit.models.pixelcnn", "gated PixelCNN (vertical + horizontal stacks, no blind spot)"),
@@ -36,13 +39,13 @@ SHIPPED = {"pixelrnn": "pokemon-pixelrnn.keras", "pixelcnn": "pokemon-pixelcnn.k
            "sentence-vae": "ptb-sentence-vae.keras", "ptb-sentence-vae": "ptb-sentence-vae.keras",
            "sonnet-sentence-vae": "sonnet-sentence-vae.keras", "tang-sentence-vae": "tang-sentence-vae.keras"}
 
-_REGISTRY: dict[str, type] = {}
+_REGISTRY: dict[str, type] = {}  # name -> model class, once its module is imported
+_ADDED: dict[str, tuple[str, type]] = {}  # families registered from outside genkit: name -> (about, config class)
 
 
 def check_limits(limits: dict, cfg: dict) -> None:
     """Refuse a setting outside its family's ``LIMITS`` (KEY: (lowest, above-all), None for no
-    bound) in one line; keys not in ``cfg`` are skipped. genkit.train checks a run's settings
-    before any work; a family may check its constructor's arguments the same way."""
+    bound) in one line; keys not in ``cfg`` are skipped. Called by each config's ``validate``."""
     for key, (low, above) in limits.items():
         if key not in cfg:
             continue
@@ -53,30 +56,57 @@ def check_limits(limits: dict, cfg: dict) -> None:
 
 
 def names() -> list[str]:
-    return list(FAMILIES)
+    """Every family: the built-in ones, then those registered at run time."""
+    return [*FAMILIES, *(name for name in _ADDED if name not in FAMILIES)]
+
+
+def _known(name: str) -> None:
+    if name not in FAMILIES and name not in _ADDED:
+        raise GenkitError(f"unknown model {name!r} (choose from {', '.join(names())})")
+
+
+def about(name: str) -> str:
+    """What a family models, in one line."""
+    _known(name)
+    return FAMILIES[name][1] if name in FAMILIES else _ADDED[name][0]
+
+
+def config_class(name: str) -> type:
+    """A family's settings dataclass (its config module's ``<MODEL_CLASS>Config``), without importing TensorFlow."""
+    _known(name)
+    if name in _ADDED:
+        return _ADDED[name][1]
+    module = importlib.import_module(FAMILIES[name][0] + ".config")
+    return getattr(module, module.MODEL_CLASS + "Config")
 
 
 def data_kind(name: str) -> str:
     """What a family learns from: "text" (sentences, genkit.text) or "images"; read from its
-    config module's ``DATA_KIND`` without importing TensorFlow."""
-    if name not in FAMILIES:
-        raise GenkitError(f"unknown model {name!r} (choose from {', '.join(FAMILIES)})")
-    return getattr(importlib.import_module(FAMILIES[name][0] + ".config"), "DATA_KIND", "images")
+    config's ``DATA_KIND`` without importing TensorFlow."""
+    return config_class(name).DATA_KIND
 
 
-def register(name: str):
-    """Class decorator: add a family to the registry and make it Keras-serializable."""
+def register(name: str, *, about: str | None = None, config: type | None = None):
+    """Class decorator: add a family to the registry and make it Keras-serializable.
+
+    A built-in family is listed in ``FAMILIES``; a family from outside genkit gives its one-line
+    description (``about``) and its settings dataclass (``config``, a genkit.models.settings.Settings)."""
 
     def wrap(cls):
         import keras
 
         if name not in FAMILIES:
-            raise RuntimeError(f"model family {name!r} is not listed in genkit.models.FAMILIES")
+            if config is None:
+                raise RuntimeError(f"model family {name!r} is not built in: register it with about= and config=")
+            if name in _ADDED and _ADDED[name][1] is not config:
+                raise RuntimeError(f"model family {name!r} is registered twice")
         if name in _REGISTRY and _REGISTRY[name] is not cls:
             raise RuntimeError(f"model family {name!r} is registered twice")
         cls.family = name
         cls = keras.saving.register_keras_serializable(package="genkit", name=cls.__name__)(cls)
         _REGISTRY[name] = cls
+        if name not in FAMILIES:
+            _ADDED[name] = (about or "", config)
         return cls
 
     return wrap
@@ -84,9 +114,9 @@ def register(name: str):
 
 def get(name: str) -> type:
     """The model class of a family, importing its module (and TensorFlow) on first use."""
-    if name not in FAMILIES:
-        raise GenkitError(f"unknown model {name!r} (choose from {', '.join(FAMILIES)})")
-    importlib.import_module(FAMILIES[name][0])
+    _known(name)
+    if name not in _REGISTRY:
+        importlib.import_module(FAMILIES[name][0] + ".model")
     return _REGISTRY[name]
 
 
@@ -102,7 +132,7 @@ def resolve(spec: str) -> Path:
         return CHECKPOINT_DIR / SHIPPED[spec]
     if spec and "/" not in spec and "." not in spec and (CHECKPOINT_DIR / f"{spec}.keras").is_file():
         return CHECKPOINT_DIR / f"{spec}.keras"  # a shipped checkpoint by its name: mnist-vae
-    if spec in FAMILIES or spec in SHIPPED:
+    if spec in FAMILIES or spec in _ADDED or spec in SHIPPED:
         raise GenkitError(f"no shipped checkpoint for {spec!r} (expected {CHECKPOINT_DIR / SHIPPED.get(spec, spec)}); run `make checkpoints`")
     raise GenkitError("no such model file or zoo name", source=spec)
 
@@ -122,10 +152,10 @@ def family_of(path: Path) -> str:
 
 
 def _class_names() -> dict[str, str]:
-    # The class name of each family is its module's MODEL_CLASS, read without importing keras.
-    out = {}
-    for name, (module, _) in FAMILIES.items():
-        out[name] = importlib.import_module(module + ".config").MODEL_CLASS
+    # The class name of each built-in family is its config module's MODEL_CLASS, read without
+    # importing keras; a family registered at run time has its class at hand.
+    out = {name: importlib.import_module(module + ".config").MODEL_CLASS for name, (module, _) in FAMILIES.items()}
+    out.update({name: _REGISTRY[name].__name__ for name in _ADDED})
     return out
 
 

@@ -9,6 +9,7 @@ steps, never a re-run over the whole prefix per pixel.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from typing import Callable
 
@@ -83,15 +84,20 @@ class PixelModel(Trainable, keras.Model):
     headline = "bits_per_pixel"
     headline_unit = "bits/px"
 
-    def __init__(self, height: int, width: int, palette, **kwargs):
-        super().__init__(**kwargs)
+    #: the family's settings dataclass (genkit.models.settings.Settings)
+    config_class: type
+
+    def __init__(self, height: int, width: int, palette, **settings):
+        config, rest = self.config_class.split(settings)
+        super().__init__(**rest)
+        self.config = config
         self.height, self.width = int(height), int(width)
         self.palette = np.asarray(palette, dtype=np.uint8).reshape(-1, 3)
         self.num_colors = len(self.palette)
 
     # -- config: what a checkpoint needs to rebuild the model ----------------------------
     def family_config(self) -> dict:
-        raise NotImplementedError
+        return dataclasses.asdict(self.config)
 
     def get_config(self) -> dict:
         return {

@@ -1,4 +1,1 @@
-"""The `ae` family (see model.py)."""
-
-from . import model  # noqa: F401  (registers the family)
-
+"""The `ae` family: settings in config.py (no TensorFlow), the model in model.py."""

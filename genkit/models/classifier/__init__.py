@@ -1,3 +1,2 @@
-"""The `classifier` family (see model.py): genkit's judge of realness for digits."""
-
-from . import model  # noqa: F401  (registers the family)
+"""The `classifier` family, genkit's judge of realness for digits: settings in config.py (no
+TensorFlow), the model in model.py."""

@@ -9,6 +9,8 @@ ink probabilities. It trains in genkit's one loop on labelled streams (``gk-trai
 
 from __future__ import annotations
 
+import dataclasses
+
 import keras
 import numpy as np
 import tensorflow as tf
@@ -19,6 +21,7 @@ from ...errors import GenkitError
 from ...io import Stream
 from .. import register
 from ..base import Trainable
+from .config import ClassifierConfig
 
 
 @register("classifier")
@@ -26,22 +29,20 @@ class Classifier(Trainable, keras.Model):
     """Grey image (H, W) in [0, 1] -> logits over ``classes``; ``features`` is the layer before."""
 
     task = "classifier"
+    config_class = ClassifierConfig  # the settings, their defaults and bounds
     headline = "accuracy"
     headline_unit = "accuracy"
 
-    def __init__(self, height, width, classes=10, channels=16, hidden=128, dropout=0.25, **kwargs):
-        super().__init__(**kwargs)
+    def __init__(self, height, width, **settings):
+        config, rest = self.config_class.split(settings)
+        super().__init__(**rest)
+        self.config = config
         self.height, self.width = int(height), int(width)
-        for key, value in (("classes", classes), ("channels", channels), ("hidden", hidden)):
-            if int(value) < 1:
-                raise GenkitError(f"{key} must be at least 1, got {value}")
-        if int(classes) < 2:
-            raise GenkitError(f"a classifier needs at least 2 classes, got {classes}")
-        if not 0 <= dropout < 1:
-            raise GenkitError(f"dropout must be in [0, 1), got {dropout}")
+        if config.classes < 2:
+            raise GenkitError(f"a classifier needs at least 2 classes, got {config.classes}")
         if self.height < 4 or self.width < 4:
             raise GenkitError(f"images must be at least 4x4, got {self.width}x{self.height}")
-        self.classes, self.channels, self.hidden, self.dropout = int(classes), int(channels), int(hidden), float(dropout)
+        self.classes, self.channels, self.hidden, self.dropout = config.classes, config.channels, config.hidden, config.dropout
         self.body = [
             layers.Conv2D(self.channels, 3, padding="same", activation="relu", name="conv1"),
             layers.MaxPooling2D(2, name="pool1"),
@@ -54,8 +55,7 @@ class Classifier(Trainable, keras.Model):
         self.out = layers.Dense(self.classes, name="logits")
 
     def get_config(self) -> dict:
-        return {"name": self.name, "height": self.height, "width": self.width, "classes": self.classes,
-                "channels": self.channels, "hidden": self.hidden, "dropout": self.dropout}
+        return {"name": self.name, "height": self.height, "width": self.width, **dataclasses.asdict(self.config)}
 
     @classmethod
     def from_config(cls, config):

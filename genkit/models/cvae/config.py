@@ -1,15 +1,15 @@
 """Settings of the ``cvae`` family: a VAE whose encoder and decoder both see the class label."""
 
 from dataclasses import dataclass
+from typing import ClassVar
 
-from ..vae import config as vae
+from ..vae.config import VAEConfig
 
 MODEL_CLASS = "CVAE"
 
 
 @dataclass
-class CVAEConfig(vae.VAEConfig):
+class CVAEConfig(VAEConfig):
     classes: int = 10  # labels are 0 .. classes-1
 
-
-LIMITS = {**vae.LIMITS, "classes": (2, None)}
+    LIMITS: ClassVar[dict] = {**VAEConfig.LIMITS, "classes": (2, None)}

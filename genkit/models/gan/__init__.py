@@ -1,3 +1,1 @@
-"""The `gan` family (see model.py)."""
-
-from . import model  # noqa: F401  (registers the family)
+"""The `gan` family: settings in config.py (no TensorFlow), the model in model.py."""

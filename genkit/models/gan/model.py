@@ -34,6 +34,8 @@ in a classifier's feature space, is ``evaluate_stream`` (genkit.realness).
 
 from __future__ import annotations
 
+import dataclasses
+
 import keras
 import numpy as np
 import tensorflow as tf
@@ -42,19 +44,10 @@ from keras.src.utils.tracking import no_automatic_dependency_tracking
 
 from ...errors import GenkitError
 from ...io import Stream
+from ...palettes import grey256, is_grey
 from .. import register
 from ..base import Trainable, flip_image
-
-NORMS = ("batch", "none")
-
-
-def is_grey(palette: np.ndarray) -> bool:
-    palette = np.asarray(palette)
-    return bool(np.all(palette[:, 0] == palette[:, 1]) and np.all(palette[:, 1] == palette[:, 2]))
-
-
-def grey256() -> np.ndarray:
-    return np.repeat(np.arange(256, dtype=np.uint8)[:, None], 3, axis=1)
+from .config import GANConfig
 
 
 class Frechet(keras.metrics.Metric):
@@ -103,11 +96,14 @@ class GAN(Trainable, keras.Model):
     """DCGAN on grey images; ``call(z)`` is the generator (grey levels in [-1, 1], (B, H, W))."""
 
     task = "generator"
+    config_class = GANConfig  # the settings, their defaults and bounds
     headline = "fd_px"
     headline_unit = "pixel FD"
 
-    def __init__(self, height, width, palette, latent=64, channels=32, d_steps=1, beta1=0.5, norm="batch", **kwargs):
-        super().__init__(**kwargs)
+    def __init__(self, height, width, palette, **settings):
+        config, rest = self.config_class.split(settings)
+        super().__init__(**rest)
+        self.config = config
         self.height, self.width = int(height), int(width)
         self.palette = np.asarray(palette, dtype=np.uint8).reshape(-1, 3)
         if not is_grey(self.palette):
@@ -115,19 +111,12 @@ class GAN(Trainable, keras.Model):
         if self.height % 4 or self.width % 4 or self.height < 4 or self.width < 4:
             raise GenkitError(f"the generator doubles its size twice: image sides must be multiples of 4, "
                               f"got {self.width}x{self.height}")
-        for key, value in (("latent", latent), ("channels", channels), ("d_steps", d_steps)):
-            if int(value) < 1:
-                raise GenkitError(f"{key} must be at least 1, got {value}")
-        if not 0 <= beta1 < 1:
-            raise GenkitError(f"beta1 must be in [0, 1), got {beta1}")
-        if norm not in NORMS:
-            raise GenkitError(f"norm must be {' or '.join(NORMS)}, got {norm!r}")
-        self.latent, self.channels, self.d_steps = int(latent), int(channels), int(d_steps)
-        self.beta1, self.norm = float(beta1), norm
+        self.latent, self.channels, self.d_steps = config.latent, config.channels, config.d_steps
+        self.beta1, self.norm = config.beta1, config.norm
         # grey level of each palette index, in [-1, 1]: what D sees of a real image
         self.levels = self.palette[:, 0].astype(np.float32) / 127.5 - 1.0
         h4, w4, c = self.height // 4, self.width // 4, self.channels
-        bn = norm == "batch"
+        bn = self.norm == "batch"
 
         def normed(name):
             if not bn:
@@ -163,8 +152,7 @@ class GAN(Trainable, keras.Model):
     # -- config ---------------------------------------------------------------------------------
     def get_config(self) -> dict:
         return {"name": self.name, "height": self.height, "width": self.width, "palette": self.palette.tolist(),
-                "latent": self.latent, "channels": self.channels, "d_steps": self.d_steps, "beta1": self.beta1,
-                "norm": self.norm}
+                **dataclasses.asdict(self.config)}
 
     @classmethod
     def from_config(cls, config):

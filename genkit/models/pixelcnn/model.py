@@ -30,14 +30,11 @@ arguments: at small batches the per-call overhead, not the arithmetic, is what a
 
 from __future__ import annotations
 
-from dataclasses import asdict
-
 import keras
 import numpy as np
 import tensorflow as tf
 from keras import ops
 
-from ...errors import GenkitError
 from .. import register
 from ..base import PixelModel
 from .config import PixelCNNConfig
@@ -51,18 +48,11 @@ def gate(x):
 
 @register("pixelcnn")
 class PixelCNN(PixelModel):
-    def __init__(
-        self, height, width, palette, embed=32, channels=48, layers=8, kernel=3, head=128, dropout=0.2, **kwargs
-    ):
-        super().__init__(height, width, palette, **kwargs)
-        self.config = PixelCNNConfig(int(embed), int(channels), int(layers), int(kernel), int(head), float(dropout))
+    config_class = PixelCNNConfig
+
+    def __init__(self, height, width, palette, **settings):
+        super().__init__(height, width, palette, **settings)
         c = self.config
-        if c.kernel < 1 or c.kernel % 2 == 0:
-            raise GenkitError(f"pixelcnn: kernel must be odd and >= 1, got {c.kernel}")
-        if c.layers < 1 or c.channels < 1 or c.embed < 1 or c.head < 1:
-            raise GenkitError("pixelcnn: embed, channels, layers and head must be >= 1")
-        if not 0.0 <= c.dropout < 1.0:
-            raise GenkitError(f"pixelcnn: dropout must be in [0, 1), got {c.dropout}")
         k, n = self.num_colors, c.layers
         self.pad = c.kernel // 2  # columns on each side of the vertical window
         self.kv = c.kernel // 2 + 1  # rows of the vertical window (the current one included)
@@ -77,9 +67,6 @@ class PixelCNN(PixelModel):
         self.drop = keras.layers.Dropout(c.dropout)
         self.head_hidden = keras.layers.Dense(c.head, name="head_hidden")
         self.head_out = keras.layers.Dense(k, name="logits")
-
-    def family_config(self) -> dict:
-        return asdict(self.config)
 
     # -- the whole image at once (training, likelihoods) -----------------------------------
     def call(self, indices, training=False):

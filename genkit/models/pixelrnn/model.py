@@ -8,8 +8,6 @@ Sampling carries the LSTM states from pixel to pixel (:class:`RNNStepper`).
 
 from __future__ import annotations
 
-from dataclasses import asdict
-
 import keras
 import numpy as np
 import tensorflow as tf
@@ -22,9 +20,10 @@ from .config import PixelRNNConfig
 
 @register("pixelrnn")
 class PixelRNN(PixelModel):
-    def __init__(self, height, width, palette, embed=64, hidden=256, layers=2, dropout=0.1, above=True, position=True, **kwargs):
-        super().__init__(height, width, palette, **kwargs)
-        self.config = PixelRNNConfig(int(embed), int(hidden), int(layers), float(dropout), bool(above), bool(position))
+    config_class = PixelRNNConfig
+
+    def __init__(self, height, width, palette, **settings):
+        super().__init__(height, width, palette, **settings)
         k, c = self.num_colors, self.config
         self.start_token = k
         self.embed_prev = keras.layers.Embedding(k + 1, c.embed, name="embed_prev")
@@ -35,9 +34,6 @@ class PixelRNN(PixelModel):
         self.rnns = [keras.layers.LSTM(c.hidden, return_sequences=True, name=f"lstm_{i}") for i in range(c.layers)]
         self.drop = keras.layers.Dropout(c.dropout)
         self.head = keras.layers.Dense(k, name="logits")
-
-    def family_config(self) -> dict:
-        return asdict(self.config)
 
     def _embed(self, prev, above, pos):
         x = self.embed_prev(prev)

@@ -1,3 +1,2 @@
-"""The `sentence-vae` family (see model.py); ``--set latent=0`` makes it a plain LSTM language model."""
-
-from . import model  # noqa: F401  (registers the family)
+"""The `sentence-vae` family (``--set latent=0`` makes it a plain LSTM language model): settings
+in config.py (no TensorFlow), the model in model.py."""

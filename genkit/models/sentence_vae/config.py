@@ -5,16 +5,16 @@ model (the benchmark's baseline, the same code path otherwise).
 """
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 from ...errors import GenkitError
+from ..settings import Settings
 
 MODEL_CLASS = "SentenceVAE"
-#: what the family learns from: sentences (genkit.text), not images
-DATA_KIND = "text"
 
 
 @dataclass
-class SentenceVAEConfig:
+class SentenceVAEConfig(Settings):
     latent: int = 16  # size of the code z; 0 = a plain LSTM language model (no encoder, no KL)
     embed: int = 256  # word (or character) embedding size, shared by encoder and decoder
     hidden: int = 256  # LSTM units, encoder and decoder
@@ -33,20 +33,12 @@ class SentenceVAEConfig:
     sampled: int = 0  # train with a sampled softmax over this many words per step (0: the full softmax); never at validation
     kl_floor: float = 0.0  # free bits: each sentence's KL counts as at least this many nats in the training loss (0: off)
 
+    DATA_KIND: ClassVar[str] = "text"  # sentences (genkit.text), not images
+    LIMITS: ClassVar[dict] = {"embed": (1, None), "hidden": (1, None), "max_length": (1, None), "kl_steps": (1, None),
+                              "vocab": (1, None), "min_count": (1, None), "latent": (0, None), "sampled": (0, None),
+                              "word_dropout": (0.0, 1.0), "dropout": (0.0, 1.0), "kl_floor": (0.0, None)}
+    CHOICES: ClassVar[dict] = {"unit": ("auto", "word", "char"), "kl_anneal": ("logistic", "linear", "none")}
 
-#: bounds genkit.train checks before any work: KEY: (lowest, above-all) with None for no bound
-LIMITS = {"embed": (1, None), "hidden": (1, None), "max_length": (1, None), "kl_steps": (1, None), "vocab": (1, None),
-          "min_count": (1, None), "latent": (0, None), "sampled": (0, None), "word_dropout": (0.0, 1.0),
-          "dropout": (0.0, 1.0), "kl_floor": (0.0, None)}
-UNITS = ("auto", "word", "char")
-ANNEALS = ("logistic", "linear", "none")
-
-
-def check(cfg: dict) -> None:
-    """Refuse settings no model can have (one line each), before any data is read."""
-    if cfg.get("unit", "auto") not in UNITS:
-        raise GenkitError(f"unit must be {', '.join(UNITS)}, got {cfg['unit']!r}")
-    if cfg.get("kl_anneal", "logistic") not in ANNEALS:
-        raise GenkitError(f"kl_anneal must be {', '.join(ANNEALS)}, got {cfg['kl_anneal']!r}")
-    if "kl_k" in cfg and not float(cfg["kl_k"]) > 0:
-        raise GenkitError(f"kl_k must be positive, got {cfg['kl_k']}")
+    def check(self) -> None:
+        if not self.kl_k > 0:
+            raise GenkitError(f"kl_k must be positive, got {self.kl_k}")

@@ -34,7 +34,7 @@ from __future__ import annotations
 import math
 import sys
 from collections import Counter
-from dataclasses import asdict, fields
+from dataclasses import asdict
 
 import keras
 import numpy as np
@@ -43,11 +43,10 @@ from keras import layers, ops
 
 from ...errors import GenkitError
 from ...text import SPECIALS, UNITS, Sentences, detokenize, guess_unit, tokenize, tokens_of
-from .. import check_limits, register
+from .. import iwae, register
 from ..base import Trainable, draw
-from .config import LIMITS, SentenceVAEConfig, check
+from .config import SentenceVAEConfig
 
-LOG_2PI = math.log(2 * math.pi)
 PAD_ID, UNK_ID, BOS_ID, EOS_ID = range(4)
 DECODES = ("greedy", "sample", "beam")
 BEAM = 5  # beam width of --decode beam
@@ -114,32 +113,22 @@ class SentenceVAE(Trainable, keras.Model):
     """LSTM encoder -> (m, σ) -> z -> LSTM decoder over a vocabulary; ``latent=0``: an LSTM LM."""
 
     task = "text"
-    data_kind = "text"
+    config_class = SentenceVAEConfig  # the settings, their defaults and bounds
     headline = "nelbo"
     headline_unit = "nats/sentence"
     default_k = 10  # importance samples per sentence for gk-eval's IWAE bound (a decoder pass each: k=10 scores PTB's test set in about 2 min here)
 
-    def __init__(self, vocabulary, latent=16, embed=256, hidden=256, unit="word", vocab=20000, min_count=1,
-                 max_length=100, word_dropout=0.0, dropout=0.0, tie=True, z_input=True, kl_anneal="logistic",
-                 kl_k=0.0025, kl_x0=2500, kl_steps=10000, sampled=0, kl_floor=0.0, **kwargs):
-        super().__init__(**kwargs)
+    def __init__(self, vocabulary, **settings):
+        config, rest = self.config_class.split(settings)
+        super().__init__(**rest)
         vocabulary = [str(t) for t in vocabulary]
         if tuple(vocabulary[: len(SPECIALS)]) != SPECIALS or len(vocabulary) <= len(SPECIALS):
             raise GenkitError("the vocabulary must start with " + " ".join(SPECIALS) + " and hold some tokens")
-        if unit not in UNITS:
-            raise GenkitError(f"unit must be {' or '.join(UNITS)}, got {unit!r}")
-        given = dict(latent=latent, embed=embed, hidden=hidden, vocab=vocab, min_count=min_count, max_length=max_length,
-                     word_dropout=word_dropout, dropout=dropout, kl_anneal=kl_anneal, kl_k=kl_k, kl_steps=kl_steps,
-                     sampled=sampled, kl_floor=kl_floor)
-        check_limits(LIMITS, given)  # also when built from Python, not only through gk-train
-        check(given)
+        if config.unit not in UNITS:  # "auto" is decided from the data, by for_stream
+            raise GenkitError(f"unit must be {' or '.join(UNITS)}, got {config.unit!r}")
         self.vocabulary = vocabulary
         self.index = {tok: i for i, tok in enumerate(vocabulary)}
-        self.config = SentenceVAEConfig(
-            latent=int(latent), embed=int(embed), hidden=int(hidden), unit=unit, vocab=int(vocab),
-            min_count=int(min_count), max_length=int(max_length), word_dropout=float(word_dropout),
-            dropout=float(dropout), tie=bool(tie), z_input=bool(z_input), kl_anneal=kl_anneal, kl_k=float(kl_k),
-            kl_x0=int(kl_x0), kl_steps=int(kl_steps), sampled=int(sampled), kl_floor=float(kl_floor))
+        self.config = config
         c = self.config
         self.latent, self.unit, self.max_length = c.latent, c.unit, c.max_length
         v = len(vocabulary)
@@ -345,16 +334,15 @@ class SentenceVAE(Trainable, keras.Model):
         """A fresh model whose vocabulary is the fit split's most frequent tokens."""
         from ...splits import split_stream
 
-        known = {f.name for f in fields(SentenceVAEConfig)}
-        config = {k: v for k, v in config.items() if k in known}
+        settings, _ = cls.config_class.split(config)
         fit = split_stream(data, "fit")
-        unit = config.get("unit", "auto")
+        unit = settings.unit
         if unit == "auto":
             unit = data.meta.get("unit") or guess_unit(fit.texts)
         pre = bool(data.meta.get("pretokenized"))
-        vocabulary = build_vocabulary(fit.texts, unit, int(config.get("vocab", 20000)), int(config.get("min_count", 1)), pre)
+        vocabulary = build_vocabulary(fit.texts, unit, settings.vocab, settings.min_count, pre)
         longest = max((len(tokens_of(t, unit, pre)) for t in fit.texts), default=0) + 1  # with <eos>
-        max_length = max(2, min(int(config.get("max_length", 100)), longest))  # decoding stops there too
+        max_length = max(2, min(settings.max_length, longest))  # decoding stops there too
         return cls(vocabulary, **{**config, "unit": unit, "max_length": max_length})
 
     def train_arrays(self, data: Sentences) -> tuple:
@@ -524,14 +512,12 @@ class SentenceVAE(Trainable, keras.Model):
         dec_in = tf.where(tf.not_equal(rep, PAD_ID), dec_in, PAD_ID)
         if not self.latent:
             log_px = tf.reshape(self.log_px(self.decoder_outputs(dec_in, None), rep), [b, k])
-            return log_px, log_px, tf.zeros([b, 1]), tf.zeros([b, 1])
+            return log_px, log_px
         m, logvar = self.encode(y)
-        z = m[:, None, :] + tf.exp(0.5 * logvar)[:, None, :] * eps
+        z = iwae.codes(m, logvar, eps)
         flat = tf.reshape(z, [b * k, self.latent])
         log_px = tf.reshape(self.log_px(self.decoder_outputs(dec_in, flat), rep), [b, k])
-        log_pz = -0.5 * tf.reduce_sum(tf.square(z) + LOG_2PI, axis=-1)
-        log_qz = -0.5 * tf.reduce_sum(tf.square(eps) + LOG_2PI + logvar[:, None, :], axis=-1)
-        return log_px + log_pz - log_qz, log_px, m, logvar
+        return iwae.log_weights(log_px, z, eps, logvar), log_px
 
     def evaluate_stream(self, data: Sentences, batch_size: int = 64, *, k: int | None = None, seed: int = 0,
                         progress=None) -> dict:
@@ -554,27 +540,20 @@ class SentenceVAE(Trainable, keras.Model):
         chunk = max(1, min(k_eff, 256))  # samples per decoder call
         per_batch = max(1, min(batch_size, 256 // chunk))
         rng = np.random.default_rng([seed, 1])
-        iwae, rec, ms, lvs = np.zeros(len(data)), np.zeros(len(data)), [], []
+        bound, rec, ms, lvs = np.zeros(len(data)), np.zeros(len(data)), [], []
         for i in range(0, len(order), per_batch):
             idx = order[i : i + per_batch]
-            y = y_all[idx][:, : lengths[idx].max()]
-            lw_parts, lpx_parts = [], []
-            for s in range(0, k_eff, chunk):
-                kk = min(chunk, k_eff - s)
-                eps = rng.standard_normal((len(idx), kk, max(1, self.latent))).astype(np.float32)
-                lw, lpx, m, lv = self._log_weights(tf.constant(y), tf.constant(eps[:, :, : self.latent or 1]))
-                lw_parts.append(lw.numpy().astype(np.float64))
-                lpx_parts.append(lpx.numpy().astype(np.float64))
-            lw = np.concatenate(lw_parts, axis=1)
-            top = lw.max(axis=1, keepdims=True)
-            iwae[idx] = top[:, 0] + np.log(np.exp(lw - top).mean(axis=1))
-            rec[idx] = np.concatenate(lpx_parts, axis=1).mean(axis=1)
-            ms.append((idx, m.numpy()))
-            lvs.append(lv.numpy())
+            y = tf.constant(y_all[idx][:, : lengths[idx].max()])
+            bound[idx], rec[idx] = iwae.estimate(lambda eps: self._log_weights(y, tf.constant(eps)), len(idx), k_eff,
+                                                 max(1, self.latent), rng, chunk)
+            if self.latent:
+                m, lv = self._encode_fn(y)
+                ms.append((idx, m.numpy()))
+                lvs.append(lv.numpy())
             if progress:
                 progress(len(idx))
         tokens = int(lengths.sum())
-        nll = -iwae
+        nll = -bound
         out = {"model": self.family, "sentences": len(data), "tokens": tokens, "latent": self.latent,
                "nll_nats": float(nll.mean()), "ppl": float(math.exp(nll.sum() / tokens))}
         if not self.latent:

@@ -5,24 +5,27 @@ family's own config (``MODEL_CLASS`` + ``Config``) adds what it has besides.
 """
 
 from dataclasses import dataclass
+from typing import ClassVar
+
+from ..settings import Settings
 
 MODEL_CLASS = "VAE"
 
 
 @dataclass
-class CodeConfig:
+class CodeConfig(Settings):
     latent: int = 10  # size of the code z
     hidden: int = 256  # width of the dense layers
     channels: int = 32  # conv width (doubled after the first down-sampling); arch=conv only
     arch: str = "conv"  # conv: strided convs / transposed convs; mlp: two dense layers each side
     likelihood: str = "auto"  # categorical (over the palette), bernoulli (ink), auto: bernoulli on a grey palette
 
+    LIMITS: ClassVar[dict] = {"latent": (1, None), "hidden": (1, None), "channels": (1, None)}
+    CHOICES: ClassVar[dict] = {"arch": ("conv", "mlp"), "likelihood": ("auto", "categorical", "bernoulli")}
+
 
 @dataclass
 class VAEConfig(CodeConfig):
     beta: float = 1.0  # weight of the KL term in the training loss (1 = the ELBO)
 
-
-#: bounds genkit.train checks before any work: KEY: (lowest, above-all) with None for no bound
-CODE_LIMITS = {"latent": (1, None), "hidden": (1, None), "channels": (1, None)}
-LIMITS = {**CODE_LIMITS, "beta": (0.0, None)}
+    LIMITS: ClassVar[dict] = {**CodeConfig.LIMITS, "beta": (0.0, None)}

@@ -24,7 +24,7 @@ output is (B, 2): reconstruction and KL nats per image; the loss weights the KL 
 
 from __future__ import annotations
 
-import math
+import dataclasses
 
 import keras
 import numpy as np
@@ -33,21 +33,10 @@ from keras import layers, ops
 
 from ...errors import GenkitError
 from ...io import Stream
-from .. import register
+from ...palettes import grey256, is_grey
+from .. import iwae, register
 from ..base import LN2, Trainable, flip_image, on_palette
-
-LOG_2PI = math.log(2 * math.pi)
-ARCHS = ("conv", "mlp")
-LIKELIHOODS = ("categorical", "bernoulli")
-
-
-def is_grey(palette: np.ndarray) -> bool:
-    palette = np.asarray(palette)
-    return bool(np.all(palette[:, 0] == palette[:, 1]) and np.all(palette[:, 1] == palette[:, 2]))
-
-
-def grey256() -> np.ndarray:
-    return np.repeat(np.arange(256, dtype=np.uint8)[:, None], 3, axis=1)
+from .config import VAEConfig
 
 
 class ELBOLoss(keras.losses.Loss):
@@ -71,37 +60,33 @@ def kl_nats(y_true, y_pred):
 
 @register("vae")
 class VAE(Trainable, keras.Model):
-    """Encoder -> (m, σ) -> c = m + exp(σ/2)·e -> decoder, on palette-coded images."""
+    """Encoder -> (m, σ) -> c = m + exp(σ/2)·e -> decoder, on palette-coded images.
+
+    The AE (genkit.models.ae) overrides ``code`` and ``kl`` (c = m, no KL term); the CVAE
+    (genkit.models.cvae) overrides ``condition`` and the label hooks (``labels_of`` ...)."""
 
     task = "latent"
-    conditional = False
-    deterministic = False  # the AE: c = m, no KL term
+    conditional = False  # the CVAE's encoder and decoder also see the class label
+    config_class = VAEConfig  # the settings, their defaults and bounds
     headline = "nelbo"
     headline_unit = "nats/image"
     default_k = 1000  # importance samples per image for gk-eval's IWAE bound
 
-    def __init__(self, height, width, palette, latent=10, hidden=256, channels=32, arch="conv",
-                 likelihood="auto", beta=1.0, classes=0, **kwargs):
-        super().__init__(**kwargs)
+    def __init__(self, height, width, palette, **settings):
+        config, rest = self.config_class.split(settings)
+        super().__init__(**rest)
         self.height, self.width = int(height), int(width)
         self.palette = np.asarray(palette, dtype=np.uint8).reshape(-1, 3)
         self.num_colors = len(self.palette)
+        likelihood = config.likelihood
         if likelihood == "auto":
             likelihood = "bernoulli" if is_grey(self.palette) else "categorical"
-        if likelihood not in LIKELIHOODS:
-            raise GenkitError(f"likelihood must be auto, {' or '.join(LIKELIHOODS)}, got {likelihood!r}")
         if likelihood == "bernoulli" and not is_grey(self.palette):
             raise GenkitError("a bernoulli decoder needs grey images (a grey palette); use likelihood=categorical")
-        if arch not in ARCHS:
-            raise GenkitError(f"arch must be {' or '.join(ARCHS)}, got {arch!r}")
-        for key, value in (("latent", latent), ("hidden", hidden), ("channels", channels)):
-            if int(value) < 1:
-                raise GenkitError(f"{key} must be at least 1, got {value}")
-        if beta < 0:
-            raise GenkitError(f"beta must be >= 0, got {beta}")
-        self.latent, self.hidden, self.channels = int(latent), int(hidden), int(channels)
-        self.arch, self.likelihood, self.beta = arch, likelihood, float(beta)
-        self.classes = int(classes)
+        self.config = dataclasses.replace(config, likelihood=likelihood)
+        self.latent, self.hidden, self.channels = config.latent, config.hidden, config.channels
+        self.arch, self.likelihood = config.arch, likelihood
+        hidden, channels, arch = self.hidden, self.channels, self.arch
         self.bernoulli = likelihood == "bernoulli"
         # grey level of each palette index as an ink probability (bernoulli only)
         self.intensity = (self.palette[:, 0].astype(np.float32) / 255.0) if self.bernoulli else None
@@ -141,26 +126,19 @@ class VAE(Trainable, keras.Model):
         self.to_stats = layers.Dense(2 * self.latent, name="stats")
 
     # -- config ---------------------------------------------------------------------------
-    def family_config(self) -> dict:
-        cfg = {"latent": self.latent, "hidden": self.hidden, "channels": self.channels, "arch": self.arch,
-               "likelihood": self.likelihood}
-        if not self.deterministic:
-            cfg["beta"] = self.beta
-        if self.conditional:
-            cfg["classes"] = self.classes
-        return cfg
-
     def get_config(self) -> dict:
         return {"name": self.name, "height": self.height, "width": self.width, "palette": self.palette.tolist(),
-                **self.family_config()}
+                **dataclasses.asdict(self.config)}
 
     @classmethod
     def from_config(cls, config):
         return cls(**config)
 
     # -- the networks -----------------------------------------------------------------------
-    def _one_hot(self, label):
-        return ops.one_hot(ops.cast(label, "int32"), self.classes)
+    def condition(self, h, label):
+        """What the dense layers of the encoder and the decoder read: the features h (the CVAE
+        adds the label)."""
+        return h
 
     def encode(self, x, label=None, training=False):
         """(m, σ) of images x: palette indices (B, H, W) int, or ink (B, H, W) in [0, 1]."""
@@ -170,8 +148,7 @@ class VAE(Trainable, keras.Model):
             h = self.embed(ops.cast(x, "int32"))
         for layer in self.enc:
             h = layer(h)
-        if self.conditional:
-            h = ops.concatenate([h, self._one_hot(label)], axis=-1)
+        h = self.condition(h, label)
         for layer in self.enc_dense:
             h = layer(h)
         stats = self.to_stats(h)
@@ -179,9 +156,7 @@ class VAE(Trainable, keras.Model):
 
     def decode(self, z, label=None):
         """Logits of p(x | z): (B, H, W, K) categorical, or (B, H, W) Bernoulli."""
-        h = z
-        if self.conditional:
-            h = ops.concatenate([h, self._one_hot(label)], axis=-1)
+        h = self.condition(z, label)
         for layer in self.dec:
             h = layer(h)
         return h[..., 0] if self.bernoulli else h
@@ -202,50 +177,35 @@ class VAE(Trainable, keras.Model):
         return 0.5 * (ops.exp(logvar) - (1.0 + logvar) + ops.square(m))
 
     def code(self, m, logvar, eps):
-        if self.deterministic:
-            return m
+        """The code c = m + exp(σ/2)·e: the reparameterised sample."""
         return m + ops.exp(0.5 * logvar) * eps
 
+    def kl(self, m, logvar):
+        """KL(q(c|x) ‖ N(0, I)) per image, (B,)."""
+        return ops.sum(self.kl_terms(m, logvar), axis=-1)
+
     def call(self, inputs, training=False):
+        """(x, e) or, for the CVAE, (x, e, label) -> (B, 2): reconstruction and KL nats per image."""
         x, eps = inputs[0], inputs[1]
-        label = inputs[2] if self.conditional else None
+        label = inputs[2] if len(inputs) > 2 else None
         m, logvar = self.encode(x, label, training=training)
         logits = self.decode(self.code(m, logvar, eps), label)
         rec = -self.log_px(x, logits)
-        if self.deterministic:
-            kl = ops.zeros_like(rec)
-        else:
-            kl = ops.sum(self.kl_terms(m, logvar), axis=-1)
-        return ops.stack([rec, kl], axis=-1)
+        return ops.stack([rec, self.kl(m, logvar)], axis=-1)
 
     def build_for_data(self) -> None:
         x = np.zeros((1, self.height, self.width), dtype=np.float32 if self.bernoulli else np.int32)
-        inputs = [x, np.zeros((1, self.latent), dtype=np.float32)]
-        if self.conditional:
-            inputs.append(np.zeros((1,), dtype=np.int32))
-        self(tuple(inputs))
+        label = self.labels_of(None, [0])
+        self((x, np.zeros((1, self.latent), dtype=np.float32)) + (() if label is None else (label,)))
 
     # -- training (genkit.train) --------------------------------------------------------------
     @classmethod
     def check_training_data(cls, stream: Stream) -> None:
         if not stream.is_palette:
             raise GenkitError("training data must be palette-coded (gk-quantize ... | gk-train) or grey digits (--dataset mnist)")
-        if cls.conditional and stream.labels is None:
-            raise GenkitError(f"{cls.family} needs class labels in the stream (e.g. --dataset mnist)")
-
-    @classmethod
-    def for_stream(cls, stream: Stream, **config):
-        if cls.conditional:
-            top = int(stream.labels.max()) + 1 if len(stream) else 0
-            if top > config.get("classes", 10):
-                raise GenkitError(f"the stream has labels up to {top - 1} but classes={config.get('classes', 10)}")
-        return cls(stream.size[0], stream.size[1], stream.palette, **config)
 
     def train_arrays(self, stream: Stream) -> tuple:
-        arrays = (stream.indices.astype(np.int32),)
-        if self.conditional:
-            arrays += (stream.labels.astype(np.int32),)
-        return arrays
+        return (stream.indices.astype(np.int32),)
 
     def make_example(self, rows, seed, *, training, flip):
         x = rows[0]
@@ -256,11 +216,10 @@ class VAE(Trainable, keras.Model):
             u = tf.random.stateless_uniform(tf.shape(p), seed=tf.random.experimental.stateless_fold_in(seed, 1))
             x = tf.cast(u < p, tf.float32)
         eps = tf.random.stateless_normal([self.latent], seed=tf.random.experimental.stateless_fold_in(seed, 2))
-        inputs = (x, eps) + ((rows[1],) if self.conditional else ())
-        return inputs, tf.zeros([], tf.float32)
+        return (x, eps, *rows[1:]), tf.zeros([], tf.float32)
 
     def loss_fn(self):
-        return ELBOLoss(0.0 if self.deterministic else self.beta)
+        return ELBOLoss(self.config.beta)
 
     def compile_for_training(self, lr: float) -> None:
         self.compile(optimizer=keras.optimizers.Adam(lr), loss=self.loss_fn(),
@@ -269,9 +228,7 @@ class VAE(Trainable, keras.Model):
 
     def report(self, logs: dict) -> dict:
         rec, kl = float(logs["rec"]), float(logs["kl"])
-        out = {"nelbo": rec + kl, "rec": rec, "kl": kl} if not self.deterministic else {"rec": rec}
-        out["bits_per_pixel"] = (rec + kl) / (self.height * self.width * LN2)
-        return out
+        return {"nelbo": rec + kl, "rec": rec, "kl": kl, "bits_per_pixel": (rec + kl) / (self.height * self.width * LN2)}
 
     # -- streams in, streams out ------------------------------------------------------------
     def as_model_stream(self, stream: Stream) -> Stream:
@@ -304,17 +261,22 @@ class VAE(Trainable, keras.Model):
         p = self.intensity_of(stream)
         return (np.random.default_rng(seed).random(p.shape, dtype=np.float32) < p).astype(np.float32)
 
-    def labels_of(self, stream: Stream, labels=None) -> np.ndarray | None:
-        if not self.conditional:
-            return None
-        if labels is None:
-            if stream.labels is None:
-                raise GenkitError(f"a {self.family} model needs each image's label (the stream has none)")
-            labels = stream.labels
-        labels = np.asarray(labels, dtype=np.int32)
-        if labels.size and (labels.min() < 0 or labels.max() >= self.classes):
-            raise GenkitError(f"labels must be 0..{self.classes - 1}")
-        return labels
+    # -- labels: none here; the CVAE's encoder and decoder see one per image -------------------
+    def labels_of(self, stream: Stream | None, labels=None) -> np.ndarray | None:
+        """The labels the networks see for the stream's images (or ``labels``): None here."""
+        return None
+
+    def sample_labels(self, n: int, labels=None) -> np.ndarray | None:
+        """The labels of ``n`` samples: None here."""
+        return None
+
+    def grid_label(self, at: Stream | None, label: int | None) -> int | None:
+        """The one label of a grid figure: None here."""
+        return None
+
+    def line_label(self, a: Stream, b: Stream) -> int | None:
+        """The one label of an interpolation from a to b: None here."""
+        return None
 
     def _batched(self, fn, *arrays, batch_size=256):
         outs = []
@@ -341,11 +303,11 @@ class VAE(Trainable, keras.Model):
 
     @tf.function(reduce_retracing=True)
     def _encode_fn(self, x, y):
-        return self.encode(x, y if self.conditional else None)
+        return self.encode(x, y)
 
     @tf.function(reduce_retracing=True)
     def _decode_fn(self, z, y):
-        return self.decode(z, y if self.conditional else None)
+        return self.decode(z, y)
 
     def decode_codes(self, z: np.ndarray, labels=None, meta: dict | None = None) -> Stream:
         """Images for codes z (N, latent): the decoder's most likely colour per pixel, or its ink
@@ -375,9 +337,7 @@ class VAE(Trainable, keras.Model):
         if temperature < 0:
             raise GenkitError("--temperature must be >= 0")
         z = np.random.default_rng(seed).standard_normal((n, self.latent)).astype(np.float32) * temperature
-        y = None
-        if self.conditional:
-            y = np.arange(n) % self.classes if labels is None else self.labels_of(None, np.resize(labels, n))
+        y = self.sample_labels(n, labels)
         out = self.decode_codes(z, y, {"temperature": temperature, "seed": seed})
         if y is not None:
             out.labels = np.asarray(y, np.int64)
@@ -413,11 +373,8 @@ class VAE(Trainable, keras.Model):
             if len(at) != 1:
                 raise GenkitError(f"--at takes one image, got {len(at)}")
             base = self.encode_stream(at, None if label is None else [label])[0][0]
-        y = None
-        if self.conditional:
-            if label is None:
-                label = int(self.labels_of(at)[0]) if at is not None and at.labels is not None else 0
-            y = np.full(steps * steps, label, np.int32)
+        label = self.grid_label(at, label)
+        y = None if label is None else np.full(steps * steps, label, np.int32)
         z = self.grid_codes(dims, lo, hi, steps, base)
         return self.decode_codes(z, y, {"grid": list(dims), "range": [float(lo), float(hi)], "steps": steps, "cols": steps})
 
@@ -431,42 +388,26 @@ class VAE(Trainable, keras.Model):
         ma = self.encode_stream(a)[0][0]
         mb = self.encode_stream(b)[0][0]
         t = np.linspace(0.0, 1.0, steps, dtype=np.float32)[:, None]
-        y = None
-        if self.conditional:
-            ya, yb = self.labels_of(a)[0], self.labels_of(b)[0]
-            if ya != yb:
-                raise GenkitError(f"the two images have different labels ({ya} and {yb}); a conditional line needs one")
-            y = np.full(steps, ya, np.int32)
+        label = self.line_label(a, b)
+        y = None if label is None else np.full(steps, label, np.int32)
         return self.decode_codes((1 - t) * ma + t * mb, y, {"steps": steps, "cols": steps})
 
     def style_stream(self, images: Stream, labels, label: int | None = None) -> Stream:
-        """The CVAE's style transfer: encode each image with its own label and decode its code
-        with each of ``labels`` (the lecture's "same style, other digits"): one row per image."""
-        if not self.conditional:
-            raise GenkitError(f"style transfer needs a conditional model (cvae), not {self.family}")
-        own = self.labels_of(images, None if label is None else [label] * len(images))
-        m = self.encode_stream(images, own)[0]
-        labels = self.labels_of(None, labels)
-        out = self.decode_codes(np.repeat(m, len(labels), axis=0), np.tile(labels, len(m)),
-                                {"style_labels": [int(v) for v in own], "cols": len(labels)})
-        out.labels = np.tile(labels, len(m)).astype(np.int64)
-        return out
+        """The CVAE's style transfer (see genkit.models.cvae); an unconditional model has none."""
+        raise GenkitError(f"style transfer needs a conditional model (cvae), not {self.family}")
 
     # -- likelihood ---------------------------------------------------------------------------
     @tf.function(reduce_retracing=True)
     def _log_weights(self, x, y, eps):
         """log p(x, z_k) − log q(z_k | x) for eps (B, k, L): (B, k), and log p(x | z_k) (B, k)."""
-        m, logvar = self.encode(x, y if self.conditional else None)
-        std = tf.exp(0.5 * logvar)
-        z = m[:, None, :] + std[:, None, :] * eps
+        m, logvar = self.encode(x, y)
+        z = iwae.codes(m, logvar, eps)
         b, k = tf.shape(eps)[0], tf.shape(eps)[1]
         flat_z = tf.reshape(z, [b * k, self.latent])
         rep = lambda t: tf.repeat(t, k, axis=0)  # noqa: E731
-        logits = self.decode(flat_z, rep(y) if self.conditional else None)
+        logits = self.decode(flat_z, rep(y))
         log_px = tf.reshape(self.log_px(rep(x), logits), [b, k])
-        log_pz = -0.5 * tf.reduce_sum(tf.square(z) + LOG_2PI, axis=-1)
-        log_qz = -0.5 * tf.reduce_sum(tf.square(eps) + LOG_2PI + logvar[:, None, :], axis=-1)
-        return log_px + log_pz - log_qz, log_px
+        return iwae.log_weights(log_px, z, eps, logvar), log_px
 
     def evaluate_stream(self, stream: Stream, batch_size: int = 64, *, k: int | None = None, seed: int = 0,
                         progress=None) -> dict:
@@ -484,34 +425,24 @@ class VAE(Trainable, keras.Model):
         rows = max(1, min(4096, (1 << 24) // (self.height * self.width * (1 if self.bernoulli else self.num_colors))))
         chunk = max(1, min(k, rows))  # importance samples per decoder call
         per_batch = max(1, min(batch_size, rows // chunk))
-        iwae, elbo_rec, m_all, lv_all = [], [], [], []
+        bound, elbo_rec, m_all, lv_all = [], [], [], []
         for i in range(0, len(x_in), per_batch):
-            xb, yb = x_in[i : i + per_batch], y[i : i + per_batch]
-            lw_parts, lpx_parts = [], []
-            for s in range(0, k, chunk):
-                kk = min(chunk, k - s)
-                eps = rng.standard_normal((len(xb), kk, self.latent)).astype(np.float32)
-                lw, lpx = self._log_weights(self._x_tensor(xb), tf.constant(yb, tf.int32), tf.constant(eps))
-                lw_parts.append(ops.convert_to_numpy(lw).astype(np.float64))
-                lpx_parts.append(ops.convert_to_numpy(lpx).astype(np.float64))
-            lw = np.concatenate(lw_parts, axis=1)
-            top = lw.max(axis=1, keepdims=True)
-            iwae.append((top[:, 0] + np.log(np.exp(lw - top).mean(axis=1))))
-            elbo_rec.append(np.concatenate(lpx_parts, axis=1).mean(axis=1))
-            m, lv = self._encode_fn(self._x_tensor(xb), tf.constant(yb, tf.int32))
+            xb, yb = self._x_tensor(x_in[i : i + per_batch]), tf.constant(y[i : i + per_batch], tf.int32)
+            ll, rec = iwae.estimate(lambda eps: self._log_weights(xb, yb, tf.constant(eps)), len(xb), k, self.latent,
+                                    rng, chunk)
+            bound.append(ll)
+            elbo_rec.append(rec)
+            m, lv = self._encode_fn(xb, yb)
             m_all.append(ops.convert_to_numpy(m))
             lv_all.append(ops.convert_to_numpy(lv))
             if progress:
                 progress(len(xb))
         m, lv = np.concatenate(m_all).astype(np.float64), np.concatenate(lv_all).astype(np.float64)
         kl_dims = (0.5 * (np.exp(lv) - 1.0 - lv + m**2)).mean(axis=0)
-        ll = np.concatenate(iwae)
+        ll = np.concatenate(bound)
         rec = np.concatenate(elbo_rec)
         hw = self.height * self.width
         nll = float(-ll.mean())
-        if self.deterministic:  # no posterior: report the reconstruction only
-            return {"model": self.family, "images": len(x_in), "rec_nats": float(-rec.mean()),
-                    "bits_per_pixel": float(-rec.mean() / (hw * LN2))}
         return {
             "model": self.family,
             "images": len(x_in),

@@ -1,0 +1,181 @@
+"""The zoo's contract, checked on every family in the registry, and a family added from outside.
+
+Every family, built tiny from its defaults: one training step changes its weights, and save ->
+load gives the same model (the same validation losses). ``Indep`` (a per-pixel independent
+categorical model, defined here and registered at run time) proves that a family is one module
+plus one registry line: genkit.train trains it, genkit.models loads, samples and evaluates it,
+and no other file knows it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from typing import ClassVar
+
+import keras
+import numpy as np
+import pytest
+from keras import ops
+
+from genkit import models
+from genkit.errors import GenkitError
+from genkit.io import Stream
+from genkit.models.base import PixelModel
+from genkit.models.settings import Settings, resolve_model_config
+from genkit.text import Sentences
+from genkit.train import RunConfig, batches, train
+
+H, W = 8, 8
+GREYS = np.array([[0] * 3, [85] * 3, [170] * 3, [255] * 3], np.uint8)  # four grey levels: every image family can learn them
+SENTENCES = ["the cat sat on the mat .", "a dog ran in the park .", "birds fly over the sea .", "we eat bread ."]
+
+
+# -- a family from outside genkit: one config, one model, one registry line -------------------------
+@dataclasses.dataclass
+class IndepConfig(Settings):
+    scale: float = 0.01  # standard deviation of the initial logits
+
+    LIMITS: ClassVar[dict] = {"scale": (0.0, None)}
+
+
+@models.register("indep", about="independent categorical per pixel: one logit table (H, W, K)", config=IndepConfig)
+class Indep(PixelModel):
+    """Every pixel its own categorical, whatever the others are: logits (H, W, K) and nothing else."""
+
+    config_class = IndepConfig
+
+    def __init__(self, height, width, palette, **settings):
+        super().__init__(height, width, palette, **settings)
+        self.table = self.add_weight(shape=(self.height, self.width, self.num_colors), name="logits",
+                                     initializer=keras.initializers.RandomNormal(stddev=self.config.scale))
+
+    def call(self, indices, training=False):
+        return ops.expand_dims(ops.zeros_like(ops.cast(indices, "float32")), -1) + self.table
+
+    def stepper(self, batch: int):
+        return IndepStepper(self, batch)
+
+
+class IndepStepper:
+    def __init__(self, model: Indep, batch: int):
+        self.table, self.batch, self.width = ops.convert_to_numpy(model.table), batch, model.width
+
+    def logits(self, t: int, canvas: np.ndarray) -> np.ndarray:
+        r, c = divmod(t, self.width)
+        return np.broadcast_to(self.table[r, c], (self.batch, self.table.shape[-1]))
+
+
+# -- tiny data and tiny settings ---------------------------------------------------------------------
+#: settings that make each built-in family small; a family not named here is built from its defaults
+SMALL = {
+    "pixelrnn": dict(embed=4, hidden=8, layers=1),
+    "pixelcnn": dict(embed=4, channels=4, layers=2, head=8),
+    "vae": dict(latent=2, hidden=8, channels=4),
+    "ae": dict(latent=2, hidden=8, channels=4),
+    "cvae": dict(latent=2, hidden=8, channels=4, classes=3),
+    "gan": dict(latent=4, channels=4),
+    "classifier": dict(channels=2, hidden=8),
+    "sentence-vae": dict(latent=2, embed=8, hidden=8, vocab=40),
+}
+
+
+def tiny_images(n=24, seed=0) -> Stream:
+    """Grey 8x8 images on four levels, labelled 0..2: a dark frame and a bright label-wide stripe."""
+    rng = np.random.default_rng(seed)
+    labels = np.arange(n) % 3
+    idx = rng.integers(0, 2, (n, H, W)).astype(np.uint8)
+    for i, y in enumerate(labels):
+        idx[i, :, 2 * y : 2 * y + 3] = 3
+    return Stream(indices=idx, palette=GREYS, labels=labels.astype(np.int64))
+
+
+def tiny_data(family: str):
+    if models.data_kind(family) == "text":
+        return Sentences(SENTENCES * 6)
+    return tiny_images()
+
+
+def tiny_model(family: str, data):
+    config = resolve_model_config(family, overrides=[f"{k}={v}" for k, v in SMALL.get(family, {}).items()])
+    keras.utils.set_random_seed(0)
+    model = models.get(family).for_stream(data, **config)
+    model.build_for_data()
+    return model
+
+
+def one_batch(model, data, *, shuffle: bool):
+    ds = batches(model, model.train_arrays(data), 8, shuffle=shuffle, flip=False, seed=0, prefetch=False)
+    return ds.take(1)
+
+
+# -- the contract ----------------------------------------------------------------------------------------
+def test_every_built_in_family_is_in_the_registry_without_tensorflow():
+    import subprocess
+    import sys
+
+    code = ("import sys; from genkit import models; "
+            "print([models.data_kind(n) for n in models.names()], [models.config_class(n)() for n in models.names()]); "
+            "assert 'tensorflow' not in sys.modules and 'keras' not in sys.modules")
+    subprocess.run([sys.executable, "-c", code], check=True, capture_output=True)
+    assert set(models.FAMILIES) <= set(models.names())
+
+
+@pytest.mark.parametrize("family", models.names())
+def test_a_training_step_changes_the_weights_and_save_load_keeps_the_model(family, tmp_path):
+    data = tiny_data(family)
+    model = tiny_model(family, data)
+    model.compile_for_training(1e-2)
+    before = [w.copy() for w in model.get_weights()]
+    model.fit(one_batch(model, data, shuffle=True), steps_per_epoch=1, epochs=1, verbose=0, shuffle=False)
+    after = model.get_weights()
+    assert any(not np.array_equal(a, b) for a, b in zip(before, after)), f"{family}: one step changed nothing"
+
+    back = models.load(str(models.save(model, tmp_path / f"{family}.keras", optimizer=False)))
+    assert type(back) is type(model) and back.family == family
+    assert back.get_config() == model.get_config()
+    assert all(np.array_equal(a, b) for a, b in zip(back.get_weights(), model.get_weights()))
+    back.compile_for_training(1e-2)
+    val = one_batch(model, data, shuffle=False)
+    assert back.evaluate(val, verbose=0, return_dict=True) == model.evaluate(val, verbose=0, return_dict=True)
+
+
+@pytest.mark.parametrize("family", models.names())
+def test_settings_out_of_bounds_fail_in_one_line_whoever_builds_the_model(family):
+    cls = models.config_class(family)
+    for key, (low, _) in cls.LIMITS.items():
+        bad = low - 1 if isinstance(low, int) else low - 0.5
+        with pytest.raises(GenkitError, match=f"{key} must be"):
+            resolve_model_config(family, overrides=[f"{key}={bad}"])
+        with pytest.raises(GenkitError, match=f"{key} must be"):
+            cls(**{key: bad}).validate()
+    with pytest.raises(GenkitError, match="has no setting 'nothing'"):
+        resolve_model_config(family, overrides=["nothing=1"])
+
+
+# -- a family registered at run time -----------------------------------------------------------------------
+def test_a_family_from_outside_genkit_is_served_like_the_built_in_ones(tmp_path):
+    assert "indep" in models.names() and "indep" not in models.FAMILIES
+    assert models.get("indep") is Indep and models.config_class("indep") is IndepConfig
+    assert models.data_kind("indep") == "images" and models.about("indep").startswith("independent")
+    with pytest.raises(GenkitError, match="scale must be at least 0.0"):
+        resolve_model_config("indep", overrides=["scale=-1"])
+
+    data = tiny_images(60)
+    path = train(data, RunConfig(family="indep", epochs=3, batch_size=10, lr=0.1, model=resolve_model_config("indep")),
+                 tmp_path / "run", progress=False)
+    assert models.family_of(path) == "indep"
+    net = models.load(str(tmp_path / "run"))
+    assert isinstance(net, Indep) and net.config == IndepConfig()
+
+    drawn = net.sample_stream(5, seed=1)
+    assert drawn.indices.shape == (5, H, W) and np.array_equal(drawn.palette, GREYS)
+    assert np.array_equal(drawn.indices, net.sample_stream(5, seed=1).indices)
+    score = net.evaluate_stream(tiny_images(12, seed=3))
+    assert score["model"] == "indep" and score["images"] == 12
+    assert score["bits_per_pixel"] < math.log2(len(GREYS))  # it learned something: below a uniform guess
+    # the likelihood is the table's: log-softmax of each pixel's logits at its colour
+    x = tiny_images(12, seed=3).indices
+    logp = ops.convert_to_numpy(ops.log_softmax(net.table, axis=-1))
+    nats = -np.take_along_axis(logp[None], x[..., None].astype(np.int64), -1).sum((1, 2, 3))
+    assert math.isclose(score["nats_per_image"], nats.mean(), rel_tol=1e-5)
