@@ -6,11 +6,12 @@ draws the same style as other digits."""
 from __future__ import annotations
 
 from .. import register
+from ..capabilities import Conditional
 from ..vae.model import VAE
 
 
 @register("cvae")
-class CVAE(VAE):
+class CVAE(Conditional, VAE):
     conditional = True
 
     def __init__(self, height, width, palette, latent=10, hidden=256, channels=32, arch="conv",

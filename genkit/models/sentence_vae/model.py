@@ -45,6 +45,8 @@ from ...errors import GenkitError
 from ...text import SPECIALS, UNITS, Sentences, detokenize, guess_unit, tokenize, tokens_of
 from .. import check_limits, register
 from ..base import Trainable, draw
+from ..base import InterpolatesSentences, SamplesSentences
+from ..capabilities import Evaluates, SentenceNLL
 from .config import LIMITS, SentenceVAEConfig, check
 
 LOG_2PI = math.log(2 * math.pi)
@@ -110,11 +112,9 @@ class OutputBias(layers.Layer):
 
 
 @register("sentence-vae")
-class SentenceVAE(Trainable, keras.Model):
+class SentenceVAE(Trainable, SamplesSentences, InterpolatesSentences, Evaluates, keras.Model):
     """LSTM encoder -> (m, σ) -> z -> LSTM decoder over a vocabulary; ``latent=0``: an LSTM LM."""
 
-    task = "text"
-    data_kind = "text"
     headline = "nelbo"
     headline_unit = "nats/sentence"
     default_k = 10  # importance samples per sentence for gk-eval's IWAE bound (a decoder pass each: k=10 scores PTB's test set in about 2 min here)
@@ -579,7 +579,7 @@ class SentenceVAE(Trainable, keras.Model):
                "nll_nats": float(nll.mean()), "ppl": float(math.exp(nll.sum() / tokens))}
         if not self.latent:
             out.update(nelbo_nats=out["nll_nats"], kl_nats=0.0, rec_nats=out["nll_nats"], ppl_elbo=out["ppl"], k=1)
-            return out
+            return SentenceNLL(out)
         m = np.zeros((len(data), self.latent))
         lv = np.zeros((len(data), self.latent))
         for (idx, mb), lvb in zip(ms, lvs):
@@ -594,4 +594,4 @@ class SentenceVAE(Trainable, keras.Model):
             ppl_elbo=float(math.exp(nelbo.sum() / tokens)),
             active_units=int((m.var(axis=0) > 0.01).sum()),
         )
-        return out
+        return SentenceNLL(out)

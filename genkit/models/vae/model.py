@@ -35,6 +35,8 @@ from ...errors import GenkitError
 from ...io import Stream
 from .. import register
 from ..base import LN2, Trainable, flip_image, on_palette
+from ..base import InterpolatesImages
+from ..capabilities import Evaluates, ImageIWAE, Reconstruction, Samples, SweepsCode
 
 LOG_2PI = math.log(2 * math.pi)
 ARCHS = ("conv", "mlp")
@@ -70,10 +72,9 @@ def kl_nats(y_true, y_pred):
 
 
 @register("vae")
-class VAE(Trainable, keras.Model):
+class VAE(Trainable, Samples, SweepsCode, InterpolatesImages, Evaluates, keras.Model):
     """Encoder -> (m, σ) -> c = m + exp(σ/2)·e -> decoder, on palette-coded images."""
 
-    task = "latent"
     conditional = False
     deterministic = False  # the AE: c = m, no KL term
     headline = "nelbo"
@@ -510,9 +511,9 @@ class VAE(Trainable, keras.Model):
         hw = self.height * self.width
         nll = float(-ll.mean())
         if self.deterministic:  # no posterior: report the reconstruction only
-            return {"model": self.family, "images": len(x_in), "rec_nats": float(-rec.mean()),
-                    "bits_per_pixel": float(-rec.mean() / (hw * LN2))}
-        return {
+            return Reconstruction({"model": self.family, "images": len(x_in), "rec_nats": float(-rec.mean()),
+                                   "bits_per_pixel": float(-rec.mean() / (hw * LN2))})
+        return ImageIWAE({
             "model": self.family,
             "images": len(x_in),
             "k": k,
@@ -524,4 +525,4 @@ class VAE(Trainable, keras.Model):
             "kl_per_dim": [round(float(v), 4) for v in kl_dims],
             "active_units": int((m.var(axis=0) > 0.01).sum()),
             "latent": self.latent,
-        }
+        })
