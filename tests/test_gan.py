@@ -278,7 +278,7 @@ def test_eval_prints_the_realness(gan_file, judge, tmp_path, monkeypatch):
         (complete.app, ["{gan}", "{img}"], None, "needs a pixel model"),
         (sample.app, ["{gan}", "--grid", "0,1"], None, "need a model with a code"),
         (sample.app, ["{gan}", "-t", "-1"], None, "--temperature must be >= 0"),
-        (sample.app, ["{judge}"], None, "draws no images"),
+        (sample.app, ["{judge}"], None, "needs a model that draws samples (pixelrnn, pixelcnn"),
         (evaluate.app, ["{gan}", "-"], "one", "need at least 2 images"),
         (evaluate.app, ["{judge}", "-"], "unlabelled", "needs labelled images"),
         (train_cli.app, ["gan", "-q"], "colour", "grey"),

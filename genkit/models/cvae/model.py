@@ -11,7 +11,7 @@ from ..vae.model import VAE
 
 
 @register("cvae")
-class CVAE(Conditional, VAE):
+class CVAE(VAE, Conditional):
     conditional = True
 
     def __init__(self, height, width, palette, latent=10, hidden=256, channels=32, arch="conv",
