@@ -84,7 +84,7 @@ palettes: install
 	$(BIN)/gk-quantize $(DATA)/pokemon/sprites --crop 20 --colors 167 --seed 0 \
 		--save-palette palettes/pokemon-167.txt -f npz > /dev/null
 
-# Shipped checkpoints: each trained by gk-train, then copied with a model card (genkit.modelcard).
+# Shipped checkpoints: each trained by gk-train, then copied with a model card (scripts/modelcard.py).
 PIXELRNN_TRAIN := gk-train pixelrnn --dataset pokemon --flip --epochs 40 --batch-size 32 --seed 0 -o runs/pokemon-pixelrnn
 PIXELCNN_TRAIN := gk-train pixelcnn --dataset pokemon --flip --epochs 80 --batch-size 32 --lr 0.004 --seed 0 -o runs/pokemon-pixelcnn
 
@@ -113,7 +113,7 @@ checkpoints: palettes checkpoints/pokemon-pixelrnn.keras checkpoints/pokemon-pix
 checkpoints/ptb-sentence-vae.keras: | install
 	$(BIN)/$(PTB_VAE_TRAIN)
 	$(BIN)/$(PTB_VAE_FINISH)
-	$(BIN)/python -m genkit.modelcard runs/ptb-sentence-vae $@ --command "$(PTB_VAE_TRAIN); $(PTB_VAE_FINISH)" --dataset ptb -k 10 --half
+	$(BIN)/python scripts/modelcard.py runs/ptb-sentence-vae $@ --command "$(PTB_VAE_TRAIN); $(PTB_VAE_FINISH)" --dataset ptb -k 10 --half
 
 runs/ptb-lstm-lm/model.keras: | install
 	$(BIN)/$(PTB_LM_TRAIN)
@@ -121,40 +121,40 @@ runs/ptb-lstm-lm/model.keras: | install
 
 checkpoints/sonnet-sentence-vae.keras: | install
 	$(BIN)/$(SONNET_VAE_TRAIN)
-	$(BIN)/python -m genkit.modelcard runs/sonnet-sentence-vae $@ --command "$(SONNET_VAE_TRAIN)" --dataset sonnets -k 10 --half
+	$(BIN)/python scripts/modelcard.py runs/sonnet-sentence-vae $@ --command "$(SONNET_VAE_TRAIN)" --dataset sonnets -k 10 --half
 
 checkpoints/tang-sentence-vae.keras: | install
 	$(BIN)/$(TANG_VAE_TRAIN)
-	$(BIN)/python -m genkit.modelcard runs/tang-sentence-vae $@ --command "$(TANG_VAE_TRAIN)" --dataset tang -k 10
+	$(BIN)/python scripts/modelcard.py runs/tang-sentence-vae $@ --command "$(TANG_VAE_TRAIN)" --dataset tang -k 10
 
 checkpoints/pokemon-pixelrnn.keras: | install
 	$(BIN)/$(PIXELRNN_TRAIN)
-	$(BIN)/python -m genkit.modelcard runs/pokemon-pixelrnn $@ --command "$(PIXELRNN_TRAIN)"
+	$(BIN)/python scripts/modelcard.py runs/pokemon-pixelrnn $@ --command "$(PIXELRNN_TRAIN)"
 
 checkpoints/pokemon-pixelcnn.keras: | install
 	$(BIN)/$(PIXELCNN_TRAIN)
-	$(BIN)/python -m genkit.modelcard runs/pokemon-pixelcnn $@ --command "$(PIXELCNN_TRAIN)"
+	$(BIN)/python scripts/modelcard.py runs/pokemon-pixelcnn $@ --command "$(PIXELCNN_TRAIN)"
 
 checkpoints/pokemon-vae.keras: | install
 	$(BIN)/$(POKEMON_VAE_TRAIN)
-	$(BIN)/python -m genkit.modelcard runs/pokemon-vae $@ --command "$(POKEMON_VAE_TRAIN)" -k 1000
+	$(BIN)/python scripts/modelcard.py runs/pokemon-vae $@ --command "$(POKEMON_VAE_TRAIN)" -k 1000
 
 checkpoints/mnist-vae.keras: | install
 	$(BIN)/$(MNIST_VAE_TRAIN)
-	$(BIN)/python -m genkit.modelcard runs/mnist-vae $@ --command "$(MNIST_VAE_TRAIN)" --dataset mnist -k 100
+	$(BIN)/python scripts/modelcard.py runs/mnist-vae $@ --command "$(MNIST_VAE_TRAIN)" --dataset mnist -k 100
 
 checkpoints/mnist-cvae.keras: | install
 	$(BIN)/$(MNIST_CVAE_TRAIN)
-	$(BIN)/python -m genkit.modelcard runs/mnist-cvae $@ --command "$(MNIST_CVAE_TRAIN)" --dataset mnist -k 100
+	$(BIN)/python scripts/modelcard.py runs/mnist-cvae $@ --command "$(MNIST_CVAE_TRAIN)" --dataset mnist -k 100
 
 checkpoints/mnist-classifier.keras: | install
 	$(BIN)/$(MNIST_CLASSIFIER_TRAIN)
-	$(BIN)/python -m genkit.modelcard runs/mnist-classifier $@ --command "$(MNIST_CLASSIFIER_TRAIN)" --dataset mnist
+	$(BIN)/python scripts/modelcard.py runs/mnist-classifier $@ --command "$(MNIST_CLASSIFIER_TRAIN)" --dataset mnist
 
 # The GAN's card measures its realness with the classifier, so that comes first.
 checkpoints/mnist-gan.keras: checkpoints/mnist-classifier.keras | install
 	$(BIN)/$(MNIST_GAN_TRAIN)
-	$(BIN)/python -m genkit.modelcard runs/mnist-gan $@ --command "$(MNIST_GAN_TRAIN)" --dataset mnist
+	$(BIN)/python scripts/modelcard.py runs/mnist-gan $@ --command "$(MNIST_GAN_TRAIN)" --dataset mnist
 
 # The VAE figures: latent grid, interpolation strips, the moon figure, CVAE styles.
 figures-vae: install

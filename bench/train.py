@@ -52,7 +52,8 @@ from bench.common import Run, fmt, logger, meta_lines, out_folder, write_report 
 from genkit import datasets, models  # noqa: E402
 from genkit.errors import GenkitError  # noqa: E402
 from genkit.splits import split_stream  # noqa: E402
-from genkit.train import batches, resolve_model_config  # noqa: E402
+from genkit.models.settings import resolve_model_config  # noqa: E402
+from genkit.train import batches  # noqa: E402
 
 DATASETS = ("pokemon", "mnist", "ptb")  # tried in this order; a family takes the first it can train on
 BATCH = 32

@@ -1,4 +1,5 @@
-"""What every gk-* command shares: the typer app settings, the error guard and the entry point.
+"""What every gk-* command shares: the typer app settings, the options, the error guard and the
+entry point.
 
 Commands import only this, typer and the library function they call; heavy modules (numpy,
 Pillow, TensorFlow) are imported inside the command body so that ``--help`` stays fast.
@@ -11,13 +12,42 @@ import os
 import signal
 import sys
 import traceback
-from typing import Callable
+from typing import Annotated, Callable, Optional
 
 import typer
 
 from genkit.errors import GenkitError
 
-VERBOSE_HELP = "Show a traceback for unexpected errors."
+
+# -- options every command shares, declared once ----------------------------------------------------
+def model_argument(help: str = "A .keras file, run folder or zoo name."):
+    """The MODEL argument (``help`` may say which models the command takes)."""
+    return typer.Argument(help=help, metavar="MODEL", show_default=False)
+
+
+def seed_option(help: str):
+    """``--seed INT`` (``help`` says what it seeds)."""
+    return typer.Option("--seed", metavar="INT", help=help)
+
+
+def temperature_option(help: str):
+    """``--temperature/-t T`` (``help`` says what it divides)."""
+    return typer.Option("--temperature", "-t", metavar="T", help=help)
+
+
+def format_option(default: str = "png"):
+    """``--format/-f``: png or npz, by default from -o's extension, else ``default``."""
+    other = "npz" if default == "png" else "png"
+    return typer.Option("--format", "-f", metavar=f"{default}|{other}", show_default=False,
+                        help=f"Output format [default: from -o's extension, else {default}].")
+
+
+Model = Annotated[str, model_argument()]
+Output = Annotated[Optional[str], typer.Option("--output", "-o", metavar="FILE", help="Write to FILE (atomically) instead of stdout.")]
+Format = Annotated[Optional[str], format_option("png")]
+Scale = Annotated[Optional[int], typer.Option("--scale", metavar="N", show_default=False,
+                                              help="PNG: enlarge each tile N times [default: to at least 64 px].")]
+Verbose = Annotated[bool, typer.Option("--verbose", "-v", help="Show a traceback for unexpected errors.")]
 
 
 def make_app() -> typer.Typer:
@@ -80,13 +110,15 @@ def entry(app: typer.Typer, prog: str) -> Callable[[], None]:
     return main
 
 
-def read_data(sources: list[str] | None, dataset: str | None, split: str | None, *, text: bool = False):
-    """The input stream of a model command: --dataset NAME, else files/folders, else stdin.
-    With ``text`` (a sentence model), text files, one sentence a line (genkit.text.Sentences)."""
+def read_data(sources: list[str] | None, dataset: str | None, split: str | None, *, family: str):
+    """The input of a model command for a model of ``family``: --dataset NAME, else
+    files/folders, else stdin. A family that reads text (genkit.models.data_kind) gets text
+    files, one sentence a line (genkit.text.Sentences); the others, images."""
     from genkit import datasets
-    from genkit.errors import GenkitError
     from genkit.io import read_stream
+    from genkit.models import data_kind
 
+    text = data_kind(family) == "text"
     if dataset and sources:
         raise GenkitError("give input files or --dataset, not both")
     if dataset and dataset in datasets.names() and datasets.is_text(dataset) != text:
@@ -106,31 +138,43 @@ def read_data(sources: list[str] | None, dataset: str | None, split: str | None,
     return stream
 
 
-def load_model(spec: str, *, task: str | None = None, command: str = ""):
-    """A model by path, run folder or zoo name; with ``task``, refuse models of another kind."""
+def load_model(spec: str, capability: type, *, command: str):
+    """A model by path, run folder or zoo name that has ``capability`` (genkit.models.capabilities),
+    else a one-line refusal naming the zoo's models that have it."""
     from genkit import models
-    from genkit.errors import GenkitError
+    from genkit.models.capabilities import require
 
-    model = models.load(spec)
-    if task and getattr(model, "task", None) != task:
-        raise GenkitError(f"{command} needs a {task} model, but this is a {model.family} model", source=spec)
-    return model
+    return require(models.load(spec), capability, command=command)
 
 
-def write_output(stream, output: str | None, fmt: str | None, *, scale=None, cols=None) -> None:
-    from genkit.errors import GenkitError
-    from genkit.io import guess_format, write_stream
+def output_format(output: str | None, fmt: str | None, default: str = "png") -> str:
+    """-f's value, else the one -o's extension says, else ``default``; png or npz."""
+    from genkit.io import guess_format
 
-    fmt = (fmt or guess_format(output, "png")).lower()
+    fmt = (fmt or guess_format(output, default)).lower()
     if fmt not in ("png", "npz"):
-        raise GenkitError(f"--format must be png or npz, got {fmt!r}")
-    write_stream(stream, output, fmt, scale=scale, cols=cols)
+        raise GenkitError(f"--format must be {default} or {'npz' if default == 'png' else 'png'}, got {fmt!r}")
+    return fmt
+
+
+def write_output(result, output: str | None, fmt: str | None, *, scale=None, cols=None) -> None:
+    """A command's result to -o FILE (atomically) or stdout: sentences one a line, images as a
+    PNG contact sheet or an NPZ stream (-f)."""
+    from genkit.io import write_file_atomic, write_stream
+    from genkit.text import Sentences
+
+    if isinstance(result, Sentences):
+        body = "".join(line + "\n" for line in result.texts)
+        if output:
+            write_file_atomic(output, body.encode())
+        else:
+            print(body, end="")
+        return
+    write_stream(result, output, output_format(output, fmt), scale=scale, cols=cols)
 
 
 def parse_labels(text: str) -> list[int]:
     """``0-9``, ``3,5,7`` or a mix (``0-2,7``) -> a list of non-negative integers."""
-    from genkit.errors import GenkitError
-
     out: list[int] = []
     try:
         for part in text.split(","):
@@ -147,14 +191,3 @@ def parse_labels(text: str) -> list[int]:
     if not out or min(out) < 0:
         raise GenkitError(f"labels must look like 0-9 or 3,5,7, got {text!r}")
     return out
-
-
-def read_one(path: str, option: str, count: int = 1):
-    """The image(s) of one file (or - for stdin) given to an option, checked for their number."""
-    from genkit.errors import GenkitError
-    from genkit.io import read_stream
-
-    stream = read_stream([path])
-    if len(stream) != count:
-        raise GenkitError(f"{option} takes {'one image' if count == 1 else f'{count} images'}, got {len(stream)}", source=path)
-    return stream

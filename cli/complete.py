@@ -6,7 +6,8 @@ from typing import Annotated, List, Optional
 
 import typer
 
-from cli.common import entry, guarded, load_model, make_app, read_data, write_output
+from cli.common import Format, Output, Scale, Verbose, entry, guarded, load_model, make_app, model_argument, output_format, \
+    read_data, seed_option, temperature_option, write_output
 
 PROG = "gk-complete"
 app = make_app()
@@ -15,20 +16,20 @@ app = make_app()
 @app.command()
 @guarded(PROG)
 def main(
-    model: Annotated[str, typer.Argument(help="A pixel model: .keras file, run folder or zoo name.", metavar="MODEL", show_default=False)],
+    model: Annotated[str, model_argument("A pixel model: .keras file, run folder or zoo name.")],
     sources: Annotated[Optional[List[str]], typer.Argument(help="Images: PNG/NPZ files, folders, globs or - (stdin).", metavar="SOURCE", show_default=False)] = None,
     keep: Annotated[float, typer.Option("--keep", metavar="FRACTION", help="Keep this fraction of each image, in raster order (0.5 hides the bottom half).")] = 0.5,
     mask: Annotated[Optional[str], typer.Option("--mask", metavar="FILE.png", help="Keep the pixels that are not black in this PNG instead of --keep.")] = None,
     k: Annotated[int, typer.Option("-k", metavar="N", help="Completions per image.")] = 3,
     dataset: Annotated[Optional[str], typer.Option("--dataset", metavar="NAME", help="Complete a named data set instead (e.g. pokemon).")] = None,
     split: Annotated[Optional[str], typer.Option("--split", metavar="NAME", help="Only this split of the input: train, test, val, fit, all.")] = None,
-    temperature: Annotated[float, typer.Option("--temperature", "-t", metavar="T", help="Divide the logits by T; 0 is greedy.")] = 1.0,
-    seed: Annotated[int, typer.Option("--seed", metavar="INT", help="Same seed, same completions.")] = 0,
+    temperature: Annotated[float, temperature_option("Divide the logits by T; 0 is greedy.")] = 1.0,
+    seed: Annotated[int, seed_option("Same seed, same completions.")] = 0,
     batch_size: Annotated[int, typer.Option("--batch-size", "-b", metavar="N", help="Images completed at once.")] = 64,
-    fmt: Annotated[Optional[str], typer.Option("--format", "-f", metavar="png|npz", help="Output format [default: from -o's extension, else png].", show_default=False)] = None,
-    output: Annotated[Optional[str], typer.Option("--output", "-o", metavar="FILE", help="Write to FILE (atomically) instead of stdout.")] = None,
-    scale: Annotated[Optional[int], typer.Option("--scale", metavar="N", help="PNG: enlarge each tile N times [default: to at least 64 px].", show_default=False)] = None,
-    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show a traceback for unexpected errors.")] = False,
+    fmt: Format = None,
+    output: Output = None,
+    scale: Scale = None,
+    verbose: Verbose = False,
 ) -> None:
     """Complete images the model has not seen: keep part, draw the rest.
 
@@ -40,15 +41,14 @@ def main(
     Example: gk-complete pixelcnn --dataset pokemon --split test --keep 0.25 -k 3 > done.png
     """
     from genkit.errors import GenkitError
-    from genkit.io import guess_format, read_stream
+    from genkit.io import read_stream
     from genkit.models.base import completion_sheet
+    from genkit.models.capabilities import Completes
     from genkit.progress import bar
 
-    fmt = (fmt or guess_format(output, "png")).lower()
-    if fmt not in ("png", "npz"):
-        raise GenkitError(f"--format must be png or npz, got {fmt!r}")
-    net = load_model(model, task="pixel", command=PROG)
-    stream = net.as_model_stream(read_data(sources, dataset, split))
+    fmt = output_format(output, fmt)
+    net = load_model(model, Completes, command=PROG)
+    stream = net.as_model_stream(read_data(sources, dataset, split, family=net.family))
     mask_array = None
     if mask:
         m = read_stream([mask])

@@ -6,7 +6,7 @@ from typing import Annotated, List, Optional
 
 import typer
 
-from cli.common import entry, guarded, make_app, say
+from cli.common import Output, Scale, Verbose, entry, format_option, guarded, make_app, output_format, say, seed_option
 
 PROG = "gk-quantize"
 app = make_app()
@@ -21,13 +21,13 @@ def main(
     save_palette: Annotated[Optional[str], typer.Option("--save-palette", metavar="FILE", help="Also write the palette to FILE (.txt, .npz or .png).")] = None,
     crop: Annotated[Optional[str], typer.Option("--crop", metavar="SIZE", help="Centre-crop each image to N or WxH pixels (after --resize).")] = None,
     resize: Annotated[Optional[str], typer.Option("--resize", metavar="SIZE", help="Resize each image to N or WxH pixels first.")] = None,
-    fmt: Annotated[Optional[str], typer.Option("--format", "-f", metavar="npz|png", help="npz or png [default: from -o's extension, else npz].", show_default=False)] = None,
-    output: Annotated[Optional[str], typer.Option("--output", "-o", metavar="FILE", help="Write to FILE (atomically) instead of stdout.")] = None,
-    seed: Annotated[int, typer.Option("--seed", metavar="INT", help="Seed of the k-means initialisation.")] = 0,
-    scale: Annotated[Optional[int], typer.Option("--scale", metavar="N", help="PNG only: enlarge each tile N times [default: to at least 64 px].", show_default=False)] = None,
+    fmt: Annotated[Optional[str], format_option("npz")] = None,
+    output: Output = None,
+    seed: Annotated[int, seed_option("Seed of the k-means initialisation.")] = 0,
+    scale: Scale = None,
     cols: Annotated[Optional[int], typer.Option("--cols", metavar="N", help="PNG only: tiles per row [default: square].", show_default=False)] = None,
     skip_bad: Annotated[bool, typer.Option("--skip-bad", help="Skip unreadable files (and say how many) instead of stopping.")] = False,
-    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show a traceback for unexpected errors.")] = False,
+    verbose: Verbose = False,
 ) -> None:
     """Quantize images to one shared palette: each pixel becomes an index into K colours.
 
@@ -37,15 +37,13 @@ def main(
     Example: gk-quantize sprites/ --crop 20 > pokemon.npz
     """
     from genkit.errors import GenkitError
-    from genkit.io import expand_sources, guess_format, write_stream
+    from genkit.io import expand_sources, write_stream
     from genkit.palettes import save_palette as write_palette
     from genkit.progress import bar
     from genkit.quantize import quantize_sources
     from genkit.transforms import parse_size
 
-    fmt = (fmt or guess_format(output, "npz")).lower()
-    if fmt not in ("npz", "png"):
-        raise GenkitError(f"--format must be npz or png, got {fmt!r}")
+    fmt = output_format(output, fmt, "npz")
     crop_hw = parse_size(crop, "--crop") if crop else None
     resize_hw = parse_size(resize, "--resize") if resize else None
     files = expand_sources(sources or ["-"])

@@ -6,7 +6,8 @@ from typing import Annotated, Optional
 
 import typer
 
-from cli.common import entry, guarded, load_model, make_app, write_output
+from cli.common import Format, Output, Scale, Verbose, entry, guarded, load_model, make_app, model_argument, seed_option, \
+    temperature_option, write_output
 
 PROG = "gk-sample"
 app = make_app()
@@ -15,21 +16,21 @@ app = make_app()
 @app.command()
 @guarded(PROG)
 def main(
-    model: Annotated[str, typer.Argument(help="A .keras checkpoint, a run folder, or a zoo name (pixelrnn, pixelcnn, vae, cvae) for the shipped checkpoint.", metavar="MODEL", show_default=False)],
+    model: Annotated[str, model_argument("A .keras checkpoint, a run folder, or a zoo name (pixelrnn, pixelcnn, vae, cvae) for the shipped checkpoint.")],
     n: Annotated[int, typer.Option("-n", "--count", metavar="N", help="How many images.")] = 16,
-    temperature: Annotated[float, typer.Option("--temperature", "-t", metavar="T", help="Pixel models: divide the logits by T; 0 is greedy (every image the same). VAEs: scale the prior's spread by T.")] = 1.0,
+    temperature: Annotated[float, temperature_option("Pixel models: divide the logits by T; 0 is greedy (every image the same). VAEs: scale the prior's spread by T.")] = 1.0,
     grid: Annotated[Optional[str], typer.Option("--grid", metavar="I,J", help="VAEs: sweep code dimensions I and J on a grid, the others fixed (the lecture's figure).", show_default=False)] = None,
     value_range: Annotated[str, typer.Option("--range", metavar="LO:HI", help="--grid: the values swept.")] = "-3:3",
     steps: Annotated[int, typer.Option("--steps", metavar="N", help="--grid: values per dimension (an N x N sheet).")] = 10,
     at: Annotated[Optional[str], typer.Option("--at", metavar="IMAGE", help="--grid: fix the other dimensions at this image's code [default: at 0].", show_default=False)] = None,
     labels: Annotated[Optional[str], typer.Option("--labels", metavar="LIST", help="Conditional models: the labels to draw, e.g. 0-9 or 3,5 (cycled) [default: 0, 1, 2, ...].", show_default=False)] = None,
-    seed: Annotated[int, typer.Option("--seed", metavar="INT", help="Same seed, same images.")] = 0,
+    seed: Annotated[int, seed_option("Same seed, same images.")] = 0,
     batch_size: Annotated[int, typer.Option("--batch-size", "-b", metavar="N", help="Images drawn at once.")] = 64,
-    fmt: Annotated[Optional[str], typer.Option("--format", "-f", metavar="png|npz", help="Output format [default: from -o's extension, else png].", show_default=False)] = None,
-    output: Annotated[Optional[str], typer.Option("--output", "-o", metavar="FILE", help="Write to FILE (atomically) instead of stdout.")] = None,
-    scale: Annotated[Optional[int], typer.Option("--scale", metavar="N", help="PNG: enlarge each tile N times [default: to at least 64 px].", show_default=False)] = None,
+    fmt: Format = None,
+    output: Output = None,
+    scale: Scale = None,
     cols: Annotated[Optional[int], typer.Option("--cols", metavar="N", help="PNG: tiles per row [default: square].", show_default=False)] = None,
-    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show a traceback for unexpected errors.")] = False,
+    verbose: Verbose = False,
 ) -> None:
     """Draw N images from MODEL and write a PNG contact sheet (or an NPZ stream).
 
@@ -43,8 +44,10 @@ def main(
     Examples: gk-sample pixelrnn -n 16 --temperature 0.9 > pokemon.png;
     gk-sample vae --grid 3,7 --range -3:3 --steps 10 > grid.png
     """
-    from cli.common import parse_labels, read_one
+    from cli.common import parse_labels
     from genkit.errors import GenkitError
+    from genkit.models.base import read_one
+    from genkit.models.capabilities import Conditional, Samples, SweepsCode, require
     from genkit.progress import bar
 
     if n < 1:
@@ -65,32 +68,20 @@ def main(
             raise GenkitError("--steps must be at least 2")
     elif at is not None:
         raise GenkitError("--at goes with --grid")
-    net = load_model(model)
+    net = load_model(model, Samples, command=PROG)
     if dims is not None or wanted is not None:
-        if getattr(net, "task", None) != "latent":
-            raise GenkitError(f"--grid and --labels need a model with a code (vae, cvae), not {net.family}", source=model)
-    if wanted is not None and not net.conditional:
-        raise GenkitError(f"--labels needs a conditional model (cvae), not {net.family}", source=model)
-    if getattr(net, "task", None) == "text":  # sentence models: one sentence a line, not a PNG
-        from genkit.io import write_file_atomic
-
-        with bar(n, "sampling") as advance:
-            body = "".join(line + "\n" for line in net.sample_text(n, temperature=temperature, seed=seed, batch_size=batch_size, progress=advance))
-        if output:
-            write_file_atomic(output, body.encode())
-        else:
-            print(body, end="")
-        return
+        require(net, SweepsCode, command="--grid and --labels", verb="need")
+    if wanted is not None:
+        require(net, Conditional, command="--labels")
     if dims is not None:
         image = read_one(at, "--at") if at else None
-        stream = net.grid_stream(dims, lo, hi, steps, at=image, label=wanted[0] if wanted else None)
+        result = net.grid_stream(dims, lo, hi, steps, at=image, label=wanted[0] if wanted else None)
         cols = cols or steps
     else:
         with bar(n, "sampling") as advance:
             extra = {"labels": wanted} if wanted is not None else {}
-            stream = net.sample_stream(n, temperature=temperature, seed=seed, batch_size=batch_size, progress=advance, **extra)
-    write_output(stream, output, fmt, scale=scale, cols=cols)
-
+            result = net.sample_stream(n, temperature=temperature, seed=seed, batch_size=batch_size, progress=advance, **extra)
+    write_output(result, output, fmt, scale=scale, cols=cols)
 
 run = entry(app, PROG)
 

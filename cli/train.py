@@ -7,8 +7,8 @@ from typing import Annotated, List, Optional
 
 import typer
 
-from cli.common import entry, guarded, make_app, read_data, say
-from genkit.models import FAMILIES, data_kind
+from cli.common import Verbose, entry, guarded, make_app, read_data, say, seed_option
+from genkit.models import FAMILIES
 
 PROG = "gk-train"
 app = make_app()
@@ -23,7 +23,7 @@ def main(
     epochs: Annotated[int, typer.Option("--epochs", "-e", metavar="N", help="Epochs to train (in all, when resuming).")] = 30,
     batch_size: Annotated[int, typer.Option("--batch-size", "-b", metavar="N", help="Global batch size (split across replicas).")] = 32,
     lr: Annotated[float, typer.Option("--lr", metavar="RATE", help="Adam learning rate.")] = 1e-3,
-    seed: Annotated[int, typer.Option("--seed", metavar="INT", help="Seed of weights, shuffling and augmentation.")] = 0,
+    seed: Annotated[int, seed_option("Seed of weights, shuffling and augmentation.")] = 0,
     output: Annotated[Optional[str], typer.Option("--output", "-o", metavar="DIR", help="Run folder [default: runs/MODEL-TIMESTAMP].", show_default=False)] = None,
     resume: Annotated[bool, typer.Option("--resume", help="Continue the run in -o DIR from its last completed epoch (weights, optimizer, random state). Without it, a folder that holds a run is refused.")] = False,
     flip: Annotated[bool, typer.Option("--flip", help="Augment with random horizontal flips.")] = False,
@@ -34,7 +34,7 @@ def main(
     word_dropout: Annotated[Optional[float], typer.Option("--word-dropout", metavar="P", help="sentence-vae: decoder input words replaced by <unk> with probability P, in training only (same as --set word_dropout=P).", show_default=False)] = None,
     strategy: Annotated[str, typer.Option("--strategy", metavar="NAME", help="auto (mirrored with several GPUs, else default), default, mirrored, or multi-worker (one process per machine, configured by TF_CONFIG; see the README).")] = "auto",
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No per-epoch lines on stderr.")] = False,
-    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show a traceback for unexpected errors.")] = False,
+    verbose: Verbose = False,
 ) -> None:
     """Train MODEL on a palette-coded stream (or text, one sentence a line, for sentence-vae)
     and print the best model's path.
@@ -52,11 +52,13 @@ def main(
     With --strategy multi-worker only the chief writes the run folder, log lines and stdout.
     """
     from genkit.distribute import STRATEGIES
+    from genkit import models
     from genkit.errors import GenkitError
-    from genkit.train import RunConfig, resolve_model_config, train
+    from genkit.models.settings import resolve_model_config
+    from genkit.train import RunConfig, train
 
-    if model not in FAMILIES:
-        raise GenkitError(f"unknown model {model!r} (choose from {', '.join(FAMILIES)})")
+    if model not in models.names():
+        raise GenkitError(f"unknown model {model!r} (choose from {', '.join(models.names())})")
     for name, value in (("--epochs", epochs), ("--batch-size", batch_size)):
         if value < 1:
             raise GenkitError(f"{name} must be at least 1")
@@ -69,7 +71,7 @@ def main(
     shorthands = {"latent": latent, "kl_anneal": kl_anneal, "word_dropout": word_dropout}  # --latent N = --set latent=N
     settings = [*(settings or []), *(f"{key}={value}" for key, value in shorthands.items() if value is not None)]
     model_config = resolve_model_config(model, config, settings)
-    stream = read_data(data, dataset, None, text=data_kind(model) == "text")
+    stream = read_data(data, dataset, None, family=model)
     run = RunConfig(family=model, epochs=epochs, batch_size=batch_size, lr=lr, seed=seed, flip=flip,
                     strategy=strategy, model=model_config)
     out_dir = output or f"runs/{model}-{time.strftime('%Y%m%d-%H%M%S')}"

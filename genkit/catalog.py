@@ -59,7 +59,7 @@ def listing(family_filter=None) -> str:
     names = [n for n in models.names() if family_filter is None or family_filter(n)]
     lines = ["Model families (gk-train NAME):"]
     width = max(len(n) for n in names) if names else 0
-    lines += [f"  {n:<{width}}  {models.FAMILIES[n][1]}" for n in names]
+    lines += [f"  {n:<{width}}  {models.about(n)}" for n in names]
     shipped = [c for c in checkpoints() if c.family is None or c.family in names]
     if shipped:
         aliases: dict[str, list[str]] = {}

@@ -75,7 +75,7 @@ def frechet_features(a: np.ndarray, b: np.ndarray) -> float:
 def load_judge(spec: str | None = None):
     """The classifier that judges realness: a checkpoint path, or the shipped one."""
     model = models.load(spec or JUDGE)
-    if getattr(model, "task", None) != "classifier":
+    if not isinstance(model, models.get("classifier")):
         raise GenkitError(f"the judge must be a classifier, not a {model.family} model", source=spec)
     return model
 

@@ -48,57 +48,6 @@ class RunConfig:
     model: dict = dataclasses.field(default_factory=dict)
 
 
-def resolve_model_config(family: str, config_file: str | None = None, overrides: list[str] | None = None) -> dict:
-    """Family defaults, then a JSON file, then KEY=VALUE overrides; unknown keys and bad types fail."""
-    import importlib
-
-    module = importlib.import_module(models.FAMILIES[family][0] + ".config")
-    config_cls = getattr(module, module.MODEL_CLASS + "Config")  # e.g. VAE -> VAEConfig
-    defaults = dataclasses.asdict(config_cls())
-    out = dict(defaults)
-    if config_file:
-        try:
-            loaded = json.loads(Path(config_file).read_text())
-        except (OSError, ValueError) as e:
-            raise GenkitError(f"cannot read config ({e})", source=config_file) from None
-        if not isinstance(loaded, dict):
-            raise GenkitError("config must be a JSON object", source=config_file)
-        loaded = loaded.get("model", loaded)
-        for key, value in loaded.items():
-            out[key] = _coerce(family, key, value, defaults)
-    for item in overrides or []:
-        if "=" not in item:
-            raise GenkitError(f"--set takes KEY=VALUE, got {item!r}")
-        key, value = item.split("=", 1)
-        out[key.strip()] = _coerce(family, key.strip(), value.strip(), defaults)
-    models.check_limits(getattr(module, "LIMITS", {}), out)
-    if hasattr(module, "check"):  # the family's own checks of the values, before any work
-        module.check(out)
-    return out
-
-
-def _coerce(family, key, value, defaults):
-    if key not in defaults:
-        raise GenkitError(f"{family} has no setting {key!r} (settings: {', '.join(defaults)})")
-    kind = type(defaults[key])
-    if isinstance(value, str):
-        if kind is bool:
-            if value.lower() in ("1", "true", "yes", "on"):
-                return True
-            if value.lower() in ("0", "false", "no", "off"):
-                return False
-            raise GenkitError(f"{key} must be true or false, got {value!r}")
-        try:
-            return kind(value)
-        except ValueError:
-            raise GenkitError(f"{key} must be {kind.__name__}, got {value!r}") from None
-    if kind is float and isinstance(value, int) and not isinstance(value, bool):
-        return float(value)
-    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
-        raise GenkitError(f"{key} must be {kind.__name__}, got {value!r}")
-    return value
-
-
 def batches(model, arrays: tuple, batch_size: int, *, shuffle: bool, flip: bool, seed: int, start_epoch: int = 0,
              prefetch: bool = True):
     """Batches of the model's (inputs, targets), made by ``model.make_example`` from one row of each

@@ -1,7 +1,6 @@
 """gk-train, gk-sample, gk-complete and gk-eval on a tiny model and a tiny synthetic stream."""
 
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest

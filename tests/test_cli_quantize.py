@@ -1,6 +1,5 @@
 """gk-quantize as a user runs it: CliRunner, real subprocess pipes, bad input, determinism."""
 
-import io
 import os
 import pty
 import subprocess

@@ -9,7 +9,7 @@ from typer.testing import CliRunner
 from cli import eval as evaluate
 from cli import interp, sample, train
 from genkit import io as gio
-from test_vae import H, W, grey_stream, palette_stream
+from test_vae import H, W, palette_stream
 
 runner = CliRunner()
 TINY = ["--set", "hidden=16", "--set", "channels=4", "--latent", "3"]

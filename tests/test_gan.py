@@ -215,7 +215,7 @@ def judge(tmp_path_factory):
 def test_the_classifier_beats_chance_on_a_tiny_problem(judge):
     result = judge.evaluate_stream(digits(90, seed=7))
     assert result["accuracy"] > 0.6 and result["images"] == 90  # chance: 1/3
-    assert judge.classes == 3 and judge.task == "classifier"
+    assert judge.classes == 3 and judge.family == "classifier"
     feats, labels = judge.features_and_labels(grey_levels(digits(5), H, W))
     assert feats.shape == (5, 16) and labels.shape == (5,)
     with pytest.raises(GenkitError, match="draws no images"):
@@ -279,7 +279,7 @@ def test_eval_prints_the_realness(gan_file, judge, tmp_path, monkeypatch):
         (complete.app, ["{gan}", "{img}"], None, "needs a pixel model"),
         (sample.app, ["{gan}", "--grid", "0,1"], None, "need a model with a code"),
         (sample.app, ["{gan}", "-t", "-1"], None, "--temperature must be >= 0"),
-        (sample.app, ["{judge}"], None, "draws no images"),
+        (sample.app, ["{judge}"], None, "needs a model that draws samples (pixelrnn, pixelcnn"),
         (evaluate.app, ["{gan}", "-"], "one", "need at least 2 images"),
         (evaluate.app, ["{judge}", "-"], "unlabelled", "needs labelled images"),
         (train_cli.app, ["gan", "-q"], "colour", "grey"),

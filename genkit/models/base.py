@@ -19,7 +19,9 @@ import tensorflow as tf
 from keras import ops
 
 from ..errors import GenkitError
-from ..io import Stream
+from ..io import Stream, read_stream
+from ..text import Sentences
+from .capabilities import Completes, Evaluates, Interpolates, PixelNLL, Samples
 
 LN2 = math.log(2.0)
 
@@ -76,10 +78,9 @@ def flip_image(x, seed):
     return tf.cond(coin < 0.5, lambda: tf.reverse(x, axis=[1]), lambda: x)
 
 
-class PixelModel(Trainable, keras.Model):
+class PixelModel(Trainable, Samples, Completes, Evaluates, keras.Model):
     """Base class of the autoregressive pixel models (not registered itself)."""
 
-    task = "pixel"
     family = "?"
     headline = "bits_per_pixel"
     headline_unit = "bits/px"
@@ -143,8 +144,8 @@ class PixelModel(Trainable, keras.Model):
     def loss_fn(self):
         return keras.losses.SparseCategoricalCrossentropy(from_logits=True)
 
-    def nll_nats(self, indices: np.ndarray, batch_size: int = 64) -> np.ndarray:
-        """Negative log-likelihood of each image in nats, (N,)."""
+    def nll_nats(self, indices: np.ndarray, batch_size: int = 64, progress=None) -> np.ndarray:
+        """Negative log-likelihood of each image in nats, (N,); ``progress(n)`` after each batch."""
         out = []
         for i in range(0, len(indices), batch_size):
             x = np.asarray(indices[i : i + batch_size], dtype=np.int32)
@@ -152,6 +153,8 @@ class PixelModel(Trainable, keras.Model):
             logp = ops.log_softmax(logits, axis=-1)
             picked = ops.take_along_axis(logp, ops.expand_dims(x, -1), axis=-1)
             out.append(-ops.convert_to_numpy(ops.sum(picked, axis=(1, 2, 3))))
+            if progress:
+                progress(len(x))
         return np.concatenate(out).astype(np.float64)
 
     # -- sampling -------------------------------------------------------------------------
@@ -249,17 +252,84 @@ class PixelModel(Trainable, keras.Model):
         return Stream(indices=out, palette=self.palette, names=names, mask=masks,
                       meta={"model": self.family, "keep": float(mask.mean()), "k": k, "temperature": temperature, "seed": seed})
 
-    def evaluate_stream(self, stream: Stream, batch_size: int = 64) -> dict:
-        """gk-eval: negative log-likelihood of the stream, in bits per pixel and nats per image."""
+    def evaluate_stream(self, stream: Stream, batch_size: int = 64, *, k: int | None = None, seed: int = 0,
+                        progress=None) -> PixelNLL:
+        """gk-eval: the exact negative log-likelihood of the stream, in bits per pixel and nats per
+        image (``k`` and ``seed`` are unused: nothing is estimated)."""
         stream = self.as_model_stream(stream)
-        nats = self.nll_nats(stream.indices, batch_size=batch_size)
+        nats = self.nll_nats(stream.indices, batch_size=batch_size, progress=progress)
         hw = self.height * self.width
-        return {
+        return PixelNLL({
             "model": self.family,
             "images": len(stream),
             "bits_per_pixel": float(nats.mean() / (hw * LN2)),
             "nats_per_image": float(nats.mean()),
-        }
+        })
+
+
+# -- capabilities over what a family already provides ------------------------------------------------
+class InterpolatesImages(Interpolates):
+    """Interpolation between the codes of two images (two files, or one file holding two), by the
+    family's ``interpolate_stream(a, b, steps)``."""
+
+    def interpolation_ends(self, args: list[str], **options) -> tuple[Stream, Stream]:
+        if options.get("seed_a") is not None or options.get("seed_b") is not None:
+            raise GenkitError("--seed-a/--seed-b go with a GAN")
+        if len(args) == 1:
+            pair = read_stream(args)
+            if len(pair) != 2:
+                raise GenkitError(f"one input file must hold exactly two images, it holds {len(pair)}", source=args[0])
+            return pair.select(slice(0, 1)), pair.select(slice(1, 2))
+        if len(args) == 2:
+            return read_one(args[0], "an input"), read_one(args[1], "an input")
+        raise GenkitError(f"give two images (or one file holding two), got {len(args)} inputs")
+
+    def interpolate(self, a: Stream, b: Stream, steps: int, **options) -> Stream:
+        return self.interpolate_stream(a, b, steps)
+
+
+class InterpolatesNoise(Interpolates):
+    """A generator's walk between the first noise vectors of two seeds (--seed-a, --seed-b), by
+    the family's ``walk_stream(seed_a, seed_b, steps)``."""
+
+    def interpolation_ends(self, args: list[str], **options) -> tuple[int, int]:
+        seed_a, seed_b = options.get("seed_a"), options.get("seed_b")
+        if args or seed_a is None or seed_b is None:
+            raise GenkitError("a GAN walks between two noise vectors: give --seed-a and --seed-b, no images")
+        return seed_a, seed_b
+
+    def interpolate(self, a: int, b: int, steps: int, **options) -> Stream:
+        return self.walk_stream(a, b, steps)
+
+
+class InterpolatesSentences(Interpolates):
+    """Interpolation between the codes of two sentences, by the family's ``interpolate_text``;
+    reads ``decode``, ``temperature``, ``seed`` and ``warn``."""
+
+    def interpolation_ends(self, args: list[str], **options) -> tuple[str, str]:
+        if len(args) != 2:
+            raise GenkitError(f"give two sentences, got {len(args)}")
+        return args[0], args[1]
+
+    def interpolate(self, a: str, b: str, steps: int, *, decode: str = "greedy", temperature: float = 1.0, seed: int = 0,
+                    warn=None, **options) -> Sentences:
+        return Sentences(self.interpolate_text(a, b, steps, decode=decode, temperature=temperature, seed=seed, warn=warn))
+
+
+class SamplesSentences(Samples):
+    """Sampling of sentences, by the family's ``sample_text``."""
+
+    def sample_stream(self, n: int, *, temperature: float = 1.0, seed: int = 0, batch_size: int = 64,
+                      progress=None, **options) -> Sentences:
+        return Sentences(self.sample_text(n, temperature=temperature, seed=seed, batch_size=batch_size, progress=progress))
+
+
+def read_one(path: str, what: str, count: int = 1) -> Stream:
+    """The image(s) of one file (or - for stdin) given to an option, checked for their number."""
+    stream = read_stream([path])
+    if len(stream) != count:
+        raise GenkitError(f"{what} takes {'one image' if count == 1 else f'{count} images'}, got {len(stream)}", source=path)
+    return stream
 
 
 def on_palette(stream: Stream, height: int, width: int, palette: np.ndarray) -> Stream:

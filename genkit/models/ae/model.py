@@ -12,6 +12,7 @@ from keras import ops
 from ...io import Stream
 from .. import register
 from ..base import LN2
+from ..capabilities import Reconstruction
 from ..vae.model import VAE, ELBOLoss
 from .config import AEConfig
 
@@ -42,7 +43,7 @@ class AE(VAE):
         return -self.log_px(x, self.decode(m))
 
     def evaluate_stream(self, stream: Stream, batch_size: int = 64, *, k: int | None = None, seed: int = 0,
-                        progress=None) -> dict:
+                        progress=None) -> Reconstruction:
         """gk-eval: the reconstruction −log p(x | c = m) in nats per image, and in bits per pixel; an
         AE has no posterior to sample (``k`` is not used). Bernoulli models score a fixed
         binarization (seed)."""
@@ -54,5 +55,5 @@ class AE(VAE):
             if progress:
                 progress(len(xb))
         rec = np.concatenate(rec) if rec else np.zeros(0)
-        return {"model": self.family, "images": len(x), "rec_nats": float(rec.mean()),
-                "bits_per_pixel": float(rec.mean() / (self.height * self.width * LN2))}
+        return Reconstruction({"model": self.family, "images": len(x), "rec_nats": float(rec.mean()),
+                               "bits_per_pixel": float(rec.mean() / (self.height * self.width * LN2))})

@@ -21,14 +21,14 @@ from ...errors import GenkitError
 from ...io import Stream
 from .. import register
 from ..base import Trainable
+from ..capabilities import Accuracy, Evaluates
 from .config import ClassifierConfig
 
 
 @register("classifier")
-class Classifier(Trainable, keras.Model):
+class Classifier(Trainable, Evaluates, keras.Model):
     """Grey image (H, W) in [0, 1] -> logits over ``classes``; ``features`` is the layer before."""
 
-    task = "classifier"
     config_class = ClassifierConfig  # the settings, their defaults and bounds
     headline = "accuracy"
     headline_unit = "accuracy"
@@ -125,7 +125,7 @@ class Classifier(Trainable, keras.Model):
     def sample_stream(self, n, **kwargs):
         raise GenkitError("a classifier draws no images (gk-eval measures its accuracy)")
 
-    def evaluate_stream(self, stream: Stream, batch_size: int = 256) -> dict:
+    def evaluate_stream(self, stream: Stream, batch_size: int = 256, *, k=None, seed: int = 0, progress=None) -> dict:
         """gk-eval: accuracy and cross-entropy (nats per image) on a labelled stream."""
         if stream.labels is None:
             raise GenkitError("the classifier's accuracy needs labelled images (e.g. --dataset mnist)")
@@ -140,5 +140,5 @@ class Classifier(Trainable, keras.Model):
         inside = (y >= 0) & (y < self.classes)
         ce = -logp[np.arange(len(y))[inside], y[inside]].mean() if inside.any() else float("nan")
         acc = float((logits.argmax(-1) == y).mean())
-        return {"model": self.family, "images": len(x), "accuracy": acc, "error": 1.0 - acc,
-                "cross_entropy_nats": float(ce)}
+        return Accuracy({"model": self.family, "images": len(x), "accuracy": acc, "error": 1.0 - acc,
+                         "cross_entropy_nats": float(ce)})

@@ -11,12 +11,13 @@ from keras import ops
 from ...errors import GenkitError
 from ...io import Stream
 from .. import register
+from ..capabilities import Conditional
 from ..vae.model import VAE
 from .config import CVAEConfig
 
 
 @register("cvae")
-class CVAE(VAE):
+class CVAE(VAE, Conditional):
     conditional = True
     config_class = CVAEConfig
 

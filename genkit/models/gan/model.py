@@ -47,6 +47,8 @@ from ...io import Stream
 from ...palettes import grey256, is_grey
 from .. import register
 from ..base import Trainable, flip_image
+from ..base import InterpolatesNoise
+from ..capabilities import Evaluates, Realness, Samples
 from .config import GANConfig
 
 
@@ -92,10 +94,9 @@ class Frechet(keras.metrics.Metric):
 
 
 @register("gan")
-class GAN(Trainable, keras.Model):
+class GAN(Trainable, Samples, InterpolatesNoise, Evaluates, keras.Model):
     """DCGAN on grey images; ``call(z)`` is the generator (grey levels in [-1, 1], (B, H, W))."""
 
-    task = "generator"
     config_class = GANConfig  # the settings, their defaults and bounds
     headline = "fd_px"
     headline_unit = "pixel FD"
@@ -322,7 +323,7 @@ class GAN(Trainable, keras.Model):
         return self.decode((1 - t) * za + t * zb, meta={"seed_a": seed_a, "seed_b": seed_b, "steps": steps, "cols": steps})
 
     def evaluate_stream(self, stream: Stream, batch_size: int = 256, *, samples: int = 10_000, seed: int = 0,
-                        judge=None, progress=None) -> dict:
+                        judge=None, progress=None, k: int | None = None) -> dict:
         """gk-eval: how real G's images look next to the stream's. A GAN has no likelihood;
         this is the squared Fréchet distance between ``samples`` of G's images (seed) and the
         stream's images in the judge's feature space (genkit.realness, the shipped classifier
@@ -336,5 +337,5 @@ class GAN(Trainable, keras.Model):
         judge = judge if judge is not None else realness.load_judge()
         drawn = self.sample_stream(samples, seed=seed, batch_size=max(batch_size, 256), progress=progress)
         result = realness.compare(judge, drawn, stream)
-        return {"model": self.family, "images": len(stream), "seed": seed, **result,
-                "judge": getattr(judge, "checkpoint_path", "classifier")}
+        return Realness({"model": self.family, "images": len(stream), "seed": seed, **result,
+                         "judge": getattr(judge, "checkpoint_path", "classifier")})

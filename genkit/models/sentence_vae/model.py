@@ -45,6 +45,8 @@ from ...errors import GenkitError
 from ...text import SPECIALS, UNITS, Sentences, detokenize, guess_unit, tokenize, tokens_of
 from .. import iwae, register
 from ..base import Trainable, draw
+from ..base import InterpolatesSentences, SamplesSentences
+from ..capabilities import Evaluates, SentenceNLL
 from .config import SentenceVAEConfig
 
 PAD_ID, UNK_ID, BOS_ID, EOS_ID = range(4)
@@ -109,10 +111,9 @@ class OutputBias(layers.Layer):
 
 
 @register("sentence-vae")
-class SentenceVAE(Trainable, keras.Model):
+class SentenceVAE(Trainable, SamplesSentences, InterpolatesSentences, Evaluates, keras.Model):
     """LSTM encoder -> (m, σ) -> z -> LSTM decoder over a vocabulary; ``latent=0``: an LSTM LM."""
 
-    task = "text"
     config_class = SentenceVAEConfig  # the settings, their defaults and bounds
     headline = "nelbo"
     headline_unit = "nats/sentence"
@@ -558,7 +559,7 @@ class SentenceVAE(Trainable, keras.Model):
                "nll_nats": float(nll.mean()), "ppl": float(math.exp(nll.sum() / tokens))}
         if not self.latent:
             out.update(nelbo_nats=out["nll_nats"], kl_nats=0.0, rec_nats=out["nll_nats"], ppl_elbo=out["ppl"], k=1)
-            return out
+            return SentenceNLL(out)
         m = np.zeros((len(data), self.latent))
         lv = np.zeros((len(data), self.latent))
         for (idx, mb), lvb in zip(ms, lvs):
@@ -573,4 +574,4 @@ class SentenceVAE(Trainable, keras.Model):
             ppl_elbo=float(math.exp(nelbo.sum() / tokens)),
             active_units=int((m.var(axis=0) > 0.01).sum()),
         )
-        return out
+        return SentenceNLL(out)

@@ -36,6 +36,8 @@ from ...io import Stream
 from ...palettes import grey256, is_grey
 from .. import iwae, register
 from ..base import LN2, Trainable, flip_image, on_palette
+from ..base import InterpolatesImages
+from ..capabilities import Evaluates, ImageIWAE, Samples, SweepsCode
 from .config import VAEConfig
 
 
@@ -59,13 +61,12 @@ def kl_nats(y_true, y_pred):
 
 
 @register("vae")
-class VAE(Trainable, keras.Model):
+class VAE(Trainable, Samples, SweepsCode, InterpolatesImages, Evaluates, keras.Model):
     """Encoder -> (m, σ) -> c = m + exp(σ/2)·e -> decoder, on palette-coded images.
 
     The AE (genkit.models.ae) overrides ``code`` and ``kl`` (c = m, no KL term); the CVAE
     (genkit.models.cvae) overrides ``condition`` and the label hooks (``labels_of`` ...)."""
 
-    task = "latent"
     conditional = False  # the CVAE's encoder and decoder also see the class label
     config_class = VAEConfig  # the settings, their defaults and bounds
     headline = "nelbo"
@@ -443,7 +444,7 @@ class VAE(Trainable, keras.Model):
         rec = np.concatenate(elbo_rec)
         hw = self.height * self.width
         nll = float(-ll.mean())
-        return {
+        return ImageIWAE({
             "model": self.family,
             "images": len(x_in),
             "k": k,
@@ -455,4 +456,4 @@ class VAE(Trainable, keras.Model):
             "kl_per_dim": [round(float(v), 4) for v in kl_dims],
             "active_units": int((m.var(axis=0) > 0.01).sum()),
             "latent": self.latent,
-        }
+        })
