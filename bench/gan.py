@@ -50,6 +50,7 @@ from bench.common import ROOT, Run, fmt_load, logger, out_folder, shown, trainin
 from genkit import datasets, models, realness  # noqa: E402
 from genkit.color import grey_levels  # noqa: E402
 from genkit.io import Stream  # noqa: E402
+from genkit.palettes import grey256  # noqa: E402
 
 TARGET_RATIO = 3.0
 N = 10_000
@@ -61,7 +62,7 @@ log = logger("gan")
 
 
 def grey_stream(levels: np.ndarray) -> Stream:
-    return Stream(indices=np.asarray(levels, np.uint8), palette=np.repeat(np.arange(256, dtype=np.uint8)[:, None], 3, 1))
+    return Stream(indices=np.asarray(levels, np.uint8), palette=grey256())
 
 
 def mid_grey(stream: Stream) -> float:

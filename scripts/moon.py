@@ -25,6 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # `python scripts/
 
 from genkit import models  # noqa: E402
 from genkit.io import Stream, encode_png, write_file_atomic  # noqa: E402
+from genkit.palettes import grey256  # noqa: E402
 from genkit.train import RunConfig, train  # noqa: E402
 
 SIZE = 24
@@ -47,14 +48,10 @@ def phase(k: float, size: int = SIZE) -> np.ndarray:
     return out
 
 
-def grey_palette() -> np.ndarray:
-    return np.repeat(np.arange(256, dtype=np.uint8)[:, None], 3, axis=1)
-
-
 def training_stream(phases=(1.0, 0.0), copies: int = 100) -> Stream:
     """The moons of ``phases`` (default: the full and the half moon), in turn, ``copies`` times each."""
     idx = np.stack([phase(k) for k in phases] * copies)
-    return Stream(indices=idx, palette=grey_palette(), meta={"source": "scripts/moon.py"})
+    return Stream(indices=idx, palette=grey256(), meta={"source": "scripts/moon.py"})
 
 
 def distance_to_phases(frames: np.ndarray, grid: int = 201) -> tuple[np.ndarray, np.ndarray]:
@@ -68,7 +65,7 @@ def distance_to_phases(frames: np.ndarray, grid: int = 201) -> tuple[np.ndarray,
 
 def make_figure(out: Path, *, steps: int = 8, epochs: int = 40, seed: int = 0, phases=(1.0, 0.0), log=print) -> dict:
     data = training_stream(phases, copies=max(1, 200 // len(phases)))
-    full, half = Stream(indices=phase(1.0)[None], palette=grey_palette()), Stream(indices=phase(0.0)[None], palette=grey_palette())
+    full, half = Stream(indices=phase(1.0)[None], palette=grey256()), Stream(indices=phase(0.0)[None], palette=grey256())
     settings = {"latent": 2, "hidden": 64, "arch": "mlp"}
     strips, report = [], {"phases": [float(k) for k in phases], "steps": steps, "epochs": epochs, "seed": seed, "settings": settings}
     with tempfile.TemporaryDirectory() as tmp:
@@ -84,7 +81,7 @@ def make_figure(out: Path, *, steps: int = 8, epochs: int = 40, seed: int = 0, p
                               "mean_rms_inner_frames": round(float(dist[1:-1].mean()), 1)}
             log(f"{family}: RMS grey-level distance of each frame to the nearest true phase: "
                 + " ".join(f"{v:.0f}" for v in dist))
-    sheet = Stream(indices=np.concatenate(strips), palette=grey_palette())
+    sheet = Stream(indices=np.concatenate(strips), palette=grey256())
     write_file_atomic(out, encode_png(sheet, cols=steps, scale=4))
     write_file_atomic(out.with_suffix(".json"), (json.dumps(report, indent=1) + "\n").encode())
     return report

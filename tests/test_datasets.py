@@ -232,7 +232,7 @@ def test_tfds_builder(tmp_path):
 
 
 def test_mnist_is_the_official_60k_10k_split_with_labels(data_dir):
-    from genkit.datasets import mnist
+    from genkit.palettes import grey256
 
     everything = datasets.load("mnist")
     assert len(everything) == 70_000 and everything.size == (28, 28) and len(everything.palette) == 256
@@ -241,7 +241,7 @@ def test_mnist_is_the_official_60k_10k_split_with_labels(data_dir):
     assert np.bincount(test.labels).tolist() == [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]
     val, fit = datasets.load("mnist", split="val"), datasets.load("mnist", split="fit")
     assert len(val) == 6_000 and len(fit) == 54_000 and not set(val.names) & set(fit.names)
-    assert int(everything.indices.max()) == 255 and np.array_equal(mnist.grey_palette()[:, 0], np.arange(256))
+    assert int(everything.indices.max()) == 255 and np.array_equal(grey256()[:, 0], np.arange(256))
 
 
 def test_mnist_refuses_a_file_that_is_not_the_official_one(data_dir, tmp_path):

@@ -20,6 +20,7 @@ import numpy as np
 
 from ..errors import GenkitError
 from ..io import Stream
+from ..palettes import grey256
 
 MIRROR = "https://storage.googleapis.com/cvdf-datasets/mnist/"
 FILES = {  # name -> sha256 of the .gz file (the official files; see ../shared/data/mnist/SOURCE.md)
@@ -29,11 +30,6 @@ FILES = {  # name -> sha256 of the .gz file (the official files; see ../shared/d
     "t10k-labels-idx1-ubyte.gz": "f7ae60f92e00ec6debd23a6088c31dbd2371eca3ffa0defaefb259924204aec6",
 }
 SIZE = 28
-
-
-def grey_palette() -> np.ndarray:
-    """256 greys, index i = (i, i, i)."""
-    return np.repeat(np.arange(256, dtype=np.uint8)[:, None], 3, axis=1)
 
 
 def _default_dir(data_dir) -> Path:
@@ -89,5 +85,5 @@ def load(data_dir: str | os.PathLike | None = None, download: bool = False) -> S
         parts.append(images)
         labels.append(lab.astype(np.int64))
         names += [f"{tag}-{i:05d}" for i in range(len(images))]
-    return Stream(indices=np.concatenate(parts), palette=grey_palette(), labels=np.concatenate(labels),
+    return Stream(indices=np.concatenate(parts), palette=grey256(), labels=np.concatenate(labels),
                   names=np.array(names), meta={"dataset": "mnist", "palette": "grey256"})
