@@ -11,26 +11,13 @@ This package imports no TensorFlow; the tensorflow-datasets builder lives in
 from __future__ import annotations
 
 import os
-from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
 from ..errors import GenkitError
+from .root import CACHE_DIR, data_root
 
 if TYPE_CHECKING:
     from ..io import Stream
-
-#: Where downloads go when no folder is given.
-CACHE_DIR = Path.home() / ".genkit" / "data"
-
-
-def data_root() -> Path:
-    """The folder holding every data set (see the module docstring for the search order)."""
-    env = os.environ.get("GENKIT_DATA")
-    if env:
-        return Path(env).expanduser()
-    shared = Path(__file__).resolve().parents[2].parent / "shared" / "data"
-    return shared if shared.is_dir() else CACHE_DIR
-
 
 def _split(stream: "Stream", split: str | None) -> "Stream":
     from ..splits import split_stream

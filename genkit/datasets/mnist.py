@@ -21,6 +21,7 @@ import numpy as np
 from ..errors import GenkitError
 from ..io import Stream
 from ..palettes import grey256
+from .root import data_root
 
 MIRROR = "https://storage.googleapis.com/cvdf-datasets/mnist/"
 FILES = {  # name -> sha256 of the .gz file (the official files; see ../shared/data/mnist/SOURCE.md)
@@ -33,7 +34,6 @@ SIZE = 28
 
 
 def _default_dir(data_dir) -> Path:
-    from . import data_root
 
     return Path(data_dir) if data_dir is not None else data_root() / "mnist"
 

@@ -26,6 +26,7 @@ import numpy as np
 
 from ..errors import GenkitError
 from ..text import Sentences, decode_lines
+from .root import data_root
 
 FILES = {
     "en_sonnet_lines.train.txt.gz": "92e06407718f11675f4f7316b55dc606ebe019ad26a8a4c46f1a3198ea7d93f8",
@@ -39,7 +40,6 @@ TANG_LINES, TANG_POEMS = 402_538, 45_869
 
 
 def _default_dir(data_dir) -> Path:
-    from . import data_root
 
     return Path(data_dir) if data_dir is not None else data_root() / "poems"
 

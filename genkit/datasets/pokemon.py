@@ -25,7 +25,7 @@ import numpy as np
 
 from ..errors import GenkitError
 from ..io import Stream, read_stream
-from . import CACHE_DIR, data_root
+from .root import CACHE_DIR, data_root
 from .download import fetch, sha256_of
 
 BASE_URL = "https://raw.githubusercontent.com/SunnyHaze/PixelRNN-Pokemon-Creation/fe2d3baac5b8be647cc62fccd34d585ca19c5c0f/"

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from ..errors import GenkitError
 from ..text import Sentences, decode_lines
+from .root import data_root
 
 SPLITS = ("train", "valid", "test")
 #: split -> (sha256 of ptb.SPLIT.txt.gz as stored, sha256 of the text itself)
@@ -34,7 +35,6 @@ LINES = {"train": 42_068, "valid": 3_370, "test": 3_761}
 
 
 def _default_dir(data_dir) -> Path:
-    from . import data_root
 
     return Path(data_dir) if data_dir is not None else data_root() / "ptb"
 
