@@ -15,6 +15,7 @@ import traceback
 from typing import Annotated, Callable, Optional
 
 import typer
+from typer.core import TyperCommand
 
 from genkit.errors import GenkitError
 
@@ -47,13 +48,103 @@ Output = Annotated[Optional[str], typer.Option("--output", "-o", metavar="FILE",
 Format = Annotated[Optional[str], format_option("png")]
 Scale = Annotated[Optional[int], typer.Option("--scale", metavar="N", show_default=False,
                                               help="PNG: enlarge each tile N times [default: to at least 64 px].")]
-Verbose = Annotated[bool, typer.Option("--verbose", "-v", help="Show a traceback for unexpected errors.")]
+Verbose = Annotated[bool, typer.Option("--verbose", "-v", help="Show details: notes, and a traceback for unexpected errors.")]
+
+
+def _show_version(value: bool) -> None:
+    if value:
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            print(f"genkit {version('genkit')}")
+        except PackageNotFoundError:
+            print("genkit (not installed)")
+        raise typer.Exit()
+
+
+Version = Annotated[Optional[bool], typer.Option("--version", is_eager=True, callback=_show_version,
+                                                 help="Show genkit's version and exit.")]
+
+
+def list_option(capability: str | None = None):
+    """``--list``: the zoo's families (those with ``capability``, a class name in
+    genkit.models.capabilities) and the shipped checkpoints with their cards' headline figures."""
+
+    def show(value: bool) -> None:
+        if not value:
+            return
+        from genkit import catalog
+
+        keep = None
+        if capability is not None:
+            from genkit.models import capabilities
+
+            having = set(capabilities.having(getattr(capabilities, capability)))
+            keep = having.__contains__
+        print(catalog.listing(keep))
+        raise typer.Exit()
+
+    return typer.Option("--list", is_eager=True, callback=show,
+                        help="List the models this command takes (families and shipped checkpoints) and exit.")
+
+
+class GkCommand(TyperCommand):
+    """Clean usage lines: arguments by their metavar (MODEL, [SOURCE]...), no type tags."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for param in self.params:
+            if param.param_type_name == "argument" and param.metavar:
+                param.display_type_rich = lambda ctx: None  # the metavar says it: no "<str>"
+
+    def collect_usage_pieces(self, ctx) -> list[str]:
+        pieces = [self.options_metavar] if self.options_metavar else []
+        for param in self.get_params(ctx):
+            if param.param_type_name != "argument":
+                continue
+            name = param.metavar or param.name.upper()
+            if " " in name or "[" in name:  # a metavar that spells its own form: [MODEL] A B
+                pieces.append(name)
+                continue
+            if not param.required:
+                name = f"[{name}]"
+            pieces.append(name + ("..." if param.nargs != 1 else ""))
+        return pieces
+
+
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
+        """As typer's, but a usage error (unknown option, bad value) is one line on stderr, exit 2."""
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        name = prog_name or self.name or "genkit"
+        try:
+            code = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        except Exception as e:  # click's exceptions, whichever package typer takes them from
+            if type(e).__name__ == "Abort":
+                say(name, "aborted")
+                sys.exit(1)
+            if not (hasattr(e, "format_message") and isinstance(getattr(e, "exit_code", None), int)):
+                raise
+            from genkit.errors import one_line
+
+            say(name, f"{one_line(e.format_message())} (see {name} --help)")
+            sys.exit(e.exit_code)
+        sys.exit(code if isinstance(code, int) else 0)
+
+
+class GkTyper(typer.Typer):
+    """typer.Typer whose commands are GkCommands."""
+
+    def command(self, *args, **kwargs):
+        kwargs.setdefault("cls", GkCommand)
+        return super().command(*args, **kwargs)
 
 
 def make_app() -> typer.Typer:
-    """A typer app with genkit's settings; the command's docstring is its --help text."""
-    return typer.Typer(
-        add_completion=False,
+    """A typer app with genkit's settings; the command's docstring is its --help text (a paragraph
+    after a line holding only ``\\b`` keeps its line breaks: examples stay one to a line)."""
+    return GkTyper(
+        add_completion=True,  # --install-completion / --show-completion, as typer provides them
         pretty_exceptions_enable=False,
         no_args_is_help=False,
         rich_markup_mode=None,  # plain click help: no rich import, so --help is fast
@@ -90,7 +181,8 @@ def guarded(prog: str) -> Callable:
             except Exception as e:  # a bug: keep it to one line unless asked
                 if kwargs.get("verbose"):
                     traceback.print_exc()
-                say(prog, f"internal error: {type(e).__name__}: {e} (run with -v for the traceback)")
+                first = (str(e).strip().splitlines() or [""])[0]
+                say(prog, f"internal error: {type(e).__name__}: {first} (run with -v for the traceback)")
                 raise typer.Exit(1) from None
 
         return run
@@ -104,7 +196,11 @@ def entry(app: typer.Typer, prog: str) -> Callable[[], None]:
     def main() -> None:
         if hasattr(signal, "SIGPIPE"):
             signal.signal(signal.SIGPIPE, signal.SIG_DFL)  # `gk-... | head` ends quietly
-        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # CPU-only machines: no cuInit noise on stderr
+        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+        if not {"-v", "--verbose"} & set(sys.argv[1:]):  # stderr belongs to the user: no native start-up noise
+            from genkit.stderr import quiet_native
+
+            quiet_native()
         app(prog_name=prog)
 
     return main
@@ -138,6 +234,14 @@ def read_data(sources: list[str] | None, dataset: str | None, split: str | None,
     return stream
 
 
+def adapted(net, stream, prog: str):
+    """``stream`` brought onto an image model's input (genkit.adapt), saying once on stderr what
+    was done; other models take it as it is."""
+    if hasattr(net, "as_model_stream"):
+        return net.as_model_stream(stream, note=lambda message: say(prog, message))
+    return stream
+
+
 def load_model(spec: str, capability: type, *, command: str):
     """A model by path, run folder or zoo name that has ``capability`` (genkit.models.capabilities),
     else a one-line refusal naming the zoo's models that have it."""
@@ -157,11 +261,43 @@ def output_format(output: str | None, fmt: str | None, default: str = "png") -> 
     return fmt
 
 
-def write_output(result, output: str | None, fmt: str | None, *, scale=None, cols=None) -> None:
+def terminal_plan(output: str | None, count: int, height: int, width: int, cols: int | None = None):
+    """What an image command draws instead of writing binary to a terminal: with stdout a terminal
+    and no -o FILE, the screenful of ``count`` tiles (genkit.preview.Plan: make only ``shown``);
+    else None. Decided before any work."""
+    if output not in (None, "-") or not sys.stdout.isatty():
+        return None
+    from genkit.preview import plan
+
+    return plan(count, height, width, cols=cols)
+
+
+def show_in_terminal(stream, layout, prog: str, *, made: int | None = None, asked: int | None = None) -> None:
+    """Draw ``stream``'s images as ``layout`` says, then one note: how many were left out of what
+    was asked, and how to save the whole."""
+    from genkit.preview import Plan, show
+
+    rgb = stream.rgb()
+    shown = min(layout.shown, len(rgb))
+    show(rgb, Plan(count=len(rgb), shown=shown, cols=min(layout.cols, shown), scale=layout.scale))
+    made = made if made is not None else shown
+    asked = asked if asked is not None else layout.count
+    left = asked - made
+    what = f"showing {made} of {asked} images ({left} left out)" if left > 0 else "drawn in the terminal"
+    say(prog, f"{what}; -o FILE or a pipe (> out.png) saves {'them all' if left > 0 else 'it'}")
+
+
+def write_output(result, output: str | None, fmt: str | None, *, scale=None, cols=None, terminal=None,
+                 prog: str = "genkit", made: int | None = None, asked: int | None = None) -> None:
     """A command's result to -o FILE (atomically) or stdout: sentences one a line, images as a
-    PNG contact sheet or an NPZ stream (-f)."""
+    PNG contact sheet or an NPZ stream (-f). With ``terminal`` (a plan from terminal_plan), images
+    are drawn in the terminal instead."""
     from genkit.io import write_file_atomic, write_stream
     from genkit.text import Sentences
+
+    if terminal is not None and not isinstance(result, Sentences):
+        show_in_terminal(result, terminal, prog, made=made, asked=asked)
+        return
 
     if isinstance(result, Sentences):
         body = "".join(line + "\n" for line in result.texts)

@@ -6,8 +6,8 @@ from typing import Annotated, List, Optional
 
 import typer
 
-from cli.common import Format, Output, Scale, Verbose, entry, guarded, load_model, make_app, model_argument, output_format, \
-    read_data, seed_option, temperature_option, write_output
+from cli.common import Format, Output, Scale, Verbose, Version, adapted, entry, guarded, list_option, load_model, make_app, \
+    model_argument, output_format, read_data, seed_option, temperature_option, terminal_plan, write_output
 
 PROG = "gk-complete"
 app = make_app()
@@ -30,6 +30,8 @@ def main(
     output: Output = None,
     scale: Scale = None,
     verbose: Verbose = False,
+    version: Version = None,
+    list_models: Annotated[Optional[bool], list_option("Completes")] = None,
 ) -> None:
     """Complete images the model has not seen: keep part, draw the rest.
 
@@ -38,7 +40,15 @@ def main(
     exactly. With --mask, hidden pixels are drawn in raster order from the pixels before them;
     a given pixel after a hidden one is kept but cannot inform it.
 
-    Example: gk-complete pixelcnn --dataset pokemon --split test --keep 0.25 -k 3 > done.png
+    Any image goes onto the model's size and palette first (as its training crops were made;
+    nearest palette colour), said once on stderr. On a terminal, without -o, the rows that fit
+    the screen are completed and drawn there.
+
+    Examples:
+
+    \b
+      gk-complete pixelcnn --dataset pokemon --split test --keep 0.25 -k 3 > done.png
+      gk-complete pixelrnn sprites/025MS.png --keep 0.25 -o quarter.png
     """
     from genkit.errors import GenkitError
     from genkit.io import read_stream
@@ -48,7 +58,11 @@ def main(
 
     fmt = output_format(output, fmt)
     net = load_model(model, Completes, command=PROG)
-    stream = net.as_model_stream(read_data(sources, dataset, split, family=net.family))
+    stream = adapted(net, read_data(sources, dataset, split, family=net.family), PROG)
+    asked = len(stream)
+    terminal = terminal_plan(output, asked * (k + 2), net.height, net.width, cols=k + 2)
+    if terminal is not None:  # make only the rows the screen shows
+        stream = stream.select(slice(0, max(1, terminal.shown // (k + 2))))
     mask_array = None
     if mask:
         m = read_stream([mask])
@@ -62,9 +76,9 @@ def main(
                                    batch_size=batch_size, progress=advance)
     if fmt == "png":
         sheet = completion_sheet(stream, done, k)
-        write_output(sheet, output, "png", scale=scale, cols=k + 2)
+        write_output(sheet, output, "png", scale=scale, cols=k + 2, terminal=terminal, prog=PROG, made=len(stream), asked=asked)
     else:
-        write_output(done, output, "npz")
+        write_output(done, output, "npz", terminal=terminal, prog=PROG, made=len(stream), asked=asked)
 
 
 run = entry(app, PROG)

@@ -6,7 +6,8 @@ from typing import Annotated, List, Optional
 
 import typer
 
-from cli.common import Verbose, entry, guarded, load_model, make_app, model_argument, read_data, seed_option
+from cli.common import Verbose, Version, adapted, entry, guarded, list_option, load_model, make_app, model_argument, read_data, \
+    seed_option
 
 PROG = "gk-eval"
 app = make_app()
@@ -24,6 +25,8 @@ def main(
     seed: Annotated[int, seed_option("VAEs: seed of the importance samples and of the binarization of grey digits.")] = 0,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object instead of a line.")] = False,
     verbose: Verbose = False,
+    version: Version = None,
+    list_models: Annotated[Optional[bool], list_option("Evaluates")] = None,
 ) -> None:
     """Print MODEL's negative log-likelihood on DATA: bits per pixel and nats per image.
 
@@ -32,8 +35,14 @@ def main(
     negative ELBO, the KL term, the KL of each code dimension and the number of active units;
     grey digits are scored on one fixed binarization (--seed).
 
-    Examples: gk-eval pixelcnn --dataset pokemon --split test;
-    gk-eval checkpoints/mnist-vae.keras --dataset mnist -k 5000 --json
+    Images go onto the model's size and palette first (as its training crops were made;
+    nearest palette colour), said once on stderr.
+
+    Examples:
+
+    \b
+      gk-eval pixelcnn --dataset pokemon --split test
+      gk-eval checkpoints/mnist-vae.keras --dataset mnist -k 5000 --json
     """
     from genkit.errors import GenkitError
     from genkit.models.capabilities import Evaluates
@@ -45,7 +54,7 @@ def main(
         raise GenkitError("--batch-size must be at least 1")
     net = load_model(model, Evaluates, command=PROG)
     split = split or ("test" if dataset else None)
-    stream = read_data(sources, dataset, split, family=net.family)
+    stream = adapted(net, read_data(sources, dataset, split, family=net.family), PROG)
     with bar(len(stream), "evaluating") as advance:
         result = net.evaluate_stream(stream, batch_size=batch_size, k=k, seed=seed, progress=advance)
     result["data"] = f"{dataset}:{split}" if dataset else ", ".join(sources or ["-"]) + (f":{split}" if split else "")

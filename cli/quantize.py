@@ -6,7 +6,8 @@ from typing import Annotated, List, Optional
 
 import typer
 
-from cli.common import Output, Scale, Verbose, entry, format_option, guarded, make_app, output_format, say, seed_option
+from cli.common import Output, Scale, Verbose, Version, entry, format_option, guarded, make_app, output_format, say, seed_option, \
+    show_in_terminal, terminal_plan
 
 PROG = "gk-quantize"
 app = make_app()
@@ -15,12 +16,12 @@ app = make_app()
 @app.command()
 @guarded(PROG)
 def main(
-    sources: Annotated[Optional[List[str]], typer.Argument(help="PNG/NPZ files, folders, globs or - for stdin.", show_default=False, metavar="SOURCE")] = None,
+    sources: Annotated[Optional[List[str]], typer.Argument(help="Images (PNG, JPEG, GIF, BMP, WebP, TIFF), NPZ streams, folders, globs or - for stdin.", show_default=False, metavar="SOURCE")] = None,
     colors: Annotated[Optional[int], typer.Option("--colors", "-c", metavar="N", help="Fit a palette of N colours by k-means in CIELAB [default: 167].", show_default=False)] = None,
     palette: Annotated[Optional[str], typer.Option("--palette", "-p", metavar="NAME|FILE", help="Map onto a fixed palette: a name under palettes/ or a text (R G B lines), NPZ or PNG file.")] = None,
     save_palette: Annotated[Optional[str], typer.Option("--save-palette", metavar="FILE", help="Also write the palette to FILE (.txt, .npz or .png).")] = None,
-    crop: Annotated[Optional[str], typer.Option("--crop", metavar="SIZE", help="Centre-crop each image to N or WxH pixels (after --resize).")] = None,
-    resize: Annotated[Optional[str], typer.Option("--resize", metavar="SIZE", help="Resize each image to N or WxH pixels first.")] = None,
+    crop: Annotated[Optional[str], typer.Option("--crop", metavar="SIZE", help="Centre-crop each image to N or WxH pixels (after --resize); at most 8192 a side.")] = None,
+    resize: Annotated[Optional[str], typer.Option("--resize", metavar="SIZE", help="First scale each image: N makes the shorter side N (the aspect kept), WxH stretches to exactly that; at most 8192 a side.")] = None,
     fmt: Annotated[Optional[str], format_option("npz")] = None,
     output: Output = None,
     seed: Annotated[int, seed_option("Seed of the k-means initialisation.")] = 0,
@@ -28,25 +29,38 @@ def main(
     cols: Annotated[Optional[int], typer.Option("--cols", metavar="N", help="PNG only: tiles per row [default: square].", show_default=False)] = None,
     skip_bad: Annotated[bool, typer.Option("--skip-bad", help="Skip unreadable files (and say how many) instead of stopping.")] = False,
     verbose: Verbose = False,
+    version: Version = None,
 ) -> None:
     """Quantize images to one shared palette: each pixel becomes an index into K colours.
 
-    Reads PNG files, folders, globs, NPZ streams or - (stdin); writes an NPZ stream
-    (indices + palette) or a PNG contact sheet to stdout or -o FILE.
+    Reads images (PNG, JPEG, GIF's first frame, BMP, WebP, TIFF), folders, globs, NPZ streams
+    or - (stdin); writes an NPZ stream (indices + palette) or a PNG contact sheet to stdout or
+    -o FILE; on a terminal, without -o, it draws the sheet there. A folder's other files are
+    skipped and counted (-v names them).
 
-    Example: gk-quantize sprites/ --crop 20 > pokemon.npz
+    Examples:
+
+    \b
+      gk-quantize sprites/ --crop 20 > pokemon.npz
+      gk-quantize photos/ --resize 64 --crop 48 -o photos.png
     """
     from genkit.errors import GenkitError
     from genkit.io import expand_sources, write_stream
     from genkit.palettes import save_palette as write_palette
     from genkit.progress import bar
     from genkit.quantize import quantize_sources
-    from genkit.transforms import parse_size
+    from genkit.transforms import parse_resize, parse_size
 
     fmt = output_format(output, fmt, "npz")
     crop_hw = parse_size(crop, "--crop") if crop else None
-    resize_hw = parse_size(resize, "--resize") if resize else None
-    files = expand_sources(sources or ["-"])
+    resize_hw = parse_resize(resize, "--resize") if resize else None
+    others: list[str] = []
+    files = expand_sources(sources or ["-"], skipped=others)
+    if others:
+        say(PROG, f"skipped {len(others)} file(s) that are not images or streams" + ("" if verbose else " (-v names them)"))
+        if verbose:
+            for name in others:
+                say(PROG, f"skipped {name}")
     skipped: list[str] = []
 
     def on_skip(src: str, e: GenkitError) -> None:
@@ -67,7 +81,11 @@ def main(
         )
     if skipped:
         say(PROG, f"skipped {len(skipped)} bad file(s) of {len(files)}")
-    write_stream(stream, output, fmt, scale=scale, cols=cols)
+    terminal = terminal_plan(output, len(stream), *stream.size, cols=cols)
+    if terminal is not None:
+        show_in_terminal(stream, terminal, PROG)
+    else:
+        write_stream(stream, output, fmt, scale=scale, cols=cols)
     if save_palette:
         write_palette(stream.palette, save_palette, comment=f"{len(stream.palette)} colours, written by {PROG}")
 

@@ -29,8 +29,11 @@ from .io import Stream
 @dataclass(frozen=True)
 class InputSpec:
     """What a model reads: (height, width) images on ``palette``; ``grey``: the palette is grey
-    levels and the ink is ``light_on_dark`` (MNIST) or not; ``prepare``: how the training images
-    were brought to size ("crop" or "resize")."""
+    levels and the ink is ``light_on_dark`` (MNIST) or not. ``resize`` and ``crop`` are what
+    its training images had (gk-quantize's, recorded in the checkpoint); without a record,
+    ``prepare`` says how other sizes are brought to (height, width): "crop" (a centre crop, as
+    the Pokemon crops were cut from the sprites) or "resize" (the shorter side scaled, then a
+    centre crop)."""
 
     height: int
     width: int
@@ -38,6 +41,8 @@ class InputSpec:
     grey: bool = False
     light_on_dark: bool = True
     prepare: str = "resize"
+    resize: int | tuple[int, int] | None = None
+    crop: tuple[int, int] | None = None
 
 
 def adapt(stream: Stream, spec: InputSpec, *, note: Callable[[str], None] | None = None) -> Stream:
@@ -64,6 +69,19 @@ def _to_size(stream: Stream, spec: InputSpec, said: list[str]) -> Stream:
     h, w = spec.height, spec.width
     if (H, W) == (h, w):
         return stream
+    if spec.resize is not None or spec.crop is not None:  # as the training images were made
+        images = stream.rgb()
+        if spec.resize is not None:
+            images = np.stack([resize(img, spec.resize) for img in images])
+        crop = tuple(spec.crop) if spec.crop is not None else None
+        if crop is not None and images.shape[1] >= crop[0] and images.shape[2] >= crop[1]:
+            images = np.stack([center_crop(img, crop) for img in images])
+        if images.shape[1:3] == (h, w):
+            size = "shorter side " + str(spec.resize) if isinstance(spec.resize, int) else \
+                (f"{spec.resize[1]}x{spec.resize[0]}" if spec.resize is not None else "")
+            said.append(f"{W}x{H} -> " + ", ".join(p for p in (size and f"resized ({size})",
+                                                                 crop and f"centre {w}x{h}") if p))
+            return _with(stream, images=images)
     if spec.prepare == "crop" and H >= h and W >= w:
         said.append(f"{W}x{H} -> centre {w}x{h}")
         if stream.is_palette:  # palette indices are cropped as they are
@@ -106,6 +124,13 @@ def _grey(stream: Stream, spec: InputSpec, said: list[str]) -> Stream:
         said.append(f"grey levels mapped onto the model's {len(palette)}")
     index = np.abs(level[..., None] - palette[None, None, None, :, 0].astype(np.float32)).argmin(-1)
     return _with(stream, indices=index.astype(np.uint8), palette=palette)
+
+
+def preparation(meta: dict) -> dict | None:
+    """What a stream's images went through to reach their size (gk-quantize's ``resize`` and
+    ``crop``, or a data set's crop), as a checkpoint records it; None if nothing is known."""
+    prep = {key: meta.get(key) for key in ("resize", "crop") if meta.get(key) is not None}
+    return prep or None
 
 
 def _with(stream: Stream, *, indices=None, images=None, palette=None) -> Stream:

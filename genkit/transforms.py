@@ -9,8 +9,12 @@ import numpy as np
 from .errors import GenkitError
 
 
+#: largest --crop or --resize side, in pixels
+MAX_SIDE = 8192
+
+
 def parse_size(text: str, option: str = "size") -> tuple[int, int]:
-    """'20' -> (20, 20); '32x24' (width x height) -> (24, 32) as (H, W)."""
+    """'20' -> (20, 20); '32x24' (width x height) -> (24, 32) as (H, W); each side 1..MAX_SIDE."""
     m = re.fullmatch(r"\s*(\d+)\s*(?:[xX]\s*(\d+))?\s*", str(text))
     if not m:
         raise GenkitError(f"{option} must be N or WxH (e.g. 20 or 32x24), got {text!r}")
@@ -18,6 +22,8 @@ def parse_size(text: str, option: str = "size") -> tuple[int, int]:
     h = int(m.group(2)) if m.group(2) else w
     if w < 1 or h < 1:
         raise GenkitError(f"{option} must be at least 1 pixel, got {text!r}")
+    if w > MAX_SIDE or h > MAX_SIDE:
+        raise GenkitError(f"{option} must be at most {MAX_SIDE} pixels a side, got {text!r}")
     return h, w
 
 

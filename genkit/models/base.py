@@ -39,8 +39,14 @@ class Trainable:
 
     @classmethod
     def for_stream(cls, stream: Stream, **config):
-        """A fresh model for images like the stream's."""
-        return cls(stream.size[0], stream.size[1], stream.palette, **config)
+        """A fresh model for images like the stream's (an image model also records how they
+        were cropped or resized, for genkit.adapt)."""
+        model = cls(stream.size[0], stream.size[1], stream.palette, **config)
+        if isinstance(model, ReadsImages):
+            from ..adapt import preparation
+
+            model.input_prep = preparation(stream.meta)
+        return model
 
     def train_arrays(self, stream: Stream) -> tuple:
         """The per-example numpy arrays the data pipeline gathers rows from."""
@@ -78,7 +84,44 @@ def flip_image(x, seed):
     return tf.cond(coin < 0.5, lambda: tf.reverse(x, axis=[1]), lambda: x)
 
 
-class PixelModel(Trainable, Samples, Completes, Evaluates, keras.Model):
+class ReadsImages:
+    """An image model's input side: any image or stream is brought onto what it reads by
+    genkit.adapt (its size as its training data was made, its palette, grey polarity). The
+    checkpoint records ``input_prep``: the training images' resize and crop (gk-quantize's)."""
+
+    #: {"resize": N or [H, W], "crop": [H, W]} of the training images; None: unknown
+    input_prep: dict | None = None
+
+    def _take_input_prep(self, settings: dict) -> dict:
+        """``settings`` without ``input_prep``, which is kept on the model (not a setting)."""
+        settings = dict(settings)
+        self.input_prep = settings.pop("input_prep", None)
+        return settings
+
+    def _input_prep_config(self) -> dict:
+        return {"input_prep": self.input_prep} if self.input_prep else {}
+
+    def reads(self):
+        """What genkit.adapt brings input onto. Without a record (the shipped checkpoints):
+        colour models were trained on centre crops (the Pokemon crops), grey ones on whole
+        images (MNIST: light ink on dark)."""
+        from ..adapt import InputSpec
+
+        grey = bool(getattr(self, "bernoulli", False))
+        prep = self.input_prep or {}
+        resize = prep.get("resize")
+        return InputSpec(self.height, self.width, self.palette, grey=grey, prepare="resize" if grey else "crop",
+                         resize=tuple(resize) if isinstance(resize, list) else resize,
+                         crop=tuple(prep["crop"]) if prep.get("crop") else None)
+
+    def as_model_stream(self, stream: Stream, note=None) -> Stream:
+        """The stream on the model's size and palette (genkit.adapt); ``note`` hears what was done."""
+        from ..adapt import adapt
+
+        return adapt(stream, self.reads(), note=note)
+
+
+class PixelModel(ReadsImages, Trainable, Samples, Completes, Evaluates, keras.Model):
     """Base class of the autoregressive pixel models (not registered itself)."""
 
     family = "?"
@@ -89,7 +132,7 @@ class PixelModel(Trainable, Samples, Completes, Evaluates, keras.Model):
     config_class: type
 
     def __init__(self, height: int, width: int, palette, **settings):
-        config, rest = self.config_class.split(settings)
+        config, rest = self.config_class.split(self._take_input_prep(settings))
         super().__init__(**rest)
         self.config = config
         self.height, self.width = int(height), int(width)
@@ -107,6 +150,7 @@ class PixelModel(Trainable, Samples, Completes, Evaluates, keras.Model):
             "width": self.width,
             "palette": self.palette.tolist(),
             **self.family_config(),
+            **self._input_prep_config(),
         }
 
     @classmethod
@@ -223,10 +267,6 @@ class PixelModel(Trainable, Samples, Completes, Evaluates, keras.Model):
         return Stream(indices=indices, palette=self.palette,
                       meta={"model": self.family, "temperature": temperature, "seed": seed})
 
-    def as_model_stream(self, stream: Stream) -> Stream:
-        """The stream on this model's palette: RGB images are mapped onto it (nearest colour)."""
-        return on_palette(stream, self.height, self.width, self.palette)
-
     def complete_stream(self, stream: Stream, *, keep: float = 0.5, mask: np.ndarray | None = None, k: int = 1,
                         temperature: float = 1.0, seed: int = 0, batch_size: int = 64, progress=None) -> Stream:
         """gk-complete: keep the first ``keep`` of each image in raster order (or the True pixels
@@ -272,16 +312,17 @@ class InterpolatesImages(Interpolates):
     """Interpolation between the codes of two images (two files, or one file holding two), by the
     family's ``interpolate_stream(a, b, steps)``."""
 
-    def interpolation_ends(self, args: list[str], **options) -> tuple[Stream, Stream]:
+    def interpolation_ends(self, args: list[str], *, note=None, **options) -> tuple[Stream, Stream]:
+        """The two images, each brought onto the model's input (genkit.adapt; ``note`` hears how)."""
         if options.get("seed_a") is not None or options.get("seed_b") is not None:
             raise GenkitError("--seed-a/--seed-b go with a GAN")
         if len(args) == 1:
-            pair = read_stream(args)
+            pair = self.as_model_stream(read_stream(args), note)
             if len(pair) != 2:
                 raise GenkitError(f"one input file must hold exactly two images, it holds {len(pair)}", source=args[0])
             return pair.select(slice(0, 1)), pair.select(slice(1, 2))
         if len(args) == 2:
-            return read_one(args[0], "an input"), read_one(args[1], "an input")
+            return tuple(self.as_model_stream(read_one(path, "an input"), note) for path in args)
         raise GenkitError(f"give two images (or one file holding two), got {len(args)} inputs")
 
     def interpolate(self, a: Stream, b: Stream, steps: int, **options) -> Stream:
@@ -330,22 +371,6 @@ def read_one(path: str, what: str, count: int = 1) -> Stream:
     if len(stream) != count:
         raise GenkitError(f"{what} takes {'one image' if count == 1 else f'{count} images'}, got {len(stream)}", source=path)
     return stream
-
-
-def on_palette(stream: Stream, height: int, width: int, palette: np.ndarray) -> Stream:
-    """The stream checked against a model's image size and put on its palette: palette streams
-    with the same palette pass as they are, RGB images are mapped to the nearest colour."""
-    from ..quantize import map_to_palette
-
-    if stream.size != (height, width):
-        raise GenkitError(f"images are {stream.size[1]}x{stream.size[0]} but the model was trained on "
-                          f"{width}x{height} (gk-quantize --crop/--resize can fix that)")
-    if stream.is_palette and np.array_equal(stream.palette, palette):
-        return stream
-    if stream.is_palette and len(stream.palette) != len(palette):
-        raise GenkitError(f"the stream's palette has {len(stream.palette)} colours but the model's has {len(palette)}")
-    return Stream(indices=map_to_palette(stream.rgb(), palette), palette=palette,
-                  names=stream.names, labels=stream.labels, meta=dict(stream.meta))
 
 
 def completion_sheet(original: Stream, completed: Stream, k: int) -> Stream:

@@ -77,8 +77,9 @@ class Completes(Capability):
     needs = "a pixel model"
 
     @abstractmethod
-    def as_model_stream(self, stream: Stream) -> Stream:
-        """The stream on the model's image size and palette (RGB mapped to the nearest colour)."""
+    def as_model_stream(self, stream: Stream, note: Callable[[str], None] | None = None) -> Stream:
+        """The stream on the model's image size and palette (genkit.adapt); ``note`` hears what
+        was done to it."""
 
     @abstractmethod
     def complete_stream(self, stream: Stream, *, keep: float = 0.5, mask: np.ndarray | None = None, k: int = 1,

@@ -46,8 +46,7 @@ from ...errors import GenkitError
 from ...io import Stream
 from ...palettes import grey256, is_grey
 from .. import register
-from ..base import Trainable, flip_image
-from ..base import InterpolatesNoise
+from ..base import InterpolatesNoise, Trainable, flip_image
 from ..capabilities import Evaluates, Realness, Samples
 from .config import GANConfig
 

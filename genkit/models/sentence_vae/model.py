@@ -44,8 +44,7 @@ from keras import layers, ops
 from ...errors import GenkitError
 from ...text import SPECIALS, UNITS, Sentences, detokenize, guess_unit, tokenize, tokens_of
 from .. import iwae, register
-from ..base import Trainable, draw
-from ..base import InterpolatesSentences, SamplesSentences
+from ..base import InterpolatesSentences, SamplesSentences, Trainable, draw
 from ..capabilities import Evaluates, SentenceNLL
 from .config import SentenceVAEConfig
 

@@ -35,8 +35,7 @@ from ...errors import GenkitError
 from ...io import Stream
 from ...palettes import grey256, is_grey
 from .. import iwae, register
-from ..base import LN2, Trainable, flip_image, on_palette
-from ..base import InterpolatesImages
+from ..base import LN2, InterpolatesImages, ReadsImages, Trainable, flip_image
 from ..capabilities import Evaluates, ImageIWAE, Samples, SweepsCode
 from .config import VAEConfig
 
@@ -61,7 +60,7 @@ def kl_nats(y_true, y_pred):
 
 
 @register("vae")
-class VAE(Trainable, Samples, SweepsCode, InterpolatesImages, Evaluates, keras.Model):
+class VAE(ReadsImages, Trainable, Samples, SweepsCode, InterpolatesImages, Evaluates, keras.Model):
     """Encoder -> (m, σ) -> c = m + exp(σ/2)·e -> decoder, on palette-coded images.
 
     The AE (genkit.models.ae) overrides ``code`` and ``kl`` (c = m, no KL term); the CVAE
@@ -74,7 +73,7 @@ class VAE(Trainable, Samples, SweepsCode, InterpolatesImages, Evaluates, keras.M
     default_k = 1000  # importance samples per image for gk-eval's IWAE bound
 
     def __init__(self, height, width, palette, **settings):
-        config, rest = self.config_class.split(settings)
+        config, rest = self.config_class.split(self._take_input_prep(settings))
         super().__init__(**rest)
         self.height, self.width = int(height), int(width)
         self.palette = np.asarray(palette, dtype=np.uint8).reshape(-1, 3)
@@ -129,7 +128,7 @@ class VAE(Trainable, Samples, SweepsCode, InterpolatesImages, Evaluates, keras.M
     # -- config ---------------------------------------------------------------------------
     def get_config(self) -> dict:
         return {"name": self.name, "height": self.height, "width": self.width, "palette": self.palette.tolist(),
-                **dataclasses.asdict(self.config)}
+                **dataclasses.asdict(self.config), **self._input_prep_config()}
 
     @classmethod
     def from_config(cls, config):
@@ -232,17 +231,6 @@ class VAE(Trainable, Samples, SweepsCode, InterpolatesImages, Evaluates, keras.M
         return {"nelbo": rec + kl, "rec": rec, "kl": kl, "bits_per_pixel": (rec + kl) / (self.height * self.width * LN2)}
 
     # -- streams in, streams out ------------------------------------------------------------
-    def as_model_stream(self, stream: Stream) -> Stream:
-        """The stream checked against the model's size and put on its palette (RGB mapped)."""
-        if self.bernoulli and stream.size == (self.height, self.width):
-            grey = stream.rgb().astype(np.float32) @ np.array([0.299, 0.587, 0.114], np.float32)
-            ink = np.clip(np.rint(grey), 0, 255).astype(np.uint8)
-            if not np.array_equal(self.palette, grey256()):  # nearest grey level of the model's palette
-                ink = np.abs(grey[..., None] - self.palette[None, None, None, :, 0]).argmin(-1).astype(np.uint8)
-                return Stream(indices=ink, palette=self.palette, names=stream.names, labels=stream.labels)
-            return Stream(indices=ink, palette=grey256(), names=stream.names, labels=stream.labels)
-        return on_palette(stream, self.height, self.width, self.palette)
-
     def inputs_of(self, stream: Stream) -> np.ndarray:
         """What the encoder reads: palette indices, or ink in [0, 1] (grey levels, not binarized)."""
         stream = self.as_model_stream(stream)
