@@ -22,8 +22,12 @@ from genkit.errors import GenkitError
 
 # -- options every command shares, declared once ----------------------------------------------------
 def model_argument(help: str = "A .keras file, run folder or zoo name."):
-    """The MODEL argument (``help`` may say which models the command takes)."""
-    return typer.Argument(help=help, metavar="MODEL", show_default=False)
+    """The MODEL argument (``help`` may say which models the command takes), followed by the
+    names the zoo answers to (genkit.catalog: the registry and the shipped checkpoints)."""
+    from genkit import catalog
+
+    return typer.Argument(help=f"{help} Names: {', '.join(catalog.names())} (--list says what each is).",
+                          metavar="MODEL", show_default=False)
 
 
 def seed_option(help: str):

@@ -53,6 +53,13 @@ def defaults() -> dict[str, str]:
     return {name: Path(file).stem for name, file in models.SHIPPED.items() if Path(file).stem != name}
 
 
+def names() -> list[str]:
+    """Everything a model argument takes by name: the zoo names with a shipped default, then the
+    shipped checkpoints' own names."""
+    out = [alias for alias in defaults() if (models.CHECKPOINT_DIR / models.SHIPPED[alias]).is_file()]
+    return out + [c.name for c in checkpoints() if c.name not in out]
+
+
 def listing(family_filter=None) -> str:
     """The text of ``--list``: families (what each models), then shipped checkpoints (the names
     they answer to and their headline figures). ``family_filter`` keeps the families it accepts."""
