@@ -160,15 +160,11 @@ def output_format(output: str | None, fmt: str | None, default: str = "png") -> 
 def write_output(result, output: str | None, fmt: str | None, *, scale=None, cols=None) -> None:
     """A command's result to -o FILE (atomically) or stdout: sentences one a line, images as a
     PNG contact sheet or an NPZ stream (-f)."""
-    from genkit.io import write_file_atomic, write_stream
-    from genkit.text import Sentences
+    from genkit.io import write_stream
+    from genkit.text import Sentences, lines_of, text_format, write_lines
 
-    if isinstance(result, Sentences):
-        body = "".join(line + "\n" for line in result.texts)
-        if output:
-            write_file_atomic(output, body.encode())
-        else:
-            print(body, end="")
+    if isinstance(result, Sentences):  # one line each: txt, or json with the step and log-probability
+        write_lines(lines_of(result), output, text_format(output, fmt))
         return
     write_stream(result, output, output_format(output, fmt), scale=scale, cols=cols)
 
