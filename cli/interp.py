@@ -100,9 +100,10 @@ def _no_model(args: list[str], style: str | None) -> None:
     (before images, or before two sentences) that is none, or a number of sentences other than two."""
     from genkit import models
     from genkit.errors import GenkitError
+    from genkit.text import is_chinese
 
     first = args[0] if args else ""
-    if first and not _is_file(first) and not any(ch.isspace() for ch in first) and \
+    if first and not _is_file(first) and not any(ch.isspace() for ch in first) and not is_chinese(first) and \
             (len(args) == 3 or any(_is_file(a) for a in args[1:])):
         models.family_of(models.resolve(first))  # raises: no such model file, or unknown model (the nearest, all names)
     if args and style is None and not any(_is_file(a) for a in args):
