@@ -296,19 +296,14 @@ def write_output(result, output: str | None, fmt: str | None, *, scale=None, col
     """A command's result to -o FILE (atomically) or stdout: sentences one a line, images as a
     PNG contact sheet or an NPZ stream (-f). With ``terminal`` (a plan from terminal_plan), images
     are drawn in the terminal instead."""
-    from genkit.io import write_file_atomic, write_stream
-    from genkit.text import Sentences
+    from genkit.io import write_stream
+    from genkit.text import Sentences, lines_of, text_format, write_lines
 
     if terminal is not None and not isinstance(result, Sentences):
         show_in_terminal(result, terminal, prog, made=made, asked=asked)
         return
-
-    if isinstance(result, Sentences):
-        body = "".join(line + "\n" for line in result.texts)
-        if output:
-            write_file_atomic(output, body.encode())
-        else:
-            print(body, end="")
+    if isinstance(result, Sentences):  # one line each: txt, or json with the step and log-probability
+        write_lines(lines_of(result), output, text_format(output, fmt))
         return
     write_stream(result, output, output_format(output, fmt), scale=scale, cols=cols)
 

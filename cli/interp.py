@@ -6,7 +6,7 @@ from typing import Annotated, List, Optional
 
 import typer
 
-from cli.common import Format, Output, Scale, Verbose, entry, guarded, make_app, say, seed_option, temperature_option, write_output
+from cli.common import Output, Scale, Verbose, entry, guarded, make_app, say, seed_option, temperature_option, write_output
 
 PROG = "gk-interp"
 app = make_app()
@@ -26,7 +26,10 @@ def main(
     decode: Annotated[str, typer.Option("--decode", metavar="greedy|sample|beam", help="Sentence models: how each point is decoded.")] = "greedy",
     temperature: Annotated[float, temperature_option("Sentence models with --decode sample: divide the logits by T.")] = 1.0,
     seed: Annotated[int, seed_option("Sentence models with --decode sample: same seed, same sentences.")] = 0,
-    fmt: Format = None,
+    fmt: Annotated[Optional[str], typer.Option("--format", "-f", metavar="png|npz|txt|json", show_default=False, help=(
+        "Images: png or npz. Sentences: txt (one a line) or json (one object a line: "
+        '{"step": i, "text": ..., "logp": log p(text | z) in nats, summed over its tokens and <eos>}). '
+        "[default: from -o's extension, else png or txt]"))] = None,
     output: Output = None,
     scale: Scale = None,
     verbose: Verbose = False,
@@ -40,14 +43,21 @@ def main(
     With --style IMAGES (a conditional VAE), each image is encoded with its label and its code
     decoded with each of --labels: the same handwriting, drawn as other digits, a row per image.
 
+    Sentence models write one sentence a line (-f txt), or with -f json one object a line:
+    {"step": i, "text": ..., "logp": ...}, logp being log p(text | z) in nats, the decoder's
+    log-probability of the sentence's tokens and its <eos> given the code z it was decoded from.
+
     Examples: gk-interp vae a.png b.png --steps 8 > strip.png;
     gk-interp cvae --style digit.png --label 3 --labels 0-9 > styles.png
     """
+    from pathlib import Path
+
     from cli.common import load_model, parse_labels
+    from genkit import models
     from genkit.errors import GenkitError
     from genkit.io import read_stream
     from genkit.models.capabilities import Conditional, Interpolates
-    from genkit.text import is_chinese
+    from genkit.text import IMAGE_EXTENSIONS, is_chinese, text_format
 
     args = list(args or [])
     spec = model_opt
@@ -57,9 +67,14 @@ def main(
         raise GenkitError("--steps must be at least 2")
     if spec is None and len(args) == 2 and not any(_is_file(a) for a in args) and style is None:
         # two sentences, no model: the shipped Tang-poem model for Chinese, the sonnet model otherwise
+        for arg in args:
+            if not any(ch.isspace() for ch in arg) and Path(arg).suffix.lower() in IMAGE_EXTENSIONS:
+                raise GenkitError("no such file", source=arg)  # an image's name, not a sentence
         spec = "tang-sentence-vae" if any(is_chinese(a) for a in args) else "sonnet-sentence-vae"
     if spec is None:
-        raise GenkitError("give the model first (a .keras file, run folder or zoo name) or with --model")
+        _no_model(args, style)
+    if style is None and models.data_kind(models.family_of(models.resolve(spec))) == "text":
+        fmt = text_format(output, fmt)  # decided before any work: an image format is refused here
     if style is not None:
         net = load_model(spec, Conditional, command=f"{PROG} --style")
         if args:
@@ -77,7 +92,27 @@ def main(
 def _is_file(arg: str) -> bool:
     from pathlib import Path
 
-    return arg == "-" or Path(arg).exists()
+    return arg == "-" or (bool(arg.strip()) and Path(arg).exists())
+
+
+def _no_model(args: list[str], style: str | None) -> None:
+    """Refuse arguments without a model, saying what was typed: a first argument meant as a model
+    (before images, or before two sentences) that is none, or a number of sentences other than two."""
+    from genkit import models
+    from genkit.errors import GenkitError
+    from genkit.text import is_chinese
+
+    first = args[0] if args else ""
+    if first and not _is_file(first) and not any(ch.isspace() for ch in first) and not is_chinese(first) and \
+            (len(args) == 3 or any(_is_file(a) for a in args[1:])):
+        models.family_of(models.resolve(first))  # raises: no such model file, or unknown model (the nearest, all names)
+    if args and style is None and not any(_is_file(a) for a in args):
+        raise GenkitError(f"give two sentences (got {_count(len(args))}), or a model and two images")
+    raise GenkitError("give the model first (a .keras file, run folder or zoo name) or with --model")
+
+
+def _count(n: int) -> str:
+    return {1: "one", 3: "three"}.get(n, str(n))
 
 
 def _is_model(spec: str) -> bool:

@@ -6,7 +6,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from cli.common import Format, Output, Scale, Verbose, entry, guarded, load_model, make_app, model_argument, seed_option, \
+from cli.common import Output, Scale, Verbose, entry, guarded, load_model, make_app, model_argument, seed_option, \
     temperature_option, write_output
 
 PROG = "gk-sample"
@@ -26,7 +26,10 @@ def main(
     labels: Annotated[Optional[str], typer.Option("--labels", metavar="LIST", help="Conditional models: the labels to draw, e.g. 0-9 or 3,5 (cycled) [default: 0, 1, 2, ...].", show_default=False)] = None,
     seed: Annotated[int, seed_option("Same seed, same images.")] = 0,
     batch_size: Annotated[int, typer.Option("--batch-size", "-b", metavar="N", help="Images drawn at once.")] = 64,
-    fmt: Format = None,
+    fmt: Annotated[Optional[str], typer.Option("--format", "-f", metavar="png|npz|txt|json", show_default=False, help=(
+        "Images: png or npz. Sentences: txt (one a line) or json (one object a line: "
+        '{"step": i, "text": ..., "logp": log p(text | z) in nats, summed over its tokens and <eos>}). '
+        "[default: from -o's extension, else png or txt]"))] = None,
     output: Output = None,
     scale: Scale = None,
     cols: Annotated[Optional[int], typer.Option("--cols", metavar="N", help="PNG: tiles per row [default: square].", show_default=False)] = None,
@@ -41,14 +44,20 @@ def main(
     dimension but I and J (at 0, or at the code of --at IMAGE) and sweep those two over
     --range in --steps values: rows follow I, columns J.
 
+    Sentence models write one sentence a line (-f txt), or with -f json one object a line:
+    {"step": i, "text": ..., "logp": ...}, logp being log p(text | z) in nats, the decoder's
+    log-probability of the sentence's tokens and its <eos> given the code z it was decoded from.
+
     Examples: gk-sample pixelrnn -n 16 --temperature 0.9 > pokemon.png;
     gk-sample vae --grid 3,7 --range -3:3 --steps 10 > grid.png
     """
     from cli.common import parse_labels
+    from genkit import models
     from genkit.errors import GenkitError
     from genkit.models.base import read_one
     from genkit.models.capabilities import Conditional, Samples, SweepsCode, require
     from genkit.progress import bar
+    from genkit.text import text_format
 
     if n < 1:
         raise GenkitError("-n must be at least 1")
@@ -68,6 +77,8 @@ def main(
             raise GenkitError("--steps must be at least 2")
     elif at is not None:
         raise GenkitError("--at goes with --grid")
+    if models.data_kind(models.family_of(models.resolve(model))) == "text":
+        fmt = text_format(output, fmt)  # decided before any work: an image format is refused here
     net = load_model(model, Samples, command=PROG)
     if dims is not None or wanted is not None:
         require(net, SweepsCode, command="--grid and --labels", verb="need")

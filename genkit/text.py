@@ -16,6 +16,7 @@ This module imports no TensorFlow.
 from __future__ import annotations
 
 import dataclasses
+import json
 import re
 import sys
 from pathlib import Path
@@ -23,6 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from .errors import GenkitError
+from .io import write_file_atomic
 
 UNITS = ("word", "char")
 #: the special tokens, in their fixed ids: padding, unknown word, start and end of a sentence
@@ -233,5 +235,93 @@ def decode_lines(data: bytes, source: str = "-", note=None) -> list[str]:
     return lines
 
 
-__all__ = ["Sentences", "SPECIALS", "UNITS", "decode_lines", "detokenize", "guess_unit", "is_chinese", "read_sentences",
-           "tokenize", "tokens_of"]
+# -- what the text commands write ---------------------------------------------------------------
+#: the formats of a text command's output (-f), and the -o extensions that name them
+TEXT_FORMATS = ("txt", "json")
+TEXT_EXTENSIONS = {".txt": "txt", ".json": "json", ".jsonl": "json"}
+#: -f values and -o extensions that name an image, refused for text
+IMAGE_FORMATS = ("png", "npz")
+IMAGE_EXTENSIONS = (".png", ".npz", ".jpg", ".jpeg", ".gif", ".bmp", ".webp", ".tif", ".tiff")
+
+
+@dataclasses.dataclass
+class ScoredSentences(Sentences):
+    """Decoded sentences with ``logp``: log p(text | z) in nats of each, under the model that
+    decoded it from its code z (the log-probability of each decoded token, <eos> included,
+    summed)."""
+
+    logp: np.ndarray | None = None
+
+    def __post_init__(self):
+        super().__post_init__()
+        if self.logp is not None:
+            self.logp = np.asarray(self.logp, dtype=np.float64).reshape(-1)
+            if len(self.logp) != len(self.texts):
+                raise GenkitError(f"{len(self.logp)} log-probabilities for {len(self.texts)} sentences")
+
+    def select(self, which) -> "ScoredSentences":
+        idx = np.arange(len(self))[which]
+        part = super().select(idx)
+        return ScoredSentences(part.texts, part.names, part.meta, None if self.logp is None else self.logp[idx])
+
+
+@dataclasses.dataclass(frozen=True)
+class Line:
+    """One line of a text command's output: its 0-based position, the text and its
+    log-probability in nats (None where the text has none)."""
+
+    step: int
+    text: str
+    logp: float | None = None
+
+    def json(self) -> str:
+        """``{"step": i, "text": "...", "logp": -12.34}`` on one line (UTF-8 as is)."""
+        logp = None if self.logp is None else round(float(self.logp), 4)
+        return json.dumps({"step": self.step, "text": self.text, "logp": logp}, ensure_ascii=False)
+
+
+def lines_of(sentences: Sentences) -> list[Line]:
+    """The output lines of sentences, in order, with their log-probabilities if they carry them."""
+    logp = getattr(sentences, "logp", None)
+    return [Line(i, text, None if logp is None else float(logp[i])) for i, text in enumerate(sentences.texts)]
+
+
+def text_format(output: str | None, fmt: str | None) -> str:
+    """The format of a text output: -f's value, else the one -o's extension names (.txt; .json
+    or .jsonl), else txt. An image format (-f png|npz, or -o FILE.png without -f) is refused,
+    so that a command can decide this before any work."""
+    if fmt is None:
+        ext = Path(output).suffix.lower() if output and output != "-" else ""
+        if ext in IMAGE_EXTENSIONS:
+            raise GenkitError("this model writes sentences, not images: give -o a .txt or .json file (or -f txt|json)",
+                              source=output)
+        return TEXT_EXTENSIONS.get(ext, "txt")
+    fmt = fmt.lower()
+    if fmt in IMAGE_FORMATS:
+        raise GenkitError(f"this model writes sentences, not images: --format must be txt or json, got {fmt!r}")
+    if fmt not in TEXT_FORMATS:
+        raise GenkitError(f"--format must be txt or json for sentences, got {fmt!r}")
+    return fmt
+
+
+def format_lines(lines: list[Line], fmt: str) -> str:
+    """txt: one text a line; json: one JSON object a line (Line.json)."""
+    if fmt not in TEXT_FORMATS:
+        raise GenkitError(f"--format must be txt or json for sentences, got {fmt!r}")
+    return "".join((line.json() if fmt == "json" else line.text) + "\n" for line in lines)
+
+
+def write_lines(lines: list[Line], output: str | None, fmt: str) -> None:
+    """Lines to ``output`` (atomically: a temporary file, then a rename) or, for None or ``-``,
+    to stdout, in ``fmt`` (txt or json, see format_lines)."""
+    body = format_lines(lines, fmt)
+    if output and output != "-":
+        write_file_atomic(output, body.encode("utf-8"))
+    else:
+        sys.stdout.write(body)
+        sys.stdout.flush()
+
+
+__all__ = ["IMAGE_FORMATS", "Line", "ScoredSentences", "Sentences", "SPECIALS", "TEXT_FORMATS", "UNITS", "decode_lines",
+           "detokenize", "format_lines", "guess_unit", "is_chinese", "lines_of", "read_sentences", "text_format",
+           "tokenize", "tokens_of", "write_lines"]

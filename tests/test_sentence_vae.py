@@ -125,6 +125,23 @@ def test_greedy_decoding_of_each_code_gives_the_sentence_back(overfit):
     assert len(line) == 5 and line[0] == SENTENCES[0] and line[-1] == SENTENCES[3]
 
 
+def test_each_decoded_sentence_carries_its_log_probability_given_its_code(overfit):
+    model, _ = overfit
+    m, _ = model.encode_texts(SENTENCES)
+    ids = model.decode_ids(m)
+    assert [model.text_of(row) for row in ids] == SENTENCES
+    assert all(list(row).count(3) == 1 for row in ids)  # each row ends at its one <eos>
+    logp = model.score_ids(ids, m)
+    assert np.allclose(logp, model.line_logp(SENTENCES, m), atol=1e-4) and np.all(logp < 0)
+    assert np.all(logp > -5)  # overfitted: each sentence is near certain given its own code
+    assert np.all(model.line_logp(SENTENCES[::-1], m) < logp)  # and unlikely given another's
+    line = model.interpolate(SENTENCES[0], SENTENCES[3], 3)
+    assert line.texts[0] == SENTENCES[0] and line.logp[0] == pytest.approx(logp[0], abs=1e-4)
+    drawn = model.sample_stream(5, seed=1, batch_size=2)
+    assert len(drawn.texts) == len(drawn.logp) == 5 and np.all(np.isfinite(drawn.logp)) and np.all(drawn.logp < 0)
+    assert drawn.texts == model.sample_text(5, seed=1, batch_size=2)
+
+
 def test_vocabulary_and_outputs_survive_save_and_load(overfit):
     model, path = overfit
     back = models.load(str(path))
@@ -141,6 +158,8 @@ def test_language_model_has_no_code():
     assert not hasattr(lm, "enc_rnn")
     lines = lm.sample_text(3, seed=1)
     assert len(lines) == 3 and lines == lm.sample_text(3, seed=1)
+    drawn = lm.sample_stream(3, seed=1)
+    assert drawn.texts == lines and np.all(np.isfinite(drawn.logp)) and np.all(drawn.logp < 0)
     ev = lm.evaluate_stream(Sentences(SENTENCES), k=10)
     assert ev["kl_nats"] == 0.0 and ev["nll_nats"] == ev["nelbo_nats"]
     with pytest.raises(GenkitError, match="no code to interpolate"):
@@ -194,7 +213,7 @@ def test_sample_prints_sentences(overfit, tmp_path):
 
 def test_command_errors_are_one_line_and_exit_2(overfit, tmp_path):
     _, path = overfit
-    one_line_error(runner.invoke(interp.app, [str(path), "  ", SENTENCES[0]]), "gk-interp: ", "empty sentence")
+    one_line_error(runner.invoke(interp.app, [str(path), "  ", SENTENCES[0]]), "gk-interp: ", "sentence A is empty")
     one_line_error(runner.invoke(sample.app, [str(path), "--grid", "0,1"]), "gk-sample: ", "need a model with a code")
     bad = b"the cat sat\nthe dog \xff ran\n"
     one_line_error(runner.invoke(train_cli.app, ["sentence-vae", "-o", str(tmp_path / "r1")], input=bad),

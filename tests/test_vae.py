@@ -250,5 +250,5 @@ def test_shipped_vae_checkpoints_resolve_by_name_and_load():
     assert models.resolve("vae").name == "pokemon-vae.keras"
     net = models.load("mnist-cvae")  # safe mode, no optimizer state
     assert net.conditional and net.likelihood == "bernoulli" and net.latent == 10
-    with pytest.raises(GenkitError, match="no such model"):
+    with pytest.raises(GenkitError, match="unknown model 'mnist-nothing' \\(did you mean mnist-"):
         models.resolve("mnist-nothing")

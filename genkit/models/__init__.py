@@ -12,6 +12,7 @@ shipped checkpoint.
 
 from __future__ import annotations
 
+import difflib
 import importlib
 import json
 import os
@@ -122,19 +123,49 @@ def get(name: str) -> type:
 
 def resolve(spec: str) -> Path:
     """A checkpoint path, a run folder (its model.keras), a bare zoo name (its shipped checkpoint) or
-    the name of a shipped checkpoint (``mnist-vae`` for checkpoints/mnist-vae.keras)."""
+    the name of a shipped checkpoint (``mnist-vae`` for checkpoints/mnist-vae.keras).
+
+    Anything else is refused in one line: a path (a spec with a folder or a suffix) as "no such
+    model file"; a name as an unknown model, with the nearest valid name and all of them."""
+    if not spec.strip():
+        raise GenkitError("no model given: give a .keras file, run folder or zoo name")
     path = Path(spec)
     if path.is_dir():
+        if not (path / "model.keras").is_file():
+            raise GenkitError("a folder without model.keras: give a .keras file or a run folder", source=spec)
         path = path / "model.keras"
     if path.is_file():
         return path
     if spec in SHIPPED and (CHECKPOINT_DIR / SHIPPED[spec]).is_file():
         return CHECKPOINT_DIR / SHIPPED[spec]
-    if spec and "/" not in spec and "." not in spec and (CHECKPOINT_DIR / f"{spec}.keras").is_file():
+    if _is_name(spec) and (CHECKPOINT_DIR / f"{spec}.keras").is_file():
         return CHECKPOINT_DIR / f"{spec}.keras"  # a shipped checkpoint by its name: mnist-vae
-    if spec in FAMILIES or spec in _ADDED or spec in SHIPPED:
-        raise GenkitError(f"no shipped checkpoint for {spec!r} (expected {CHECKPOINT_DIR / SHIPPED.get(spec, spec)}); run `make checkpoints`")
-    raise GenkitError("no such model file or zoo name", source=spec)
+    if spec in SHIPPED:
+        raise GenkitError(f"no shipped checkpoint for {spec!r} (expected {CHECKPOINT_DIR / SHIPPED[spec]}); run `make checkpoints`")
+    if spec in FAMILIES or spec in _ADDED:
+        data = "ptb" if data_kind(spec) == "text" else "pokemon"
+        raise GenkitError(f"no checkpoint is shipped for {spec!r}: train one (gk-train {spec} --dataset {data} -o runs/{spec}) "
+                          f"and give its run folder, runs/{spec}")
+    if not _is_name(spec):
+        raise GenkitError("no such model file", source=spec)
+    valid = model_names()
+    near = difflib.get_close_matches(spec, valid, n=1, cutoff=0.6)
+    hint = f"did you mean {near[0]}? " if near else ""
+    raise GenkitError(f"unknown model {spec!r} ({hint}models: {', '.join(valid)}; or a .keras file or run folder)")
+
+
+def _is_name(spec: str) -> bool:
+    """A bare name (a zoo name or a shipped checkpoint's), not a path: no folder, no suffix."""
+    return bool(spec) and "/" not in spec and os.sep not in spec and "." not in spec
+
+
+def model_names() -> list[str]:
+    """Every name :func:`resolve` takes besides a path: the zoo's families, then the shipped
+    checkpoints' names (those in checkpoints/ and those of ``SHIPPED``)."""
+    shipped = {Path(name).stem for name in SHIPPED.values()}
+    if CHECKPOINT_DIR.is_dir():
+        shipped |= {p.stem for p in CHECKPOINT_DIR.glob("*.keras") if _is_name(p.stem)}
+    return list(dict.fromkeys([*names(), *sorted(shipped)]))
 
 
 def family_of(path: Path) -> str:

@@ -42,7 +42,7 @@ import tensorflow as tf
 from keras import layers, ops
 
 from ...errors import GenkitError
-from ...text import SPECIALS, UNITS, Sentences, detokenize, guess_unit, tokenize, tokens_of
+from ...text import SPECIALS, UNITS, ScoredSentences, Sentences, detokenize, guess_unit, tokenize, tokens_of
 from .. import iwae, register
 from ..base import InterpolatesSentences, SamplesSentences, Trainable, draw
 from ..capabilities import Evaluates, SentenceNLL
@@ -412,16 +412,21 @@ class SentenceVAE(Trainable, SamplesSentences, InterpolatesSentences, Evaluates,
         return ops.convert_to_numpy(m), ops.convert_to_numpy(lv)
 
     def decode_codes(self, z, *, decode: str = "greedy", temperature: float = 1.0, seed: int = 0) -> list[str]:
-        """One sentence per code z (N, latent): greedy (argmax each step), sample (each word drawn
-        at ``temperature``; 0 is greedy) or beam (width 5, best by mean log-probability per token).
-        ``<unk>`` is never chosen: the decoder's next best word is."""
+        """One sentence per code z (N, latent), decoded by :meth:`decode_ids`."""
+        return [self.text_of(row) for row in self.decode_ids(z, decode=decode, temperature=temperature, seed=seed)]
+
+    def decode_ids(self, z, *, decode: str = "greedy", temperature: float = 1.0, seed: int = 0) -> np.ndarray:
+        """Token ids (N, T) decoded from codes z (N, latent), each row ending at its <eos> and
+        0-padded (a row cut at max_length has no <eos>): greedy (argmax each step), sample (each
+        word drawn at ``temperature``; 0 is greedy) or beam (width 5, best by mean log-probability
+        per token). ``<unk>`` is never chosen: the decoder's next best word is."""
         if decode not in DECODES:
             raise GenkitError(f"--decode must be {', '.join(DECODES)}, got {decode!r}")
         if temperature < 0:
             raise GenkitError("--temperature must be >= 0")
         z = np.asarray(z, np.float32).reshape(len(z), max(1, self.latent))
         if decode == "beam":
-            return [self.text_of(ids) for ids in self._beam(z)]
+            return np.asarray(self._beam(z), np.int32).reshape(len(z), -1)
         rng = np.random.default_rng(seed)
         t = temperature if decode == "sample" else 0.0
         zt = tf.constant(z)
@@ -438,8 +443,30 @@ class SentenceVAE(Trainable, SamplesSentences, InterpolatesSentences, Evaluates,
             out[:, step] = tokens
             done |= tokens == EOS_ID
             if done.all():
-                break
-        return [self.text_of(row) for row in out]
+                return out[:, : step + 1]
+        return out
+
+    @tf.function(reduce_retracing=True)
+    def _score_fn(self, y, z):
+        dec_in = tf.concat([tf.fill([tf.shape(y)[0], 1], BOS_ID), y[:, :-1]], axis=1)
+        dec_in = tf.where(tf.not_equal(y, PAD_ID), dec_in, PAD_ID)
+        return self.log_px(self.decoder_outputs(dec_in, z if self.latent else None), y)
+
+    def score_ids(self, ids, z) -> np.ndarray:
+        """log p(ids | z) in nats per row (N,): the decoder's log-probability of each token of
+        the row (ids (N, T) ending at <eos>, 0-padded, as :meth:`decode_ids` gives them) given
+        its code z (N, latent; ignored by a language model), summed."""
+        ids = np.asarray(ids, np.int32)
+        if ids.ndim != 2 or len(ids) == 0:
+            return np.zeros(len(ids))
+        longest = max(1, int((ids != PAD_ID).sum(axis=1).max()))
+        z = np.asarray(z, np.float32).reshape(len(ids), max(1, self.latent))
+        return self._score_fn(tf.constant(ids[:, :longest]), tf.constant(z)).numpy().astype(np.float64)
+
+    def line_logp(self, texts, z, warn=None) -> np.ndarray:
+        """log p(text | z) in nats of each text (N,) given its code (z: N rows), summed over the
+        text's tokens (as the encoder reads them; unknown ones as <unk>) and its <eos>."""
+        return self.score_ids(self.sentences_ids(texts, allow_empty=True, warn=warn), z)
 
     def _beam(self, z: np.ndarray, width: int = BEAM) -> list[list[int]]:
         n, v = len(z), self.num_tokens
@@ -474,33 +501,53 @@ class SentenceVAE(Trainable, SamplesSentences, InterpolatesSentences, Evaluates,
         return [list(seqs[i]) for i in pick]
 
     # -- what the commands call ----------------------------------------------------------------
-    def interpolate_text(self, a: str, b: str, steps: int, *, decode: str = "greedy", temperature: float = 1.0,
-                         seed: int = 0, warn=None) -> list[str]:
+    def _decoded(self, z, **decoding) -> ScoredSentences:
+        """The sentences decoded from codes z, each with log p(sentence | its z) (score_ids)."""
+        ids = self.decode_ids(z, **decoding)
+        return ScoredSentences([self.text_of(row) for row in ids], logp=self.score_ids(ids, z))
+
+    def interpolate(self, a: str, b: str, steps: int, *, decode: str = "greedy", temperature: float = 1.0,
+                    seed: int = 0, warn=None, **options) -> ScoredSentences:
         """gk-interp: decode ``steps`` evenly spaced points on the line from the code of sentence a
-        to that of b (encoder means); the first and last lines are the decodings of a and b."""
+        to that of b (encoder means); the first and last lines are the decodings of a and b. Each
+        carries log p(sentence | z) of its point z."""
         if steps < 2:
             raise GenkitError("--steps must be at least 2")
         if not self.latent:
             raise GenkitError("a language model (latent=0) has no code to interpolate; use a sentence VAE")
+        for name, text in (("A", a), ("B", b)):
+            if not self.ids_of(text)[0]:
+                raise GenkitError(f"sentence {name} is empty: give some {'words' if self.unit == 'word' else 'characters'}")
         warn = warn if warn is not None else (lambda msg: print(msg, file=sys.stderr))
         m, _ = self.encode_texts([a, b], warn=warn)
         t = np.linspace(0.0, 1.0, steps, dtype=np.float32)[:, None]
-        return self.decode_codes((1 - t) * m[0] + t * m[1], decode=decode, temperature=temperature, seed=seed)
+        return self._decoded((1 - t) * m[0] + t * m[1], decode=decode, temperature=temperature, seed=seed)
 
-    def sample_text(self, n: int, *, temperature: float = 1.0, seed: int = 0, batch_size: int = 64,
-                    decode: str = "sample", progress=None) -> list[str]:
+    def interpolate_text(self, a: str, b: str, steps: int, **options) -> list[str]:
+        """The sentences of :meth:`interpolate`, as strings."""
+        return self.interpolate(a, b, steps, **options).texts
+
+    def sample_stream(self, n: int, *, temperature: float = 1.0, seed: int = 0, batch_size: int = 64,
+                      decode: str = "sample", progress=None, **options) -> ScoredSentences:
         """gk-sample: ``n`` sentences, codes drawn from the prior N(0, I), each word drawn from the
-        decoder at ``temperature`` (0: greedy). A language model (latent=0) just samples."""
+        decoder at ``temperature`` (0: greedy), each with log p(sentence | z) of its code z. A
+        language model (latent=0) just samples."""
         if n < 1:
             raise GenkitError("-n must be at least 1")
         rng = np.random.default_rng(seed)
         z = rng.standard_normal((n, max(1, self.latent))).astype(np.float32)
-        out = []
+        texts, logp = [], []
         for i in range(0, n, batch_size):
-            out += self.decode_codes(z[i : i + batch_size], decode=decode, temperature=temperature, seed=seed + i)
+            part = self._decoded(z[i : i + batch_size], decode=decode, temperature=temperature, seed=seed + i)
+            texts += part.texts
+            logp.append(part.logp)
             if progress:
                 progress(min(batch_size, n - i))
-        return out
+        return ScoredSentences(texts, logp=np.concatenate(logp))
+
+    def sample_text(self, n: int, **options) -> list[str]:
+        """The sentences of :meth:`sample_stream`, as strings."""
+        return self.sample_stream(n, **options).texts
 
     # -- likelihood ---------------------------------------------------------------------------
     @tf.function(reduce_retracing=True)
