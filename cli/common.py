@@ -50,8 +50,9 @@ def format_option(default: str = "png"):
 Model = Annotated[str, model_argument()]
 Output = Annotated[Optional[str], typer.Option("--output", "-o", metavar="FILE", help="Write to FILE (atomically) instead of stdout.")]
 Format = Annotated[Optional[str], format_option("png")]
-Scale = Annotated[Optional[int], typer.Option("--scale", metavar="N", show_default=False,
-                                              help="PNG: enlarge each tile N times [default: to at least 64 px].")]
+MAX_SCALE = 64
+Scale = Annotated[Optional[int], typer.Option("--scale", metavar="N", show_default=False, min=1, max=MAX_SCALE,
+                                              help=f"PNG: enlarge each tile N times, 1 to {MAX_SCALE} [default: to at least 64 px].")]
 Verbose = Annotated[bool, typer.Option("--verbose", "-v", help="Show details: notes, and a traceback for unexpected errors.")]
 
 
@@ -263,6 +264,19 @@ def output_format(output: str | None, fmt: str | None, default: str = "png") -> 
     if fmt not in ("png", "npz"):
         raise GenkitError(f"--format must be {default} or {'npz' if default == 'png' else 'png'}, got {fmt!r}")
     return fmt
+
+
+def check_request(count: int, height: int, width: int, scale: int | None) -> None:
+    """Refuse, before any work, a PNG sheet that genkit itself could not read back (over the
+    readers' pixel limit, genkit.io.MAX_PIXELS)."""
+    from genkit.io import MAX_PIXELS, auto_scale, sheet_layout
+
+    rows, cols = sheet_layout(count)
+    s = scale or auto_scale(height, width)
+    pixels = (rows * (height * s + 1) + 1) * (cols * (width * s + 1) + 1)
+    if pixels > MAX_PIXELS:
+        raise GenkitError(f"a sheet of {count:,} images of {width}x{height} at scale {s} would be {pixels:,} pixels, over the "
+                          f"{MAX_PIXELS:,}-pixel limit: ask for fewer, a smaller --scale, or -f npz")
 
 
 def terminal_plan(output: str | None, count: int, height: int, width: int, cols: int | None = None):

@@ -6,7 +6,8 @@ from typing import Annotated, List, Optional
 
 import typer
 
-from cli.common import Output, Scale, Verbose, entry, guarded, make_app, say, seed_option, temperature_option, write_output
+from cli.common import Output, Scale, Verbose, Version, adapted, check_request, entry, guarded, list_option, make_app, \
+    output_format, say, seed_option, temperature_option, terminal_plan, write_output
 
 PROG = "gk-interp"
 app = make_app()
@@ -17,7 +18,7 @@ app = make_app()
 def main(
     args: Annotated[Optional[List[str]], typer.Argument(help="[MODEL] then two images (or one file holding two), or two sentences.", metavar="[MODEL] A B", show_default=False)] = None,
     model_opt: Annotated[Optional[str], typer.Option("--model", "-m", metavar="MODEL", help="The model, if not given as the first argument.", show_default=False)] = None,
-    steps: Annotated[int, typer.Option("--steps", "-s", metavar="N", help="Points on the line, both ends included.")] = 8,
+    steps: Annotated[int, typer.Option("--steps", "-s", metavar="N", help="Points on the line, both ends included (2 to 1,000).")] = 8,
     style: Annotated[Optional[str], typer.Option("--style", metavar="IMAGES", help="Conditional VAEs: draw the style of each image in this file with each of --labels instead (one row per image).", show_default=False)] = None,
     labels: Annotated[str, typer.Option("--labels", metavar="LIST", help="--style: the labels to draw, e.g. 0-9 or 1,7.")] = "0-9",
     label: Annotated[Optional[int], typer.Option("--label", metavar="N", help="--style: the style image's own label [default: the one its NPZ carries].", show_default=False)] = None,
@@ -33,12 +34,16 @@ def main(
     output: Output = None,
     scale: Scale = None,
     verbose: Verbose = False,
+    version: Version = None,
+    list_models: Annotated[Optional[bool], list_option("Interpolates")] = None,
 ) -> None:
     """Encode A and B, decode N evenly spaced points on the line between their codes, and
     write the strip (first and last frames: the reconstructions of A and B).
 
-    A and B are two image files, or one NPZ/PNG sheet holding two images. Images go on the
-    model's palette and size first (RGB is mapped to the nearest colour).
+    A and B are two image files, or one NPZ/PNG sheet holding two images. Any image goes onto
+    the model's size and palette first (as its training crops were made; nearest palette
+    colour; grey digits as light ink on dark), said once on stderr. On a terminal, without -o,
+    the strip is drawn there.
 
     With --style IMAGES (a conditional VAE), each image is encoded with its label and its code
     decoded with each of --labels: the same handwriting, drawn as other digits, a row per image.
@@ -47,8 +52,12 @@ def main(
     {"step": i, "text": ..., "logp": ...}, logp being log p(text | z) in nats, the decoder's
     log-probability of the sentence's tokens and its <eos> given the code z it was decoded from.
 
-    Examples: gk-interp vae a.png b.png --steps 8 > strip.png;
-    gk-interp cvae --style digit.png --label 3 --labels 0-9 > styles.png
+    Examples:
+
+    \b
+      gk-interp vae a.png b.png --steps 8 > strip.png
+      gk-interp cvae --style digit.png --label 3 --labels 0-9 > styles.png
+      gk-interp "shall i compare thee to a summer's day?" "thou art more lovely" -f json
     """
     from pathlib import Path
 
@@ -63,8 +72,8 @@ def main(
     spec = model_opt
     if spec is None and args and _is_model(args[0]):
         spec = args.pop(0)
-    if steps < 2:
-        raise GenkitError("--steps must be at least 2")
+    if not 2 <= steps <= 1000:
+        raise GenkitError(f"--steps must be 2 to 1,000, got {steps}")
     if spec is None and len(args) == 2 and not any(_is_file(a) for a in args) and style is None:
         # two sentences, no model: the shipped Tang-poem model for Chinese, the sonnet model otherwise
         for arg in args:
@@ -73,20 +82,32 @@ def main(
         spec = "tang-sentence-vae" if any(is_chinese(a) for a in args) else "sonnet-sentence-vae"
     if spec is None:
         _no_model(args, style)
-    if style is None and models.data_kind(models.family_of(models.resolve(spec))) == "text":
-        fmt = text_format(output, fmt)  # decided before any work: an image format is refused here
+    text = style is None and models.data_kind(models.family_of(models.resolve(spec))) == "text"
+    # the output format is decided before any work: a format of the other kind is refused here
+    fmt = text_format(output, fmt) if text else output_format(output, fmt)
+    note = lambda message: say(PROG, message)  # noqa: E731
     if style is not None:
         net = load_model(spec, Conditional, command=f"{PROG} --style")
         if args:
             raise GenkitError("--style takes no other images")
         wanted = parse_labels(labels)
-        stream = net.style_stream(read_stream([style]), wanted, label)
-        write_output(stream, output, fmt, scale=scale, cols=len(wanted))
+        images = adapted(net, read_stream([style]), PROG)
+        terminal = _image_output(net, len(images) * len(wanted), len(wanted), output, fmt, scale)
+        stream = net.style_stream(images, wanted, label)
+        write_output(stream, output, fmt, scale=scale, cols=len(wanted), terminal=terminal, prog=PROG)
         return
     net = load_model(spec, Interpolates, command=PROG)
-    a, b = net.interpolation_ends(args, seed_a=seed_a, seed_b=seed_b)
-    result = net.interpolate(a, b, steps, decode=decode, temperature=temperature, seed=seed, warn=lambda msg: say(PROG, msg))
-    write_output(result, output, fmt, scale=scale, cols=steps)
+    terminal = None if text else _image_output(net, steps, steps, output, fmt, scale)
+    a, b = net.interpolation_ends(args, seed_a=seed_a, seed_b=seed_b, note=note)
+    result = net.interpolate(a, b, steps, decode=decode, temperature=temperature, seed=seed, warn=note)
+    write_output(result, output, fmt, scale=scale, cols=steps, terminal=terminal, prog=PROG)
+
+
+def _image_output(net, count: int, cols: int, output, fmt: str, scale):
+    """Checks an image result's size before any work; the terminal plan when it goes there."""
+    if fmt == "png":
+        check_request(count, net.height, net.width, scale)
+    return terminal_plan(output, count, net.height, net.width, cols=cols)
 
 
 def _is_file(arg: str) -> bool:

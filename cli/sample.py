@@ -6,8 +6,8 @@ from typing import Annotated, Optional
 
 import typer
 
-from cli.common import Output, Scale, Verbose, entry, guarded, load_model, make_app, model_argument, seed_option, \
-    temperature_option, write_output
+from cli.common import Output, Scale, Verbose, Version, adapted, check_request, entry, guarded, list_option, load_model, \
+    make_app, model_argument, output_format, seed_option, temperature_option, terminal_plan, write_output
 
 PROG = "gk-sample"
 app = make_app()
@@ -16,12 +16,12 @@ app = make_app()
 @app.command()
 @guarded(PROG)
 def main(
-    model: Annotated[str, model_argument("A .keras checkpoint, a run folder, or a zoo name (pixelrnn, pixelcnn, vae, cvae) for the shipped checkpoint.")],
-    n: Annotated[int, typer.Option("-n", "--count", metavar="N", help="How many images.")] = 16,
+    model: Annotated[str, model_argument("A .keras checkpoint, a run folder, or a name (a family's shipped checkpoint, or a shipped checkpoint's own name).")],
+    n: Annotated[int, typer.Option("-n", "--count", metavar="N", help="How many images (1 to 100,000; a PNG sheet at most 2^25 pixels).")] = 16,
     temperature: Annotated[float, temperature_option("Pixel models: divide the logits by T; 0 is greedy (every image the same). VAEs: scale the prior's spread by T.")] = 1.0,
     grid: Annotated[Optional[str], typer.Option("--grid", metavar="I,J", help="VAEs: sweep code dimensions I and J on a grid, the others fixed (the lecture's figure).", show_default=False)] = None,
     value_range: Annotated[str, typer.Option("--range", metavar="LO:HI", help="--grid: the values swept.")] = "-3:3",
-    steps: Annotated[int, typer.Option("--steps", metavar="N", help="--grid: values per dimension (an N x N sheet).")] = 10,
+    steps: Annotated[int, typer.Option("--steps", metavar="N", help="--grid: values per dimension (an N x N sheet; 2 to 1,000).")] = 10,
     at: Annotated[Optional[str], typer.Option("--at", metavar="IMAGE", help="--grid: fix the other dimensions at this image's code [default: at 0].", show_default=False)] = None,
     labels: Annotated[Optional[str], typer.Option("--labels", metavar="LIST", help="Conditional models: the labels to draw, e.g. 0-9 or 3,5 (cycled) [default: 0, 1, 2, ...].", show_default=False)] = None,
     seed: Annotated[int, seed_option("Same seed, same images.")] = 0,
@@ -34,6 +34,8 @@ def main(
     scale: Scale = None,
     cols: Annotated[Optional[int], typer.Option("--cols", metavar="N", help="PNG: tiles per row [default: square].", show_default=False)] = None,
     verbose: Verbose = False,
+    version: Version = None,
+    list_models: Annotated[Optional[bool], list_option("Samples")] = None,
 ) -> None:
     """Draw N images from MODEL and write a PNG contact sheet (or an NPZ stream).
 
@@ -48,8 +50,14 @@ def main(
     {"step": i, "text": ..., "logp": ...}, logp being log p(text | z) in nats, the decoder's
     log-probability of the sentence's tokens and its <eos> given the code z it was decoded from.
 
-    Examples: gk-sample pixelrnn -n 16 --temperature 0.9 > pokemon.png;
-    gk-sample vae --grid 3,7 --range -3:3 --steps 10 > grid.png
+    On a terminal, without -o, only the images that fit the screen are drawn, there.
+
+    Examples:
+
+    \b
+      gk-sample pixelrnn -n 16 --temperature 0.9 > pokemon.png
+      gk-sample vae --grid 3,7 --range -3:3 --steps 10 > grid.png
+      gk-sample sonnet-sentence-vae -n 5 -f json
     """
     from cli.common import parse_labels
     from genkit import models
@@ -59,8 +67,8 @@ def main(
     from genkit.progress import bar
     from genkit.text import text_format
 
-    if n < 1:
-        raise GenkitError("-n must be at least 1")
+    if not 1 <= n <= 100_000:
+        raise GenkitError(f"-n must be 1 to 100,000, got {n}")
     if batch_size < 1:
         raise GenkitError("--batch-size must be at least 1")
     wanted = parse_labels(labels) if labels else None
@@ -73,26 +81,37 @@ def main(
             raise GenkitError(f"--grid takes I,J and --range LO:HI, got {grid!r} and {value_range!r}") from None
         if len(dims) != 2:
             raise GenkitError(f"--grid takes two dimensions I,J, got {grid!r}")
-        if steps < 2:
-            raise GenkitError("--steps must be at least 2")
+        if not 2 <= steps <= 1000:
+            raise GenkitError(f"--steps must be 2 to 1,000, got {steps}")
     elif at is not None:
         raise GenkitError("--at goes with --grid")
-    if models.data_kind(models.family_of(models.resolve(model))) == "text":
-        fmt = text_format(output, fmt)  # decided before any work: an image format is refused here
+    text = models.data_kind(models.family_of(models.resolve(model))) == "text"
+    # the output format is decided before any work: a format of the other kind is refused here
+    fmt = text_format(output, fmt) if text else output_format(output, fmt)
     net = load_model(model, Samples, command=PROG)
+    terminal = None
+    if not text:
+        count = steps * steps if dims is not None else n
+        if fmt == "png":
+            check_request(count, net.height, net.width, scale)
+        terminal = terminal_plan(output, count, net.height, net.width, cols=steps if dims is not None else cols)
+        if terminal is not None and dims is None:
+            n = terminal.shown  # make only what the screen shows
     if dims is not None or wanted is not None:
         require(net, SweepsCode, command="--grid and --labels", verb="need")
     if wanted is not None:
         require(net, Conditional, command="--labels")
     if dims is not None:
-        image = read_one(at, "--at") if at else None
+        image = adapted(net, read_one(at, "--at"), PROG) if at else None
         result = net.grid_stream(dims, lo, hi, steps, at=image, label=wanted[0] if wanted else None)
         cols = cols or steps
     else:
         with bar(n, "sampling") as advance:
             extra = {"labels": wanted} if wanted is not None else {}
             result = net.sample_stream(n, temperature=temperature, seed=seed, batch_size=batch_size, progress=advance, **extra)
-    write_output(result, output, fmt, scale=scale, cols=cols)
+    write_output(result, output, fmt, scale=scale, cols=cols, terminal=terminal, prog=PROG,
+                 asked=steps * steps if dims is not None else None if terminal is None else terminal.count)
+
 
 run = entry(app, PROG)
 
