@@ -163,6 +163,23 @@ def say(prog: str, message: str) -> None:
     sys.stderr.flush()
 
 
+_NOTES: list[tuple[str, str]] = []
+
+
+def note(prog: str, message: str) -> None:
+    """A note on what a command did (the input adapter's, skipped files): held until the command
+    succeeds, so that a failing command prints its one error line and nothing else."""
+    _NOTES.append((prog, message))
+
+
+def _flush_notes(show: bool) -> None:
+    held = list(_NOTES)
+    _NOTES.clear()
+    if show:
+        for prog, message in held:
+            say(prog, message)
+
+
 def guarded(prog: str) -> Callable:
     """Turn GenkitError into ``prog: message`` and exit code 2; Ctrl-C into exit code 130;
     any other exception into one line and exit code 1 (the traceback with ``-v``)."""
@@ -170,8 +187,22 @@ def guarded(prog: str) -> Callable:
     def wrap(fn: Callable) -> Callable:
         @functools.wraps(fn)
         def run(*args, **kwargs):
+            _NOTES.clear()
             try:
-                return fn(*args, **kwargs)
+                out = fn(*args, **kwargs)
+                _flush_notes(True)
+                return out
+            except typer.Exit as e:
+                _flush_notes(e.exit_code == 0)
+                raise
+            except BaseException:
+                _flush_notes(False)
+                raise
+
+        @functools.wraps(fn)
+        def guard(*args, **kwargs):
+            try:
+                return run(*args, **kwargs)
             except typer.Exit:
                 raise
             except GenkitError as e:
@@ -190,7 +221,7 @@ def guarded(prog: str) -> Callable:
                 say(prog, f"internal error: {type(e).__name__}: {first} (run with -v for the traceback)")
                 raise typer.Exit(1) from None
 
-        return run
+        return guard
 
     return wrap
 
@@ -243,7 +274,7 @@ def adapted(net, stream, prog: str):
     """``stream`` brought onto an image model's input (genkit.adapt), saying once on stderr what
     was done; other models take it as it is."""
     if hasattr(net, "as_model_stream"):
-        return net.as_model_stream(stream, note=lambda message: say(prog, message))
+        return net.as_model_stream(stream, note=lambda message: note(prog, message))
     return stream
 
 
@@ -302,7 +333,7 @@ def show_in_terminal(stream, layout, prog: str, *, made: int | None = None, aske
     asked = asked if asked is not None else layout.count
     left = asked - made
     what = f"showing {made} of {asked} images ({left} left out)" if left > 0 else "drawn in the terminal"
-    say(prog, f"{what}; -o FILE or a pipe (> out.png) saves {'them all' if left > 0 else 'it'}")
+    note(prog, f"{what}; -o FILE or a pipe (> out.png) saves {'them all' if left > 0 else 'it'}")
 
 
 def write_output(result, output: str | None, fmt: str | None, *, scale=None, cols=None, terminal=None,

@@ -7,7 +7,8 @@ from typing import Annotated, List, Optional
 import typer
 
 from cli.common import Output, Scale, Verbose, Version, adapted, check_request, entry, guarded, list_option, make_app, \
-    output_format, say, seed_option, temperature_option, terminal_plan, write_output
+    output_format, seed_option, temperature_option, terminal_plan, write_output
+from cli.common import note as held_note
 
 PROG = "gk-interp"
 app = make_app()
@@ -85,7 +86,7 @@ def main(
     text = style is None and models.data_kind(models.family_of(models.resolve(spec))) == "text"
     # the output format is decided before any work: a format of the other kind is refused here
     fmt = text_format(output, fmt) if text else output_format(output, fmt)
-    note = lambda message: say(PROG, message)  # noqa: E731
+    note = lambda message: held_note(PROG, message)  # noqa: E731
     if style is not None:
         net = load_model(spec, Conditional, command=f"{PROG} --style")
         if args:

@@ -6,8 +6,8 @@ from typing import Annotated, List, Optional
 
 import typer
 
-from cli.common import Output, Scale, Verbose, Version, entry, format_option, guarded, make_app, output_format, say, seed_option, \
-    show_in_terminal, terminal_plan
+from cli.common import Output, Scale, Verbose, Version, entry, format_option, guarded, make_app, note, output_format, say, \
+    seed_option, show_in_terminal, terminal_plan
 
 PROG = "gk-quantize"
 app = make_app()
@@ -57,10 +57,10 @@ def main(
     others: list[str] = []
     files = expand_sources(sources or ["-"], skipped=others)
     if others:
-        say(PROG, f"skipped {len(others)} file(s) that are not images or streams" + ("" if verbose else " (-v names them)"))
+        note(PROG, f"skipped {len(others)} file(s) that are not images or streams" + ("" if verbose else " (-v names them)"))
         if verbose:
             for name in others:
-                say(PROG, f"skipped {name}")
+                note(PROG, f"skipped {name}")
     skipped: list[str] = []
 
     def on_skip(src: str, e: GenkitError) -> None:

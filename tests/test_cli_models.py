@@ -98,11 +98,12 @@ def test_eval_line_and_json(run_dir):
         (train.app, ["pixelrnn", "--epochs", "0"], None, "--epochs must be at least 1"),
         (train.app, ["pixelrnn", "-q"], "rgb", "palette-coded"),
         (sample.app, ["{tmp}/not-a-model.keras"], None, "not a genkit model"),
-        (sample.app, ["{run}", "-n", "0"], None, "-n must be at least 1"),
+        (sample.app, ["{run}", "-n", "0"], None, "-n must be 1 to 100,000"),
+        (sample.app, ["{run}", "-n", "10000000"], None, "-n must be 1 to 100,000"),
+        (sample.app, ["{run}", "-n", "90000", "-o", "{tmp}/big.png"], None, "over the 33,554,432-pixel limit"),
+        (sample.app, ["{run}", "--scale", "10000"], None, "--scale"),
         (sample.app, ["{run}", "--temperature", "-1"], None, "--temperature must be >= 0"),
         (complete.app, ["{run}", "-", "--keep", "1.5"], "stream", "--keep must be between 0 and 1"),
-        (complete.app, ["{run}", "-"], "other-size", "trained on 3x4"),
-        (evaluate.app, ["{run}", "-"], "other-palette", "palette has 7 colours"),
         (evaluate.app, ["{run}", "-"], "empty", "no images"),
     ],
 )
@@ -121,6 +122,19 @@ def test_bad_input_is_one_line_and_exit_2(run_dir, tmp_path, app, args, stdin, m
     assert result.exit_code == 2, result.output
     assert msg in result.stderr and "Traceback" not in result.stderr
     assert result.stderr.strip().count("\n") == 0 and result.stdout == ""
+
+
+def test_images_of_another_size_or_palette_go_onto_the_model_with_one_note(run_dir):
+    """The input adapter (genkit.adapt): not refused, brought onto the model's size and palette."""
+    other_size = gio.Stream(indices=np.zeros((2, 6, 5), np.uint8), palette=tiny_stream().palette).to_npz()
+    result = runner.invoke(complete.app, [str(run_dir), "-", "-k", "1", "-f", "npz"], input=other_size)
+    assert result.exit_code == 0, result.output
+    assert gio.Stream.from_npz(result.stdout_bytes).size == (H, W)
+    assert result.stderr.strip() == "gk-complete: 2 images: 5x6 -> centre 3x4"
+    other_palette = gio.Stream(indices=np.zeros((2, H, W), np.uint8), palette=np.zeros((7, 3), np.uint8)).to_npz()
+    result = runner.invoke(evaluate.app, [str(run_dir), "-"], input=other_palette)
+    assert result.exit_code == 0, result.output
+    assert result.stderr.strip() == f"gk-eval: 2 images: 7 colours mapped onto the model's {K}"
 
 
 def test_complete_with_a_mask_png(run_dir, tmp_path):

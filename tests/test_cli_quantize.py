@@ -175,14 +175,15 @@ def test_mixed_sizes_need_crop_or_resize(tmp_path, sprites):
     assert gio.decode((tmp_path / "o.npz").read_bytes()).indices.shape == (2, 20, 20)
 
 
-def test_refuses_to_write_binary_to_a_terminal(sprites):
+def test_draws_instead_of_writing_binary_to_a_terminal(sprites):
     leader, follower = pty.openpty()
     try:
-        out = subprocess.run(GK + [str(sprites[0])], cwd=ROOT, stdout=follower, stderr=subprocess.PIPE, text=True)
+        out = subprocess.run(GK + [str(sprites[0]), "--colors", "8"], cwd=ROOT, stdout=follower, stderr=subprocess.PIPE,
+                             text=True, env={**os.environ, "COLUMNS": "100", "LINES": "40"})
     finally:
         os.close(follower)
         os.close(leader)
-    assert out.returncode == 2 and "terminal" in out.stderr and "> out.npz" in out.stderr
+    assert out.returncode == 0 and "drawn in the terminal" in out.stderr and "-o FILE" in out.stderr
 
 
 def test_missing_input_and_no_stdin():

@@ -275,7 +275,7 @@ def test_eval_prints_the_realness(gan_file, judge, tmp_path, monkeypatch):
         (interp.app, ["{gan}", "--seed-a", "1"], None, "give --seed-a and --seed-b"),
         (interp.app, ["{gan}", "--seed-b", "1"], None, "give --seed-a and --seed-b"),
         (interp.app, ["{gan}", "{img}", "{img}", "--seed-a", "1", "--seed-b", "2"], None, "no images"),
-        (interp.app, ["{gan}", "--seed-a", "1", "--seed-b", "2", "--steps", "1"], None, "--steps must be at least 2"),
+        (interp.app, ["{gan}", "--seed-a", "1", "--seed-b", "2", "--steps", "1"], None, "--steps must be 2 to 1,000"),
         (complete.app, ["{gan}", "{img}"], None, "needs a pixel model"),
         (sample.app, ["{gan}", "--grid", "0,1"], None, "need a model with a code"),
         (sample.app, ["{gan}", "-t", "-1"], None, "--temperature must be >= 0"),
