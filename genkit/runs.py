@@ -46,6 +46,7 @@ CONFIG = "config.json"
 LOGS = "logs"
 PENDING = ".pending"  # an epoch being committed
 LOCK = ".lock"  # held by the live run
+_IMPORTED = time.time()  # this process started before: a lock with its pid and an older time is not its own
 
 
 @dataclasses.dataclass
@@ -71,13 +72,15 @@ class RunConfig:
         return dataclasses.replace(self, **{k: v for k, v in self.DEFAULTS.items() if getattr(self, k) is None},
                                    model={} if self.model is None else self.model)
 
-    def resumed(self, before: dict, model: dict) -> tuple[RunConfig, list[str]]:
+    def resumed(self, before: dict, model: dict, defaults: dict) -> tuple[RunConfig, list[str]]:
         """The run to go on with: the options given here over ``before`` (the resumed run's
-        options, as state.json holds them; its default where an older state lacks one), and what
-        changed ("lr 0.003 -> 0.0005"). Model settings cannot change: a given ``model`` that
-        differs from the run's ``model`` is refused."""
+        options, as state.json holds them; the default where an older state lacks one), and what
+        changed ("lr 0.003 -> 0.0005"). Model settings cannot change: a setting of the given
+        ``model`` that is not at its default (the family's ``defaults``) and differs from the
+        run's (``model``) is refused."""
         if self.model is not None:
-            differ = [f"{k} {model[k]} -> {v}" for k, v in self.model.items() if k in model and model[k] != v]
+            differ = [f"{k} {model[k]} -> {v}" for k, v in self.model.items()
+                      if k in model and model[k] != v and not (k in defaults and defaults[k] == v)]
             if differ:
                 raise GenkitError(f"a resumed run keeps its model settings ({', '.join(differ)} asked): resume "
                                   "without --set or --config, or start a new run in another -o DIR")
@@ -254,12 +257,11 @@ class RunFolder:
             raise GenkitError(f"cannot read its lock ({e.strerror})", source=str(self.path)) from None
         try:
             held = json.loads(text)
-            host, pid = str(held["host"]), int(held["pid"])
-            float(held["started"])
+            host, pid, started = str(held["host"]), int(held["pid"]), float(held["started"])
         except (ValueError, KeyError, TypeError):
-            held, host, pid = {}, None, None
+            held, host, pid, started = {}, None, 0, 0.0
         here = host == socket.gethostname()
-        if here and _alive(pid):
+        if here and _alive(pid, started):
             raise GenkitError(f"a run is live in it ({_holder(held)}): wait for it, or stop it first",
                               source=str(self.path))
         if here or take_over:
@@ -280,10 +282,13 @@ class RunFolder:
         pending.rmdir()
 
 
-def _alive(pid: int) -> bool:
-    """Whether process ``pid`` runs on this host (this process's own pid counts as gone: a lock with
-    it was left by an earlier process that had the same pid, as in a restarted container)."""
-    if pid <= 0 or pid == os.getpid():
+def _alive(pid: int, started: float) -> bool:
+    """Whether the process that took a lock at ``started`` runs on this host as ``pid``. This
+    process's own pid counts only for a lock taken since this module was imported: an older one
+    was left by an earlier process with the same pid (as in a restarted container)."""
+    if pid == os.getpid():
+        return started >= _IMPORTED
+    if pid <= 0:
         return False
     try:
         os.kill(pid, 0)

@@ -219,7 +219,7 @@ def _resume_state(strategy, folder: RunFolder, run: RunConfig, resume: bool, log
                 raise GenkitError(f"cannot resume: {LAST} is missing", source=str(folder.path))
             done = RunState(state["epoch"], state["best_val_loss"], state.get("history", []), state.get("rng"))
             try:
-                run, changed = run.resumed(state.get("run") or {}, state["model"])
+                run, changed = run.resumed(state.get("run") or {}, state["model"], models.config_class(run.family).defaults())
             except GenkitError as e:
                 raise GenkitError(str(e), source=str(folder.path)) from None
             log(f"resuming after epoch {done.epoch}" + (f" ({', '.join(changed)} from here on)" if changed else ""))
