@@ -1,7 +1,9 @@
 """A run survives being killed: gk-train killed (SIGKILL) in the middle of a run, then stopped by
 Ctrl-C and by SIGTERM after resuming, and finished by one more --resume, ends with the weights
 and per-epoch losses of an uninterrupted run with the same seed (dropout on, so the random state
-must come back too). And a run folder is never clobbered or mixed up by mistake."""
+must come back too). A run folder is never clobbered or mixed up by mistake, nor used by two
+runs at once; a resumed run keeps its options but those given again; a failed write (a full
+disk) stops the run at its last whole epoch; GENKIT_QUICK trains one epoch a leg."""
 
 import json
 import os
@@ -221,6 +223,26 @@ def test_a_failed_write_keeps_the_last_whole_epoch(tmp_path, tiny_data, monkeypa
     again = train(out, "--resume", "-q", data=tiny_data)
     assert again.exit_code == 0, again.output
     assert epoch_of(out) == 3 and [r["epoch"] for r in json.loads((out / "metrics.json").read_text())["epochs"]] == [1, 2, 3]
+
+
+@pytest.mark.slow  # one gk-train process
+def test_a_file_size_limit_stops_the_run_in_one_line(tmp_path, tiny_data):
+    import resource
+
+    def limit():  # files past 20 kB fail to write (EFBIG) instead of killing the process (SIGXFSZ)
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (20_000, 20_000))
+
+    out = tmp_path / "run"
+    cmd = [sys.executable, "-m", "cli.train", "pixelcnn", "--data", str(tiny_data), *TINY, "--epochs", "2", "-b", "8",
+           "--strategy", "default", "-q", "-o", str(out)]
+    done = subprocess.run(cmd, cwd=ROOT, env=dict(os.environ, PYTHONPATH=str(ROOT)), preexec_fn=limit,
+                          capture_output=True, text=True, timeout=WAIT)
+    lines = [line for line in done.stderr.splitlines() if line.startswith("gk-train:")]
+    assert done.returncode == 2 and done.stdout == ""
+    assert lines == ["gk-train: cannot save epoch 1 (File too large); no epoch was saved: go on with --resume once it "
+                     "can be written"]
+    assert epoch_of(out) == 0 and not (out / ".pending").exists() and not (out / ".lock").exists()
 
 
 @pytest.mark.slow  # two one-epoch legs in-process
