@@ -11,8 +11,8 @@ state and options to resume with (:func:`_resume_state`: only the options given 
 run), the model (:func:`_build`), each epoch's end (:class:`EpochCommits`: a row of metrics, the
 epoch committed to the run folder; a failed write stops the run with the folder at the epoch
 before) and the message when a run stops early. ``GENKIT_QUICK`` (smoke runs) caps each leg at
-one epoch. What the run folder holds,
-and how an epoch is committed to it so that a kill leaves it whole, is :mod:`genkit.runs`.
+one epoch. What the run folder holds, and how an epoch is committed to it so that a kill leaves
+it whole, is :mod:`genkit.runs`.
 """
 
 from __future__ import annotations
@@ -219,7 +219,8 @@ def _resume_state(strategy, folder: RunFolder, run: RunConfig, resume: bool, log
                 raise GenkitError(f"cannot resume: {LAST} is missing", source=str(folder.path))
             done = RunState(state["epoch"], state["best_val_loss"], state.get("history", []), state.get("rng"))
             try:
-                run, changed = run.resumed(state.get("run") or {}, state["model"], models.config_class(run.family).defaults())
+                defaults = models.config_class(run.family).defaults()
+                run, changed = run.resumed(state.get("run") or {}, state["model"], defaults)
             except GenkitError as e:
                 raise GenkitError(str(e), source=str(folder.path)) from None
             log(f"resuming after epoch {done.epoch}" + (f" ({', '.join(changed)} from here on)" if changed else ""))
@@ -355,7 +356,8 @@ def _interrupted_message(signum: int, folder: RunFolder, done: RunState, run: Ru
 def _save_failed_message(error: OSError, epoch: int, folder: RunFolder, done: RunState) -> str:
     why = error.strerror or str(error) or type(error).__name__
     kept = f"{folder.path} keeps epoch {done.epoch}" if done.epoch else "no epoch was saved"
-    fix = "free space and go on with --resume" if error.errno in (errno.ENOSPC, errno.EDQUOT) else "go on with --resume once it can be written"
+    full = error.errno in (errno.ENOSPC, errno.EDQUOT)
+    fix = "free space and go on with --resume" if full else "go on with --resume once it can be written"
     return f"cannot save epoch {epoch} ({why}); {kept}: {fix}"
 
 

@@ -260,7 +260,8 @@ def test_genkit_quick_trains_one_epoch_a_leg(tmp_path, tiny_data, monkeypatch):
 def test_a_folder_in_use_is_refused_at_once(run_folder):
     import socket
 
-    (run_folder / ".lock").write_text(json.dumps({"host": socket.gethostname(), "pid": os.getppid(), "started": time.time()}))
+    lock = {"host": socket.gethostname(), "pid": os.getppid(), "started": time.time()}
+    (run_folder / ".lock").write_text(json.dumps(lock))
     before = snapshot(run_folder)
     result = runner.invoke(train_cli.app, ["pixelcnn", "-o", str(run_folder), "--resume", "-q"], input=b"not read")
     assert result.exit_code == 2, result.output
