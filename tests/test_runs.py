@@ -5,6 +5,7 @@ a resumed run keeps the options not given again. No TensorFlow: the files stand 
 import json
 import os
 import socket
+import time
 
 import pytest
 
@@ -126,8 +127,6 @@ def dead_pid() -> int:
 
 
 def write_lock(folder: RunFolder, host: str, pid: int, age_s: float = 0):
-    import time
-
     folder.path.mkdir(parents=True, exist_ok=True)
     folder.lock_path.write_text(json.dumps({"host": host, "pid": pid, "started": time.time() - age_s}))
 
@@ -154,8 +153,8 @@ def test_a_live_lock_of_another_process_is_refused(folder):
 
 
 def test_a_killed_runs_lock_is_stale(folder):
-    write_lock(folder, socket.gethostname(), os.getpid(), age_s=60)  # an earlier process with this pid
-    assert folder.check_lock()["pid"] == os.getpid()
+    write_lock(folder, socket.gethostname(), os.getpid(), age_s=time.time() - runs._IMPORTED + 60)  # an earlier process
+    assert folder.check_lock()["pid"] == os.getpid()  # with this pid: its lock is older than this process
     write_lock(folder, socket.gethostname(), dead_pid(), age_s=60)
     notes = []
     with folder.lock(log=notes.append):
