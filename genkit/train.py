@@ -6,15 +6,20 @@ the best epoch; "test" is never seen), builds and compiles the model under a tf.
 and fits it with Keras. What differs between families stays in the family: the arrays it learns
 from (``train_arrays``), how one example is made from them with a stateless seed (``make_example``:
 flips, binarization, noise), how it compiles (``compile_for_training``) and how its losses read
-(``report``, ``headline``). Its steps: the state to resume from (:func:`_resume_state`), the
-model (:func:`_build`), each epoch's end (:class:`EpochCommits`: a row of metrics, the epoch
-committed to the run folder) and the message when a run stops early. What the run folder holds,
-and how an epoch is committed to it so that a kill leaves it whole, is :mod:`genkit.runs`.
+(``report``, ``headline``). Its steps: the run folder's lock (:meth:`RunFolder.lock`), the
+state and options to resume with (:func:`_resume_state`: only the options given change a resumed
+run), the model (:func:`_build`), each epoch's end (:class:`EpochCommits`: a row of metrics, the
+epoch committed to the run folder; a failed write stops the run with the folder at the epoch
+before) and the message when a run stops early. ``GENKIT_QUICK`` (smoke runs) caps each leg at
+one epoch. What the run folder holds, and how an epoch is committed to it so that a kill leaves
+it whole, is :mod:`genkit.runs`.
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import errno
 import json
 import math
 import os
@@ -27,25 +32,14 @@ import keras
 import numpy as np
 
 from . import distribute, models, runs, signals
+from .datasets import quick_size
 from .errors import GenkitError
 from .io import Stream
 from .progress import keras_progress
-from .runs import LAST, METRICS, MODEL, RunFolder
+from .runs import LAST, METRICS, MODEL, RunConfig, RunFolder
 from .splits import split_stream
 
 POOL = 50  # batches sorted together when a family's examples differ in size
-
-
-@dataclasses.dataclass
-class RunConfig:
-    family: str
-    epochs: int = 30
-    batch_size: int = 32
-    lr: float = 1e-3
-    seed: int = 0
-    flip: bool = False
-    strategy: str = "auto"
-    model: dict = dataclasses.field(default_factory=dict)
 
 
 def batches(model, arrays: tuple, batch_size: int, *, shuffle: bool, flip: bool, seed: int, start_epoch: int = 0,
@@ -134,13 +128,16 @@ def train(
     out_dir: str | os.PathLike,
     *,
     resume: bool = False,
+    take_over: bool = False,
     log: Callable[[str], None] | None = None,
     progress: bool = True,
 ) -> Path | None:
     """Train ``run.family`` on the stream; returns the path of the best model (None on a
     multi-worker run's other workers, which write nothing). A run folder that holds a run
-    already is refused unless ``resume``. SIGINT/SIGTERM raise ``signals.Interrupted`` (a
-    KeyboardInterrupt) with a one-line message, once any epoch being saved is on disk."""
+    already is refused unless ``resume``; resumed, the run goes on with its own options except
+    those given in ``run`` (not None). The chief holds the folder's lock for the whole run
+    (``take_over``: even one held by another host). SIGINT/SIGTERM raise ``signals.Interrupted``
+    (a KeyboardInterrupt) with a one-line message, once any epoch being saved is on disk."""
     folder = RunFolder(out_dir)
     log = log or _quiet
     cls = models.get(run.family)
@@ -148,29 +145,36 @@ def train(
     train_s, val_s = split_stream(stream, "fit"), split_stream(stream, "val")
     if len(train_s) == 0 or len(val_s) == 0:
         raise GenkitError(f"need {getattr(stream, 'noun', 'images')} in both the train and val splits, got {len(train_s)} and {len(val_s)}")
-    keras.utils.set_random_seed(run.seed)
-    strategy = distribute.pick(run.strategy)
+    strategy = distribute.pick(run.strategy or _resumed_option(folder, resume, "strategy"))
     chief = distribute.is_chief(strategy)
     if not chief:  # only the chief writes: files, log lines, progress, stdout
         log, progress = _quiet, False
-    else:
-        folder.recover()  # an epoch's commit that a kill cut short is finished, or dropped
-    distribute.gather(strategy, [0])  # the other workers read the folder after that
-    run, done = _resume_state(strategy, folder, run, resume, log)
-    log("config " + json.dumps(dataclasses.asdict(run), sort_keys=True))
+    with contextlib.ExitStack() as lock:
+        problem = None
+        if chief:
+            try:
+                lock.enter_context(folder.lock(take_over=take_over, log=log))
+                folder.recover()  # an epoch's commit that a kill cut short is finished, or dropped
+            except GenkitError as e:
+                problem = e
+        distribute.agree(strategy, "the run folder", 0, problem)  # the other workers read the folder after that
+        run, done = _resume_state(strategy, folder, run, resume, log)
+        keras.utils.set_random_seed(run.seed)
+        log("config " + json.dumps(dataclasses.asdict(run), sort_keys=True))
 
-    model = _build(cls, stream, run, strategy, folder, done)
-    params = int(model.count_params())
-    what, data_fields = _describe(stream)
-    log(f"{run.family}: {params:,} parameters; train {len(train_s)}, val {len(val_s)} {what}")
-    if chief:  # the model is built: bad settings have left no run folder behind
-        folder.write_config(dataclasses.asdict(run))
+        model = _build(cls, stream, run, strategy, folder, done)
+        params = int(model.count_params())
+        what, data_fields = _describe(stream)
+        log(f"{run.family}: {params:,} parameters; train {len(train_s)}, val {len(val_s)} {what}")
+        if chief:  # the model is built: bad settings have left no run folder behind
+            folder.write_config(dataclasses.asdict(run))
 
-    if done.epoch < run.epochs:
-        facts = {"family": run.family, "params": params, "train_images": len(train_s), "val_images": len(val_s),
-                 **data_fields, "headline": model.headline}
-        _fit(model, run, strategy, folder, done, train_s, val_s, facts, chief=chief, log=log, progress=progress)
-    distribute.finish(strategy)
+        until = _leg_end(run, done, log)
+        if done.epoch < until:
+            facts = {"family": run.family, "params": params, "train_images": len(train_s), "val_images": len(val_s),
+                     **data_fields, "headline": model.headline}
+            _fit(model, run, until, strategy, folder, done, train_s, val_s, facts, chief=chief, log=log, progress=progress)
+        distribute.finish(strategy)
     if not chief:
         return None
     if not folder.model_path.is_file():
@@ -178,10 +182,30 @@ def train(
     return folder.model_path
 
 
+def _resumed_option(folder: RunFolder, resume: bool, key: str):
+    """An option of the run to resume as its state.json holds it, else its default: for what must
+    be known before the state is read in earnest (the strategy, to read it under)."""
+    value = None
+    if resume:
+        with contextlib.suppress(GenkitError):  # _resume_state says what is wrong with the state
+            before = (folder.state() or {}).get("run")
+            value = before.get(key) if isinstance(before, dict) else None
+    return RunConfig.DEFAULTS[key] if value is None else value
+
+
+def _leg_end(run: RunConfig, done: RunState, log) -> int:
+    """The epoch this session trains to: ``run.epochs``, or one epoch on under ``GENKIT_QUICK``."""
+    if quick_size() is None or done.epoch + 1 >= run.epochs:
+        return run.epochs
+    log("GENKIT_QUICK: one epoch this leg")
+    return done.epoch + 1
+
+
 def _resume_state(strategy, folder: RunFolder, run: RunConfig, resume: bool, log) -> tuple[RunConfig, RunState]:
-    """The run to go on with (its model settings from the folder when resuming) and how far it
-    got; refuses a folder that holds another run, or a run when not ``resume``. Every worker
-    must agree on the epoch to start from."""
+    """The run to go on with (when resuming: the folder's run with the options given in ``run``,
+    each change logged; else ``run`` with its defaults) and how far it got; refuses a folder that
+    holds another run, or a run when not ``resume``. Every worker must agree on the epoch to
+    start from."""
     done, problem = RunState(), None
     try:
         state = folder.state()
@@ -194,13 +218,16 @@ def _resume_state(strategy, folder: RunFolder, run: RunConfig, resume: bool, log
             if not folder.last_path.is_file():
                 raise GenkitError(f"cannot resume: {LAST} is missing", source=str(folder.path))
             done = RunState(state["epoch"], state["best_val_loss"], state.get("history", []), state.get("rng"))
-            before = state.get("run", {})
-            changed = [f"{k} {before[k]} -> {getattr(run, k)}" for k in ("batch_size", "lr", "seed", "flip")
-                       if k in before and before[k] != getattr(run, k)]
-            run = RunConfig(**{**dataclasses.asdict(run), "model": state["model"]})
+            try:
+                defaults = models.config_class(run.family).defaults()
+                run, changed = run.resumed(state.get("run") or {}, state["model"], defaults)
+            except GenkitError as e:
+                raise GenkitError(str(e), source=str(folder.path)) from None
             log(f"resuming after epoch {done.epoch}" + (f" ({', '.join(changed)} from here on)" if changed else ""))
-        elif resume:
-            log(f"nothing to resume in {folder.path}; starting afresh")
+        else:
+            run = run.fresh()
+            if resume:
+                log(f"nothing to resume in {folder.path}; starting afresh")
     except GenkitError as e:
         problem = e
     distribute.agree(strategy, "the epoch to start from", done.epoch, problem)
@@ -222,10 +249,10 @@ def _build(cls, stream: Stream, run: RunConfig, strategy, folder: RunFolder, don
     return model
 
 
-def _fit(model, run: RunConfig, strategy, folder: RunFolder, done: RunState, train_s, val_s, facts: dict, *,
-         chief: bool, log: Callable[[str], None], progress: bool) -> None:
-    """Fit from epoch ``done.epoch`` to ``run.epochs``, the chief committing each epoch to
-    ``folder``. A signal or a lost worker ends it with a one-line message that
+def _fit(model, run: RunConfig, until: int, strategy, folder: RunFolder, done: RunState, train_s, val_s,
+         facts: dict, *, chief: bool, log: Callable[[str], None], progress: bool) -> None:
+    """Fit from epoch ``done.epoch`` to ``until`` (``run.epochs`` but for smoke runs), the chief
+    committing each epoch to ``folder``. A signal or a lost worker ends it with a one-line message that
     says which epoch the folder keeps."""
     train_ds = batches(model, model.train_arrays(train_s), run.batch_size, shuffle=True, flip=run.flip, seed=run.seed,
                        start_epoch=done.epoch)
@@ -236,10 +263,10 @@ def _fit(model, run: RunConfig, strategy, folder: RunFolder, done: RunState, tra
     if chief:
         callbacks.append(keras.callbacks.TensorBoard(log_dir=str(folder.logs_path), write_graph=False))
     if progress:
-        callbacks.append(keras_progress(run.epochs, steps, initial_epoch=done.epoch))
+        callbacks.append(keras_progress(until, steps, initial_epoch=done.epoch))
     try:
         with interrupts:
-            model.fit(train_ds, validation_data=val_ds, epochs=run.epochs, initial_epoch=done.epoch,
+            model.fit(train_ds, validation_data=val_ds, epochs=until, initial_epoch=done.epoch,
                       steps_per_epoch=steps, callbacks=callbacks, verbose=0, shuffle=False)
     except signals.Interrupted as e:
         raise signals.Interrupted(e.signum, _interrupted_message(e.signum, folder, done, run)) from None
@@ -282,7 +309,10 @@ class EpochCommits(keras.callbacks.Callback):
         state = {"family": self.run.family, "epoch": epoch + 1, "best_val_loss": self.done.best, "model": self.run.model,
                  "run": dataclasses.asdict(self.run), "rng": runs.rng_state(self.model), "history": self.done.history}
         with self.interrupts.hold():  # Ctrl-C waits until the epoch is on disk
-            self.folder.commit(files, state)
+            try:
+                self.folder.commit(files, state)
+            except OSError as e:  # a full disk: the folder keeps the epoch before
+                raise GenkitError(_save_failed_message(e, epoch + 1, self.folder, self.done)) from None
         self.done.epoch = epoch + 1
         self.log(self.line(row, improved))
 
@@ -321,6 +351,14 @@ def _interrupted_message(signum: int, folder: RunFolder, done: RunState, run: Ru
     what = "interrupted" if signum == signal.SIGINT else f"stopped by {signal.Signals(signum).name}"
     kept = f"{folder.path} keeps epoch {done.epoch}: go on with --resume" if done.epoch else "no epoch was saved"
     return f"{what} in epoch {done.epoch + 1}/{run.epochs}; {kept}"
+
+
+def _save_failed_message(error: OSError, epoch: int, folder: RunFolder, done: RunState) -> str:
+    why = error.strerror or str(error) or type(error).__name__
+    kept = f"{folder.path} keeps epoch {done.epoch}" if done.epoch else "no epoch was saved"
+    full = error.errno in (errno.ENOSPC, errno.EDQUOT)
+    fix = "free space and go on with --resume" if full else "go on with --resume once it can be written"
+    return f"cannot save epoch {epoch} ({why}); {kept}: {fix}"
 
 
 def _lost_worker_message(folder: RunFolder, done: RunState, run: RunConfig) -> str:

@@ -1,7 +1,9 @@
 """A run survives being killed: gk-train killed (SIGKILL) in the middle of a run, then stopped by
 Ctrl-C and by SIGTERM after resuming, and finished by one more --resume, ends with the weights
 and per-epoch losses of an uninterrupted run with the same seed (dropout on, so the random state
-must come back too). And a run folder is never clobbered or mixed up by mistake."""
+must come back too). A run folder is never clobbered or mixed up by mistake, nor used by two
+runs at once; a resumed run keeps its options but those given again; a failed write (a full
+disk) stops the run at its last whole epoch; GENKIT_QUICK trains one epoch a leg."""
 
 import json
 import os
@@ -147,17 +149,122 @@ def test_a_run_folder_is_not_clobbered(run_folder, args, msg):
     assert snapshot(run_folder) == before
 
 
-@pytest.mark.slow  # two training runs in-process: about 28 s on a busy 2-core machine
-def test_a_resumed_run_takes_the_new_lr(tmp_path):
-    data = tmp_path / "tiny.npz"
+def train(out, *args, data=None):
+    return runner.invoke(train_cli.app, ["pixelcnn", "--data", str(data), "--strategy", "default", "-o", str(out), *args])
+
+
+@pytest.fixture(scope="module")
+def tiny_data(tmp_path_factory):
+    data = tmp_path_factory.mktemp("data") / "tiny.npz"
     data.write_bytes(tiny_stream(n=40).to_npz())
+    return data
+
+
+def run_of(out: Path) -> tuple[dict, dict, list]:
+    """The run config as state.json, config.json and metrics.json hold it, and the rows' lr."""
+    metrics = json.loads((out / "metrics.json").read_text())
+    return (json.loads((out / "state.json").read_text())["run"], json.loads((out / "config.json").read_text()),
+            [r["lr"] for r in metrics["epochs"]], metrics["run"])
+
+
+@pytest.mark.slow  # three short training legs in-process: about 30 s on a busy 2-core machine
+def test_a_resumed_run_keeps_its_options_but_those_given(tmp_path, tiny_data):
     out = tmp_path / "run"
-    first = runner.invoke(train_cli.app, ["pixelcnn", "--data", str(data), *TINY, "--epochs", "1", "-b", "8",
-                                          "--lr", "0.004", "--strategy", "default", "-q", "-o", str(out)])
+    first = train(out, *TINY, "--epochs", "1", "-b", "8", "--seed", "3", "--flip", "--lr", "0.003", "-q", data=tiny_data)
     assert first.exit_code == 0, first.output
-    again = runner.invoke(train_cli.app, ["pixelcnn", "--data", str(data), "--epochs", "2", "-b", "8", "--lr", "0.001",
-                                          "--strategy", "default", "-o", str(out), "--resume"])
+
+    again = train(out, "--epochs", "2", "--resume", data=tiny_data)  # no --flip, --lr, --set: the run's own
     assert again.exit_code == 0, again.output
-    assert "resuming after epoch 1 (lr 0.004 -> 0.001 from here on)" in again.stderr
-    rows = json.loads((out / "metrics.json").read_text())["epochs"]
-    assert [r["lr"] for r in rows] == pytest.approx([0.004, 0.001])  # not the checkpoint's 0.004 again
+    assert "resuming after epoch 1 (epochs 1 -> 2 from here on)" in again.stderr
+    state, config, lrs, metrics = run_of(out)
+    assert state == config == metrics
+    assert (state["flip"], state["lr"], state["batch_size"], state["seed"], state["epochs"]) == (True, 0.003, 8, 3, 2)
+    assert state["model"]["channels"] == 4 and lrs == pytest.approx([0.003, 0.003])
+
+    changed = train(out, "--epochs", "3", "--resume", "--lr", "0.0005", *TINY, data=tiny_data)  # same settings: fine
+    assert changed.exit_code == 0, changed.output
+    assert "resuming after epoch 2 (epochs 2 -> 3, lr 0.003 -> 0.0005 from here on)" in changed.stderr
+    state, config, lrs, _ = run_of(out)
+    assert state == config and (state["flip"], state["lr"], state["batch_size"]) == (True, 0.0005, 8)
+    assert lrs == pytest.approx([0.003, 0.003, 0.0005])  # not the checkpoint's 0.003 again
+
+    before = snapshot(out)
+    refused = train(out, "--epochs", "4", "--resume", "--set", "channels=8", data=tiny_data)
+    assert refused.exit_code == 2 and refused.stderr == (
+        f"gk-train: {out}: a resumed run keeps its model settings (channels 4 -> 8 asked): resume without --set or "
+        "--config, or start a new run in another -o DIR\n")
+    assert snapshot(out) == before
+
+
+@pytest.mark.slow  # two short training legs in-process
+def test_a_failed_write_keeps_the_last_whole_epoch(tmp_path, tiny_data, monkeypatch):
+    import errno
+
+    from genkit import models
+
+    out, save, lasts = tmp_path / "run", models.save, []
+
+    def full_disk(model, path, **kw):  # the disk fills while epoch 2 is saved
+        if Path(path).name == "last.keras":
+            lasts.append(path)
+            if len(lasts) == 2:
+                Path(path).write_bytes(b"half a file")
+                raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        return save(model, path, **kw)
+
+    monkeypatch.setattr(models, "save", full_disk)
+    failed = train(out, *TINY, "--epochs", "3", "-b", "8", "-q", data=tiny_data)
+    assert failed.exit_code == 2 and failed.stdout == ""
+    assert failed.stderr == (f"gk-train: cannot save epoch 2 (No space left on device); {out} keeps epoch 1: free space "
+                             "and go on with --resume\n")
+    assert epoch_of(out) == 1 and not (out / ".pending").exists() and not (out / ".lock").exists()
+    monkeypatch.setattr(models, "save", save)
+
+    again = train(out, "--resume", "-q", data=tiny_data)
+    assert again.exit_code == 0, again.output
+    assert epoch_of(out) == 3 and [r["epoch"] for r in json.loads((out / "metrics.json").read_text())["epochs"]] == [1, 2, 3]
+
+
+@pytest.mark.slow  # one gk-train process
+def test_a_file_size_limit_stops_the_run_in_one_line(tmp_path, tiny_data):
+    import resource
+
+    def limit():  # files past 20 kB fail to write (EFBIG) instead of killing the process (SIGXFSZ)
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (20_000, 20_000))
+
+    out = tmp_path / "run"
+    cmd = [sys.executable, "-m", "cli.train", "pixelcnn", "--data", str(tiny_data), *TINY, "--epochs", "2", "-b", "8",
+           "--strategy", "default", "-q", "-o", str(out)]
+    done = subprocess.run(cmd, cwd=ROOT, env=dict(os.environ, PYTHONPATH=str(ROOT)), preexec_fn=limit,
+                          capture_output=True, text=True, timeout=WAIT)
+    lines = [line for line in done.stderr.splitlines() if line.startswith("gk-train:")]
+    assert done.returncode == 2 and done.stdout == ""
+    assert lines == ["gk-train: cannot save epoch 1 (File too large); no epoch was saved: go on with --resume once it "
+                     "can be written"]
+    assert epoch_of(out) == 0 and not (out / ".pending").exists() and not (out / ".lock").exists()
+
+
+@pytest.mark.slow  # two one-epoch legs in-process
+def test_genkit_quick_trains_one_epoch_a_leg(tmp_path, tiny_data, monkeypatch):
+    monkeypatch.setenv("GENKIT_QUICK", "1000")
+    out = tmp_path / "run"
+    first = train(out, *TINY, "--epochs", "3", "-b", "8", data=tiny_data)
+    assert first.exit_code == 0, first.output
+    assert first.stderr.count("GENKIT_QUICK: one epoch this leg") == 1
+    assert epoch_of(out) == 1 and json.loads((out / "config.json").read_text())["epochs"] == 3  # the run's own stays
+    again = train(out, "--resume", "-q", data=tiny_data)
+    assert again.exit_code == 0 and epoch_of(out) == 2
+
+
+def test_a_folder_in_use_is_refused_at_once(run_folder):
+    import socket
+
+    lock = {"host": socket.gethostname(), "pid": os.getppid(), "started": time.time()}
+    (run_folder / ".lock").write_text(json.dumps(lock))
+    before = snapshot(run_folder)
+    result = runner.invoke(train_cli.app, ["pixelcnn", "-o", str(run_folder), "--resume", "-q"], input=b"not read")
+    assert result.exit_code == 2, result.output
+    assert result.stderr.startswith(f"gk-train: {run_folder}: a run is live in it (host {socket.gethostname()}, "
+                                    f"pid {os.getppid()}, locked 0 s ago)") and result.stderr.count("\n") == 1
+    assert snapshot(run_folder) == before

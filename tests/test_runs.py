@@ -1,8 +1,11 @@
 """The run folder (genkit.runs): an epoch's commit is all or nothing whatever instant a kill
-comes at, and what a run left behind reads back. No TensorFlow: the files stand in for models."""
+comes at, what a run left behind reads back, one run at a time holds the folder (its lock), and
+a resumed run keeps the options not given again. No TensorFlow: the files stand in for models."""
 
 import json
 import os
+import socket
+import time
 
 import pytest
 
@@ -110,3 +113,87 @@ def test_reading_a_run_folder(tmp_path):
     with pytest.raises(GenkitError, match=r"cannot read the run's state \(KeyError"):
         folder.state()
     assert not list(folder.path.glob(".*"))  # no temporary files left
+
+
+# -- one run at a time: the folder's lock ------------------------------------------------------------
+def dead_pid() -> int:
+    """A pid that no process has: a child that has been reaped."""
+    import subprocess
+    import sys
+
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()
+    return child.pid
+
+
+def write_lock(folder: RunFolder, host: str, pid: int, age_s: float = 0):
+    folder.path.mkdir(parents=True, exist_ok=True)
+    folder.lock_path.write_text(json.dumps({"host": host, "pid": pid, "started": time.time() - age_s}))
+
+
+def test_a_run_holds_the_lock_and_leaves_no_trace(tmp_path):
+    folder = RunFolder(tmp_path / "new" / "run")
+    with folder.lock():
+        held = json.loads(folder.lock_path.read_text())
+        assert held["host"] == socket.gethostname() and held["pid"] == os.getpid()
+        with pytest.raises(GenkitError) as e:  # a second run, while this one is live
+            with RunFolder(folder.path).lock(take_over=True):
+                pass
+        assert str(e.value) == (f"{folder.path}: a run is live in it (host {held['host']}, pid {os.getpid()}, "
+                                "locked 0 s ago): wait for it, or stop it first")
+        assert folder.lock_path.is_file()  # the refused run left the live one's lock alone
+    assert not folder.path.exists()  # made for the lock, and nothing saved in it
+
+
+def test_a_live_lock_of_another_process_is_refused(folder):
+    write_lock(folder, socket.gethostname(), os.getppid(), age_s=300)
+    with pytest.raises(GenkitError, match=rf"a run is live in it \(host .*, pid {os.getppid()}, locked 5 min ago\)"):
+        folder.check_lock()
+    assert folder.lock_path.is_file()
+
+
+def test_a_killed_runs_lock_is_stale(folder):
+    write_lock(folder, socket.gethostname(), os.getpid(), age_s=time.time() - runs._IMPORTED + 60)  # an earlier process
+    assert folder.check_lock()["pid"] == os.getpid()  # with this pid: its lock is older than this process
+    write_lock(folder, socket.gethostname(), dead_pid(), age_s=60)
+    notes = []
+    with folder.lock(log=notes.append):
+        assert json.loads(folder.lock_path.read_text())["pid"] == os.getpid()
+    assert notes == [] and not folder.lock_path.exists() and folder.state()["epoch"] == 1  # the folder stays
+
+
+def test_another_hosts_lock_is_refused_then_taken_over(folder):
+    write_lock(folder, "elsewhere", 4242, age_s=3 * 3600)
+    with pytest.raises(GenkitError) as e:
+        with folder.lock():
+            pass
+    assert str(e.value) == (f"{folder.path}: locked by a run on another host (host elsewhere, pid 4242, locked 3 h ago): "
+                            "if that run is gone, take the folder over with --take-over")
+    assert json.loads(folder.lock_path.read_text())["host"] == "elsewhere"
+    notes = []
+    with folder.lock(take_over=True, log=notes.append):
+        assert json.loads(folder.lock_path.read_text())["pid"] == os.getpid()
+    assert notes == ["taking over the lock of host elsewhere, pid 4242, locked 3 h ago"]
+    assert not folder.lock_path.exists()
+
+
+def test_an_unreadable_lock_needs_take_over(folder):
+    folder.lock_path.write_text("")
+    with pytest.raises(GenkitError, match="cannot be read: if no run is live in it, take it over with --take-over"):
+        folder.check_lock()
+    with folder.lock(take_over=True):
+        pass
+    assert not folder.lock_path.exists()
+
+
+def test_run_options_not_given_keep_the_resumed_runs():
+    before = {"epochs": 8, "batch_size": 8, "lr": 0.003, "seed": 3, "flip": True, "strategy": "default"}
+    defaults = {"a": 5, "b": 6}
+    run, changed = runs.RunConfig("x", epochs=10, lr=0.0005).resumed(before, {"a": 1, "b": 2}, defaults)
+    assert run == runs.RunConfig("x", 10, 8, 0.0005, 3, True, "default", {"a": 1, "b": 2})
+    assert changed == ["epochs 8 -> 10", "lr 0.003 -> 0.0005"]
+    same = runs.RunConfig("x", flip=False, model={"a": 1, "b": 2}).resumed(before, {"a": 1, "b": 2}, defaults)
+    assert same[1] == ["flip True -> False"]
+    with pytest.raises(GenkitError, match=r"keeps its model settings \(a 1 -> 2 asked\)"):  # b at its default: not asked
+        runs.RunConfig("x", model={"a": 2, "b": 6}).resumed(before, {"a": 1, "b": 2}, defaults)
+    assert runs.RunConfig("x", lr=0.01).fresh() == runs.RunConfig("x", 30, 32, 0.01, 0, False, "auto", {})

@@ -191,16 +191,22 @@ def _class_names() -> dict[str, str]:
 
 
 def load(spec: str):
-    """A model from a checkpoint path, run folder or bare zoo name, loaded in Keras safe mode."""
+    """A model from a checkpoint path, run folder or bare zoo name, loaded in Keras safe mode;
+    a damaged file, or one whose weights hold NaN or inf, is refused in one line."""
     path = resolve(spec)
     family = family_of(path)
     get(family)
     import keras
+    import numpy as np
 
     try:
         model = keras.saving.load_model(path, compile=False, safe_mode=True)
     except Exception as e:  # a damaged or foreign file: one line, not a traceback
         raise GenkitError(f"cannot load model ({type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''})", source=str(path)) from None
+    for variable in model.weights:
+        value = keras.ops.convert_to_numpy(variable)
+        if np.issubdtype(value.dtype, np.floating) and not np.isfinite(value).all():
+            raise GenkitError(f"broken checkpoint: weight {variable.path} holds NaN or inf", source=str(path))
     model.checkpoint_path = str(path)
     return model
 
