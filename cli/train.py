@@ -8,7 +8,7 @@ from typing import Annotated, List, Optional
 
 import typer
 
-from cli.common import Verbose, entry, guarded, make_app, read_data, say, seed_option
+from cli.common import Verbose, Version, entry, guarded, list_option, make_app, read_data, say, seed_option
 from genkit.models import FAMILIES
 from genkit.runs import RunConfig
 
@@ -39,6 +39,8 @@ def main(
     strategy: Annotated[Optional[str], typer.Option("--strategy", metavar="NAME", show_default=False, help=f"auto (mirrored with several GPUs, else default), default, mirrored, or multi-worker (one process per machine, configured by TF_CONFIG; see the README) [default: {D['strategy']}].")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No per-epoch lines on stderr.")] = False,
     verbose: Verbose = False,
+    version: Version = None,
+    list_models: Annotated[Optional[bool], list_option()] = None,
 ) -> None:
     """Train MODEL on a palette-coded stream (or text, one sentence a line, for sentence-vae)
     and print the best model's path.
@@ -57,6 +59,13 @@ def main(
     SIGTERM stops at once, after any epoch being saved is on disk: one line on stderr, exit
     code 130 (SIGTERM: 143). With --strategy multi-worker only the chief writes the run folder,
     log lines and stdout.
+
+    Examples:
+
+    \b
+      gk-quantize sprites/ --crop 20 | gk-train pixelcnn -o runs/cnn
+      gk-train pixelrnn --dataset pokemon --epochs 20 --flip -o runs/rnn
+      gk-train pixelrnn -o runs/rnn --epochs 30 --resume
     """
     from genkit.distribute import STRATEGIES
     from genkit import models
