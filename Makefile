@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 DATA   ?= $(abspath ../shared/data)
 STAMP  := $(VENV)/.installed
 
-.PHONY: install test test-fast demo bench bench-quantize bench-pixel bench-train bench-gpu bench-vae bench-gan bench-sentence train-2workers figures figures-sentence checkpoints palettes clean
+.PHONY: install test test-fast fuzz demo bench bench-quantize bench-pixel bench-train bench-gpu bench-vae bench-gan bench-sentence train-2workers figures figures-sentence checkpoints palettes clean
 
 install: $(STAMP)
 
@@ -21,6 +21,14 @@ test: install
 
 test-fast: install
 	$(BIN)/python -m pytest -q -m "not slow"
+
+# The seeded fuzz test at size: thousands of mutated PNG/JPEG/GIF/BMP/WebP/NPZ inputs in-process, and
+# mutated .keras files loaded in a child process (a crash there cannot take the run down).
+FUZZ_CASES ?= 5000
+FUZZ_KERAS_CASES ?= 200
+FUZZ_SEED ?= 0
+fuzz: install
+	FUZZ_CASES=$(FUZZ_CASES) FUZZ_KERAS_CASES=$(FUZZ_KERAS_CASES) FUZZ_SEED=$(FUZZ_SEED) $(BIN)/python -m pytest -q tests/test_fuzz.py
 
 # The main job on the embedded default: 16 Pokemon drawn pixel by pixel by the shipped PixelCNN,
 # and test sprites (never trained on) half hidden and completed.
