@@ -73,7 +73,7 @@ def _to_size(stream: Stream, spec: InputSpec, said: list[str]) -> Stream:
         images = stream.rgb()
         if spec.resize is not None:
             images = np.stack([resize(img, spec.resize) for img in images])
-        crop = tuple(spec.crop) if spec.crop is not None else None
+        crop = (spec.crop, spec.crop) if isinstance(spec.crop, int) else tuple(spec.crop) if spec.crop is not None else None
         if crop is not None and images.shape[1] >= crop[0] and images.shape[2] >= crop[1]:
             images = np.stack([center_crop(img, crop) for img in images])
         if images.shape[1:3] == (h, w):

@@ -52,3 +52,15 @@ def test_dark_ink_on_a_light_page_is_inverted_for_a_light_on_dark_grey_model():
     assert "inverted to the model's light ink on dark" in notes[0]
     mnist_like = Stream(images=255 - page)
     assert adapt(mnist_like, InputSpec(28, 28, grey, grey=True)).indices[0, 10, 13] > 240
+
+
+def test_a_recorded_preparation_is_replayed_whatever_form_it_was_stored_in(course):
+    """A checkpoint records its training images' crop and resize as gk-quantize or a data set
+    wrote them: an int side, or [H, W] lists (JSON)."""
+    sprite = Stream(images=np.full((1, 40, 40, 3), 255, np.uint8))
+    for crop in (20, [20, 20]):
+        assert adapt(sprite, InputSpec(20, 20, course, crop=crop if isinstance(crop, int) else tuple(crop))).size == (20, 20)
+    wide = Stream(images=np.full((1, 60, 120, 3), 255, np.uint8))
+    notes = []
+    out = adapt(wide, InputSpec(20, 20, course, resize=30, crop=(20, 20)), note=notes.append)
+    assert out.size == (20, 20) and notes[0].startswith("1 image: 120x60 -> resized (shorter side 30), centre 20x20")

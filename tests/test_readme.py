@@ -53,6 +53,7 @@ def place(tmp_path_factory, data_dir):
         (pokemon / name).symlink_to(data_dir / "pokemon" / name)
     work = top / "work"
     work.mkdir()
+    (work / "checkpoints").symlink_to(ROOT / "checkpoints")  # the README's commands run in the repository
     (work / "sprites").symlink_to(pokemon / "sprites")
     (work / "photos").mkdir()
     for i, (name, size) in enumerate([("001MS.png", (80, 60)), ("004MS.png", (60, 90)), ("007MS.png", (64, 64))]):

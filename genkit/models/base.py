@@ -109,10 +109,10 @@ class ReadsImages:
 
         grey = bool(getattr(self, "bernoulli", False))
         prep = self.input_prep or {}
-        resize = prep.get("resize")
+        resize, crop = prep.get("resize"), prep.get("crop")
         return InputSpec(self.height, self.width, self.palette, grey=grey, prepare="resize" if grey else "crop",
-                         resize=tuple(resize) if isinstance(resize, list) else resize,
-                         crop=tuple(prep["crop"]) if prep.get("crop") else None)
+                         resize=tuple(resize) if isinstance(resize, (list, tuple)) else resize,
+                         crop=(crop, crop) if isinstance(crop, int) else tuple(crop) if crop else None)
 
     def as_model_stream(self, stream: Stream, note=None) -> Stream:
         """The stream on the model's size and palette (genkit.adapt); ``note`` hears what was done."""
