@@ -242,7 +242,7 @@ def entry(app: typer.Typer, prog: str) -> Callable[[], None]:
     return main
 
 
-def read_data(sources: list[str] | None, dataset: str | None, split: str | None, *, family: str):
+def read_data(sources: list[str] | None, dataset: str | None, split: str | None, *, family: str, prog: str | None = None):
     """The input of a model command for a model of ``family``: --dataset NAME, else
     files/folders, else stdin. A family that reads text (genkit.models.data_kind) gets text
     files, one sentence a line (genkit.text.Sentences); the others, images."""
@@ -262,7 +262,8 @@ def read_data(sources: list[str] | None, dataset: str | None, split: str | None,
         from genkit.splits import split_stream
         from genkit.text import read_sentences
 
-        stream = read_sentences(sources or ["-"]) if text else read_stream(sources or ["-"])
+        heard = (lambda message: note(prog, message)) if prog else None
+        stream = read_sentences(sources or ["-"], note=heard) if text else read_stream(sources or ["-"])
         if split:
             stream = split_stream(stream, split)
     if len(stream) == 0:
@@ -297,12 +298,12 @@ def output_format(output: str | None, fmt: str | None, default: str = "png") -> 
     return fmt
 
 
-def check_request(count: int, height: int, width: int, scale: int | None) -> None:
+def check_request(count: int, height: int, width: int, scale: int | None, cols: int | None = None) -> None:
     """Refuse, before any work, a PNG sheet that genkit itself could not read back (over the
     readers' pixel limit, genkit.io.MAX_PIXELS)."""
     from genkit.io import MAX_PIXELS, auto_scale, sheet_layout
 
-    rows, cols = sheet_layout(count)
+    rows, cols = sheet_layout(count, cols)
     s = scale or auto_scale(height, width)
     pixels = (rows * (height * s + 1) + 1) * (cols * (width * s + 1) + 1)
     if pixels > MAX_PIXELS:

@@ -6,7 +6,7 @@ from typing import Annotated, List, Optional
 
 import typer
 
-from cli.common import Format, Output, Scale, Verbose, Version, adapted, entry, guarded, list_option, load_model, make_app, \
+from cli.common import Format, Output, Scale, Verbose, Version, adapted, check_request, entry, guarded, list_option, load_model, make_app, \
     model_argument, output_format, read_data, seed_option, temperature_option, terminal_plan, write_output
 
 PROG = "gk-complete"
@@ -20,7 +20,7 @@ def main(
     sources: Annotated[Optional[List[str]], typer.Argument(help="Images: PNG/NPZ files, folders, globs or - (stdin).", metavar="SOURCE", show_default=False)] = None,
     keep: Annotated[float, typer.Option("--keep", metavar="FRACTION", help="Keep this fraction of each image, in raster order (0.5 hides the bottom half).")] = 0.5,
     mask: Annotated[Optional[str], typer.Option("--mask", metavar="FILE.png", help="Keep the pixels that are not black in this PNG instead of --keep.")] = None,
-    k: Annotated[int, typer.Option("-k", metavar="N", help="Completions per image.")] = 3,
+    k: Annotated[int, typer.Option("-k", metavar="N", help="Completions per image (1 to 1,000; at most 100,000 completions in all).")] = 3,
     dataset: Annotated[Optional[str], typer.Option("--dataset", metavar="NAME", help="Complete a named data set instead (e.g. pokemon).")] = None,
     split: Annotated[Optional[str], typer.Option("--split", metavar="NAME", help="Only this split of the input: train, test, val, fit, all.")] = None,
     temperature: Annotated[float, temperature_option("Divide the logits by T; 0 is greedy.")] = 1.0,
@@ -57,9 +57,15 @@ def main(
     from genkit.progress import bar
 
     fmt = output_format(output, fmt)
+    if not 1 <= k <= 1000:
+        raise GenkitError(f"-k must be 1 to 1,000, got {k}")
     net = load_model(model, Completes, command=PROG)
-    stream = adapted(net, read_data(sources, dataset, split, family=net.family), PROG)
+    stream = adapted(net, read_data(sources, dataset, split, family=net.family, prog=PROG), PROG)
     asked = len(stream)
+    if asked * k > 100_000:
+        raise GenkitError(f"{asked:,} images x {k} completions is over 100,000: complete fewer at a time")
+    if fmt == "png":
+        check_request(asked * (k + 2), net.height, net.width, scale, cols=k + 2)
     terminal = terminal_plan(output, asked * (k + 2), net.height, net.width, cols=k + 2)
     if terminal is not None:  # make only the rows the screen shows
         stream = stream.select(slice(0, max(1, terminal.shown // (k + 2))))

@@ -54,7 +54,7 @@ def main(
         raise GenkitError("--batch-size must be at least 1")
     net = load_model(model, Evaluates, command=PROG)
     split = split or ("test" if dataset else None)
-    stream = adapted(net, read_data(sources, dataset, split, family=net.family), PROG)
+    stream = adapted(net, read_data(sources, dataset, split, family=net.family, prog=PROG), PROG)
     with bar(len(stream), "evaluating") as advance:
         result = net.evaluate_stream(stream, batch_size=batch_size, k=k, seed=seed, progress=advance)
     result["data"] = f"{dataset}:{split}" if dataset else ", ".join(sources or ["-"]) + (f":{split}" if split else "")

@@ -90,7 +90,7 @@ def main(
     model_config = resolve_model_config(model, config, settings) if config or settings else None  # None: the run's own
     if output and not os.environ.get("TF_CONFIG"):  # a folder in use is refused before the data is read
         RunFolder(output).check_lock(take_over=take_over)  # (a multi-worker run's chief alone locks it, in train)
-    stream = read_data(data, dataset, None, family=model)
+    stream = read_data(data, dataset, None, family=model, prog=PROG)
     run = RunConfig(family=model, epochs=epochs, batch_size=batch_size, lr=lr, seed=seed, flip=flip,
                     strategy=strategy, model=model_config)
     out_dir = output or f"runs/{model}-{time.strftime('%Y%m%d-%H%M%S')}"
