@@ -50,6 +50,11 @@ def format_option(default: str = "png"):
 Model = Annotated[str, model_argument()]
 Output = Annotated[Optional[str], typer.Option("--output", "-o", metavar="FILE", help="Write to FILE (atomically) instead of stdout.")]
 Format = Annotated[Optional[str], format_option("png")]
+#: -f for commands whose model writes images or sentences
+AnyFormat = Annotated[Optional[str], typer.Option("--format", "-f", metavar="png|npz|txt|json", show_default=False, help=(
+    "Images: png or npz. Sentences: txt (one a line) or json (one object a line: "
+    '{"step": i, "text": ..., "logp": log p(text | z) in nats, summed over its tokens and <eos>}). '
+    "[default: from -o's extension, else png or txt]"))]
 MAX_SCALE = 64
 Scale = Annotated[Optional[int], typer.Option("--scale", metavar="N", show_default=False, min=1, max=MAX_SCALE,
                                               help=f"PNG: enlarge each tile N times, 1 to {MAX_SCALE} [default: to at least 64 px].")]

@@ -6,7 +6,7 @@ from typing import Annotated, List, Optional
 
 import typer
 
-from cli.common import Output, Scale, Verbose, Version, adapted, check_request, entry, guarded, list_option, make_app, \
+from cli.common import AnyFormat, Output, Scale, Verbose, Version, adapted, check_request, entry, guarded, list_option, make_app, \
     output_format, seed_option, temperature_option, terminal_plan, write_output
 from cli.common import note as held_note
 
@@ -28,10 +28,7 @@ def main(
     decode: Annotated[str, typer.Option("--decode", metavar="greedy|sample|beam", help="Sentence models: how each point is decoded.")] = "greedy",
     temperature: Annotated[float, temperature_option("Sentence models with --decode sample: divide the logits by T.")] = 1.0,
     seed: Annotated[int, seed_option("Sentence models with --decode sample: same seed, same sentences.")] = 0,
-    fmt: Annotated[Optional[str], typer.Option("--format", "-f", metavar="png|npz|txt|json", show_default=False, help=(
-        "Images: png or npz. Sentences: txt (one a line) or json (one object a line: "
-        '{"step": i, "text": ..., "logp": log p(text | z) in nats, summed over its tokens and <eos>}). '
-        "[default: from -o's extension, else png or txt]"))] = None,
+    fmt: AnyFormat = None,
     output: Output = None,
     scale: Scale = None,
     verbose: Verbose = False,

@@ -6,7 +6,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from cli.common import Output, Scale, Verbose, Version, adapted, check_request, entry, guarded, list_option, load_model, \
+from cli.common import AnyFormat, Output, Scale, Verbose, Version, adapted, check_request, entry, guarded, list_option, load_model, \
     make_app, model_argument, output_format, seed_option, temperature_option, terminal_plan, write_output
 
 PROG = "gk-sample"
@@ -26,10 +26,7 @@ def main(
     labels: Annotated[Optional[str], typer.Option("--labels", metavar="LIST", help="Conditional models: the labels to draw, e.g. 0-9 or 3,5 (cycled) [default: 0, 1, 2, ...].", show_default=False)] = None,
     seed: Annotated[int, seed_option("Same seed, same images.")] = 0,
     batch_size: Annotated[int, typer.Option("--batch-size", "-b", metavar="N", help="Images drawn at once.")] = 64,
-    fmt: Annotated[Optional[str], typer.Option("--format", "-f", metavar="png|npz|txt|json", show_default=False, help=(
-        "Images: png or npz. Sentences: txt (one a line) or json (one object a line: "
-        '{"step": i, "text": ..., "logp": log p(text | z) in nats, summed over its tokens and <eos>}). '
-        "[default: from -o's extension, else png or txt]"))] = None,
+    fmt: AnyFormat = None,
     output: Output = None,
     scale: Scale = None,
     cols: Annotated[Optional[int], typer.Option("--cols", metavar="N", help="PNG: tiles per row [default: square].", show_default=False)] = None,
