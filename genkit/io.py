@@ -187,6 +187,8 @@ class Stream:
             raise GenkitError(f"unreadable NPZ ({_short(e)})") from None
         except (zipfile.BadZipFile, OSError, EOFError, zlib.error, KeyError) as e:
             raise GenkitError(f"corrupt or truncated NPZ ({_short(e)})") from None
+        except (NotImplementedError, RuntimeError) as e:  # a damaged header: "compression method", "encrypted"
+            raise GenkitError(f"corrupt or unsupported NPZ ({_short(e)})") from None
         meta = arrays.pop("meta", None)
         if meta is not None:
             if meta.dtype.kind != "U" or meta.shape != ():

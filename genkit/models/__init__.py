@@ -173,7 +173,7 @@ def family_of(path: Path) -> str:
     try:
         with zipfile.ZipFile(path) as zf:
             config = json.loads(zf.read("config.json"))
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError, UnicodeDecodeError):
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError, UnicodeDecodeError, NotImplementedError, RuntimeError):
         raise GenkitError("not a genkit model (.keras) file", source=str(path)) from None
     registered = str(config.get("registered_name") or "")
     for name, cls_name in _class_names().items():
