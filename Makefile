@@ -17,7 +17,7 @@ $(STAMP): pyproject.toml
 
 # Every test (CI runs this); test-fast skips those marked slow (several processes, or over ~20 s).
 test: install
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q --durations=15
 
 test-fast: install
 	$(BIN)/python -m pytest -q -m "not slow"
