@@ -58,6 +58,11 @@ AnyFormat = Annotated[Optional[str], typer.Option("--format", "-f", metavar="png
 MAX_SCALE = 64
 Scale = Annotated[Optional[int], typer.Option("--scale", metavar="N", show_default=False, min=1, max=MAX_SCALE,
                                               help=f"PNG: enlarge each tile N times, 1 to {MAX_SCALE} [default: to at least 64 px].")]
+#: --decode: how a decoder's distribution becomes output (each model checks the value it gets)
+Decode = Annotated[Optional[str], typer.Option("--decode", metavar="greedy|mean|sample|beam", show_default=False, help=(
+    "How the decoder's distribution becomes output. Sentence models: greedy, sample or beam [default: greedy]. "
+    "A VAE's images: greedy (each pixel's most likely colour), mean (its expected colour, then the nearest palette "
+    "colour; a grey decoder's ink probability) or sample (one draw per pixel, --seed) [default: mean]."))]
 Verbose = Annotated[bool, typer.Option("--verbose", "-v", help="Show details: notes, and a traceback for unexpected errors.")]
 
 

@@ -6,8 +6,8 @@ from typing import Annotated, List, Optional
 
 import typer
 
-from cli.common import AnyFormat, Output, Scale, Verbose, Version, adapted, check_request, entry, guarded, list_option, make_app, \
-    output_format, seed_option, temperature_option, terminal_plan, write_output
+from cli.common import AnyFormat, Decode, Output, Scale, Verbose, Version, adapted, check_request, entry, guarded, \
+    list_option, make_app, output_format, seed_option, temperature_option, terminal_plan, write_output
 from cli.common import note as held_note
 
 PROG = "gk-interp"
@@ -25,9 +25,9 @@ def main(
     label: Annotated[Optional[int], typer.Option("--label", metavar="N", help="--style: the style image's own label [default: the one its NPZ carries].", show_default=False)] = None,
     seed_a: Annotated[Optional[int], typer.Option("--seed-a", metavar="INT", help="GANs: the noise vector at one end of the walk.", show_default=False)] = None,
     seed_b: Annotated[Optional[int], typer.Option("--seed-b", metavar="INT", help="GANs: the noise vector at the other end.", show_default=False)] = None,
-    decode: Annotated[str, typer.Option("--decode", metavar="greedy|sample|beam", help="Sentence models: how each point is decoded.")] = "greedy",
+    decode: Decode = None,
     temperature: Annotated[float, temperature_option("Sentence models with --decode sample: divide the logits by T.")] = 1.0,
-    seed: Annotated[int, seed_option("Sentence models with --decode sample: same seed, same sentences.")] = 0,
+    seed: Annotated[int, seed_option("--decode sample: same seed, same sentences or images.")] = 0,
     fmt: AnyFormat = None,
     output: Output = None,
     scale: Scale = None,
@@ -97,7 +97,8 @@ def main(
     net = load_model(spec, Interpolates, command=PROG)
     terminal = None if text else _image_output(net, steps, steps, output, fmt, scale)
     a, b = net.interpolation_ends(args, seed_a=seed_a, seed_b=seed_b, note=note)
-    result = net.interpolate(a, b, steps, decode=decode, temperature=temperature, seed=seed, warn=note)
+    decoded = {} if decode is None else {"decode": decode}  # else the model's default
+    result = net.interpolate(a, b, steps, temperature=temperature, seed=seed, warn=note, **decoded)
     write_output(result, output, fmt, scale=scale, cols=steps, terminal=terminal, prog=PROG)
 
 

@@ -6,7 +6,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from cli.common import AnyFormat, Output, Scale, Verbose, Version, adapted, check_request, entry, guarded, list_option, load_model, \
+from cli.common import AnyFormat, Decode, Output, Scale, Verbose, Version, adapted, check_request, entry, guarded, list_option, load_model, \
     make_app, model_argument, output_format, seed_option, temperature_option, terminal_plan, write_output
 
 PROG = "gk-sample"
@@ -24,6 +24,7 @@ def main(
     steps: Annotated[int, typer.Option("--steps", metavar="N", help="--grid: values per dimension (an N x N sheet; 2 to 1,000).")] = 10,
     at: Annotated[Optional[str], typer.Option("--at", metavar="IMAGE", help="--grid: fix the other dimensions at this image's code [default: at 0].", show_default=False)] = None,
     labels: Annotated[Optional[str], typer.Option("--labels", metavar="LIST", help="Conditional models: the labels to draw, e.g. 0-9 or 3,5 (cycled) [default: 0, 1, 2, ...].", show_default=False)] = None,
+    decode: Decode = None,
     seed: Annotated[int, seed_option("Same seed, same images.")] = 0,
     batch_size: Annotated[int, typer.Option("--batch-size", "-b", metavar="N", help="Images drawn at once.")] = 64,
     fmt: AnyFormat = None,
@@ -41,7 +42,8 @@ def main(
 
     VAEs decode codes drawn from the prior. With --grid I,J they instead fix every code
     dimension but I and J (at 0, or at the code of --at IMAGE) and sweep those two over
-    --range in --steps values: rows follow I, columns J.
+    --range in --steps values: rows follow I, columns J. --decode says how each pixel's
+    distribution becomes a colour (default mean: the expected colour, on the palette).
 
     Sentence models write one sentence a line (-f txt), or with -f json one object a line:
     {"step": i, "text": ..., "logp": ...}, logp being log p(text | z) in nats, the decoder's
@@ -98,13 +100,16 @@ def main(
         require(net, SweepsCode, command="--grid and --labels", verb="need")
     if wanted is not None:
         require(net, Conditional, command="--labels")
+    if decode is not None and not hasattr(net, "decodings"):
+        raise GenkitError(f"--decode goes with a VAE's images, not a {net.family} model")
+    decoded = {} if decode is None else {"decode": decode}  # else the model's default
     if dims is not None:
         image = adapted(net, read_one(at, "--at"), PROG) if at else None
-        result = net.grid_stream(dims, lo, hi, steps, at=image, label=wanted[0] if wanted else None)
+        result = net.grid_stream(dims, lo, hi, steps, at=image, label=wanted[0] if wanted else None, seed=seed, **decoded)
         cols = cols or steps
     else:
         with bar(n, "sampling") as advance:
-            extra = {"labels": wanted} if wanted is not None else {}
+            extra = dict(decoded, **({"labels": wanted} if wanted is not None else {}))
             result = net.sample_stream(n, temperature=temperature, seed=seed, batch_size=batch_size, progress=advance, **extra)
     write_output(result, output, fmt, scale=scale, cols=cols, terminal=terminal, prog=PROG,
                  asked=steps * steps if dims is not None else None if terminal is None else terminal.count)

@@ -31,12 +31,14 @@ import numpy as np
 import tensorflow as tf
 from keras import layers, ops
 
+from ...color import srgb_to_lab
 from ...errors import GenkitError
 from ...io import Stream
 from ...palettes import grey256, is_grey
 from .. import iwae, register
 from ..base import LN2, InterpolatesImages, ReadsImages, Trainable, flip_image
 from ..capabilities import Evaluates, ImageIWAE, Samples, SweepsCode
+from . import decoding
 from .config import VAEConfig
 
 
@@ -71,6 +73,7 @@ class VAE(ReadsImages, Trainable, Samples, SweepsCode, InterpolatesImages, Evalu
     headline = "nelbo"
     headline_unit = "nats/image"
     default_k = 1000  # importance samples per image for gk-eval's IWAE bound
+    decodings = decoding.DECODINGS  # what --decode takes (genkit.models.vae.decoding)
 
     def __init__(self, height, width, palette, **settings):
         config, rest = self.config_class.split(self._take_input_prep(settings))
@@ -298,36 +301,42 @@ class VAE(ReadsImages, Trainable, Samples, SweepsCode, InterpolatesImages, Evalu
     def _decode_fn(self, z, y):
         return self.decode(z, y)
 
-    def decode_codes(self, z: np.ndarray, labels=None, meta: dict | None = None) -> Stream:
-        """Images for codes z (N, latent): the decoder's most likely colour per pixel, or its ink
-        probability as a grey level (the usual picture of a Bernoulli decoder)."""
+    def decode_codes(self, z: np.ndarray, labels=None, meta: dict | None = None, *, decode: str = decoding.DEFAULT,
+                     seed: int = 0) -> Stream:
+        """Images for codes z (N, latent), each pixel's colour taken from the decoder's distribution
+        as ``decode`` says (genkit.models.vae.decoding: greedy, mean or sample; ``seed`` seeds the
+        draws). A Bernoulli decoder's mean is its ink probability as a grey level."""
+        decoding.check(decode)
         z = np.asarray(z, dtype=np.float32).reshape(-1, self.latent)
         y = np.zeros(len(z), np.int32) if labels is None else np.asarray(labels, np.int32)
+        rng = np.random.default_rng([seed, 2])
+        lab = None if self.bernoulli else srgb_to_lab(self.palette)
 
         def run(zb, yb):
             logits = ops.convert_to_numpy(self._decode_fn(tf.constant(zb, tf.float32), tf.constant(yb, tf.int32)))
             if self.bernoulli:
-                return np.rint(255.0 / (1.0 + np.exp(-np.clip(logits, -60.0, 60.0)))).astype(np.uint8)
-            return logits.argmax(-1).astype(np.uint8)
+                return decoding.ink_levels(logits, decode, rng)
+            return decoding.palette_pixels(logits, self.palette, decode, rng, lab)
 
         out = self._batched(run, z, y)
+        meta = dict(meta or {}, model=self.family)
         if self.bernoulli:
             if np.array_equal(self.palette, grey256()):
-                return Stream(indices=out, palette=grey256(), meta=dict(meta or {}, model=self.family))
+                return Stream(indices=out, palette=grey256(), meta=meta)
             out = np.abs(out[..., None].astype(np.int16) - self.palette[None, None, None, :, 0]).argmin(-1)
-            return Stream(indices=out.astype(np.uint8), palette=self.palette, meta=dict(meta or {}, model=self.family))
-        return Stream(indices=out, palette=self.palette, meta=dict(meta or {}, model=self.family))
+            return Stream(indices=out.astype(np.uint8), palette=self.palette, meta=meta)
+        return Stream(indices=out, palette=self.palette, meta=meta)
 
     # -- what the commands call ----------------------------------------------------------------
     def sample_stream(self, n: int, *, temperature: float = 1.0, seed: int = 0, batch_size: int = 256,
-                      progress=None, labels=None) -> Stream:
-        """gk-sample: codes drawn from the prior N(0, T²·I), decoded. A conditional model draws
-        the labels 0, 1, 2, ... in turn unless ``labels`` are given."""
+                      progress=None, labels=None, decode: str = decoding.DEFAULT) -> Stream:
+        """gk-sample: codes drawn from the prior N(0, T²·I), decoded as ``decode`` says. A
+        conditional model draws the labels 0, 1, 2, ... in turn unless ``labels`` are given."""
         if temperature < 0:
             raise GenkitError("--temperature must be >= 0")
         z = np.random.default_rng(seed).standard_normal((n, self.latent)).astype(np.float32) * temperature
         y = self.sample_labels(n, labels)
-        out = self.decode_codes(z, y, {"temperature": temperature, "seed": seed})
+        out = self.decode_codes(z, y, {"temperature": temperature, "seed": seed}, decode=decoding.check(decode), seed=seed)
         if y is not None:
             out.labels = np.asarray(y, np.int64)
         if progress:
@@ -352,10 +361,12 @@ class VAE(ReadsImages, Trainable, Samples, SweepsCode, InterpolatesImages, Evalu
         return z
 
     def grid_stream(self, dims: tuple[int, int], lo: float, hi: float, steps: int, *, at: Stream | None = None,
-                    label: int | None = None) -> Stream:
+                    label: int | None = None, decode: str = decoding.DEFAULT, seed: int = 0) -> Stream:
         """The lecture's figure: fix every code dimension (at 0, or at the encoder's mean for the
         image ``at``) except ``dims``, and sweep those two over ``steps`` values from lo to hi:
-        row r has dims[0] = value r, column c has dims[1] = value c."""
+        row r has dims[0] = value r, column c has dims[1] = value c. ``decode``, ``seed``: as
+        :meth:`decode_codes`."""
+        decoding.check(decode)
         base = np.zeros(self.latent, np.float32)
         self.grid_codes(dims, lo, hi, steps, base)  # check the arguments before any work
         if at is not None:
@@ -365,11 +376,20 @@ class VAE(ReadsImages, Trainable, Samples, SweepsCode, InterpolatesImages, Evalu
         label = self.grid_label(at, label)
         y = None if label is None else np.full(steps * steps, label, np.int32)
         z = self.grid_codes(dims, lo, hi, steps, base)
-        return self.decode_codes(z, y, {"grid": list(dims), "range": [float(lo), float(hi)], "steps": steps, "cols": steps})
+        return self.decode_codes(z, y, {"grid": list(dims), "range": [float(lo), float(hi)], "steps": steps, "cols": steps},
+                                 decode=decode, seed=seed)
 
-    def interpolate_stream(self, a: Stream, b: Stream, steps: int) -> Stream:
+    def interpolate(self, a: Stream, b: Stream, steps: int, *, decode: str = decoding.DEFAULT, seed: int = 0,
+                    **options) -> Stream:
+        """gk-interp: :meth:`interpolate_stream`."""
+        return self.interpolate_stream(a, b, steps, decode=decode, seed=seed)
+
+    def interpolate_stream(self, a: Stream, b: Stream, steps: int, *, decode: str = decoding.DEFAULT,
+                           seed: int = 0) -> Stream:
         """Decode ``steps`` evenly spaced points on the line from the code of a to that of b
-        (encoder means); the first and last frames are the reconstructions of a and b."""
+        (encoder means); the first and last frames are the reconstructions of a and b.
+        ``decode``, ``seed``: as :meth:`decode_codes`."""
+        decoding.check(decode)
         if steps < 2:
             raise GenkitError("--steps must be at least 2")
         if len(a) != 1 or len(b) != 1:
@@ -379,7 +399,7 @@ class VAE(ReadsImages, Trainable, Samples, SweepsCode, InterpolatesImages, Evalu
         t = np.linspace(0.0, 1.0, steps, dtype=np.float32)[:, None]
         label = self.line_label(a, b)
         y = None if label is None else np.full(steps, label, np.int32)
-        return self.decode_codes((1 - t) * ma + t * mb, y, {"steps": steps, "cols": steps})
+        return self.decode_codes((1 - t) * ma + t * mb, y, {"steps": steps, "cols": steps}, decode=decode, seed=seed)
 
     def style_stream(self, images: Stream, labels, label: int | None = None) -> Stream:
         """The CVAE's style transfer (see genkit.models.cvae); an unconditional model has none."""
