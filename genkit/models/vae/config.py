@@ -7,6 +7,7 @@ family's own config (``MODEL_CLASS`` + ``Config``) adds what it has besides.
 from dataclasses import dataclass
 from typing import ClassVar
 
+from ...errors import GenkitError
 from ..settings import Settings
 
 MODEL_CLASS = "VAE"
@@ -27,5 +28,11 @@ class CodeConfig(Settings):
 @dataclass
 class VAEConfig(CodeConfig):
     beta: float = 1.0  # weight of the KL term in the training loss (1 = the ELBO)
+    iwae_k: int = 1  # importance samples per image in the training loss: 1 = the ELBO, K > 1 = the IWAE bound (Burda et al.)
 
-    LIMITS: ClassVar[dict] = {**CodeConfig.LIMITS, "beta": (0.0, None)}
+    LIMITS: ClassVar[dict] = {**CodeConfig.LIMITS, "beta": (0.0, None), "iwae_k": (1, None)}
+
+    def check(self) -> None:
+        super().check()
+        if self.iwae_k > 1 and self.beta != 1.0:
+            raise GenkitError(f"iwae_k={self.iwae_k} trains on the IWAE bound, which has no KL weight: leave beta at 1")

@@ -53,6 +53,17 @@ class ELBOLoss(keras.losses.Loss):
         return y_pred[:, 0] + self.beta * y_pred[:, 1]
 
 
+class IWAELoss(keras.losses.Loss):
+    """Per image: the negative IWAE bound, the third column of the model's (B, 3) output when it
+    trains with K > 1 importance samples."""
+
+    def __init__(self, **kwargs):
+        super().__init__(name="iwae", **kwargs)
+
+    def call(self, y_true, y_pred):
+        return y_pred[:, 2]
+
+
 def rec_nats(y_true, y_pred):
     return y_pred[:, 0]
 
@@ -188,13 +199,28 @@ class VAE(ReadsImages, Trainable, Samples, SweepsCode, InterpolatesImages, Evalu
         return ops.sum(self.kl_terms(m, logvar), axis=-1)
 
     def call(self, inputs, training=False):
-        """(x, e) or, for the CVAE, (x, e, label) -> (B, 2): reconstruction and KL nats per image."""
+        """(x, e) or, for the CVAE, (x, e, label) -> (B, 2): reconstruction and KL nats per image.
+        With noise e of K draws per image, (B, K, latent), -> (B, 3): the reconstruction averaged
+        over the draws, the KL, and the negative IWAE bound with those K draws."""
         x, eps = inputs[0], inputs[1]
         label = inputs[2] if len(inputs) > 2 else None
         m, logvar = self.encode(x, label, training=training)
+        if len(eps.shape) == 3:
+            return self.iwae_terms(x, label, m, logvar, eps)
         logits = self.decode(self.code(m, logvar, eps), label)
         rec = -self.log_px(x, logits)
         return ops.stack([rec, self.kl(m, logvar)], axis=-1)
+
+    def iwae_terms(self, x, label, m, logvar, eps):
+        """(B, 3) for noise eps (B, K, latent): mean −log p(x | z_k), KL(q ‖ p), and
+        −log (1/K) Σ_k p(x, z_k) / q(z_k | x), the IWAE training loss (genkit.models.iwae)."""
+        k = eps.shape[1]
+        z = iwae.codes(m, logvar, eps)
+        rep = lambda t: None if t is None else ops.repeat(t, k, axis=0)  # noqa: E731
+        logits = self.decode(ops.reshape(z, (-1, self.latent)), rep(label))
+        log_px = ops.reshape(self.log_px(rep(x), logits), (-1, k))
+        bound = ops.logsumexp(iwae.log_weights(log_px, z, eps, logvar), axis=1) - float(np.log(k))
+        return ops.stack([-ops.mean(log_px, axis=1), self.kl(m, logvar), -bound], axis=-1)
 
     def build_for_data(self) -> None:
         x = np.zeros((1, self.height, self.width), dtype=np.float32 if self.bernoulli else np.int32)
@@ -218,11 +244,18 @@ class VAE(ReadsImages, Trainable, Samples, SweepsCode, InterpolatesImages, Evalu
             p = tf.gather(tf.constant(self.intensity), x)
             u = tf.random.stateless_uniform(tf.shape(p), seed=tf.random.experimental.stateless_fold_in(seed, 1))
             x = tf.cast(u < p, tf.float32)
-        eps = tf.random.stateless_normal([self.latent], seed=tf.random.experimental.stateless_fold_in(seed, 2))
+        k = self.iwae_k  # K > 1: K draws per image, for the IWAE bound
+        shape = [self.latent] if k == 1 else [k, self.latent]
+        eps = tf.random.stateless_normal(shape, seed=tf.random.experimental.stateless_fold_in(seed, 2))
         return (x, eps, *rows[1:]), tf.zeros([], tf.float32)
 
+    @property
+    def iwae_k(self) -> int:
+        """Importance samples per image in the training loss (1: the ELBO)."""
+        return getattr(self.config, "iwae_k", 1)
+
     def loss_fn(self):
-        return ELBOLoss(self.config.beta)
+        return IWAELoss() if self.iwae_k > 1 else ELBOLoss(self.config.beta)
 
     def compile_for_training(self, lr: float) -> None:
         self.compile(optimizer=keras.optimizers.Adam(lr), loss=self.loss_fn(),
@@ -231,7 +264,10 @@ class VAE(ReadsImages, Trainable, Samples, SweepsCode, InterpolatesImages, Evalu
 
     def report(self, logs: dict) -> dict:
         rec, kl = float(logs["rec"]), float(logs["kl"])
-        return {"nelbo": rec + kl, "rec": rec, "kl": kl, "bits_per_pixel": (rec + kl) / (self.height * self.width * LN2)}
+        out = {"nelbo": rec + kl, "rec": rec, "kl": kl, "bits_per_pixel": (rec + kl) / (self.height * self.width * LN2)}
+        if self.iwae_k > 1:
+            out["iwae"] = float(logs["loss"])  # −IWAE bound with iwae_k samples, nats/image
+        return out
 
     # -- streams in, streams out ------------------------------------------------------------
     def inputs_of(self, stream: Stream) -> np.ndarray:
