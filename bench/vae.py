@@ -120,7 +120,7 @@ def colour(path: Path, dims=(0, 1), steps: int = 10) -> dict:
 def colour_md(c: dict) -> list[str]:
     name = c["checkpoint"].removesuffix(".keras")
     i, j = c["grid"]["dims"]
-    md = ["", f"## Pokemon VAE pictures: `--decode` (higher coloured share, lower CIEDE2000 is better)", "",
+    md = ["", "## Pokemon VAE pictures: `--decode` (higher coloured share, lower CIEDE2000 is better)", "",
           f"`{c['meta']['command']}`, {c['meta']['date']}. Coloured share: of the foreground pixels (Lab L < "
           f"{FOREGROUND_L:.0f}), those with Lab chroma > {COLOURED_CHROMA:.0f}, on the grid of `gk-sample {name} --grid {i},{j} "
           f"--steps {c['grid']['steps']} --decode D`. Fidelity: mean CIEDE2000 over all pixels between the 81 test sprites "
