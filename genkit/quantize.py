@@ -23,15 +23,17 @@ RERANK = 4
 #: nearest one's, plus 1: in the mapping (farther ones do not win on CIEDE2000 in practice), and in
 #: the refinement (a tighter bound: half the pairs, the clusters barely change).
 RERANK_RATIO, REFINE_RATIO = 9.0, 4.0
-#: Seeding and Lloyd run on the weighted means of Lab cells this many units wide (fewer points).
-CELL = 2.0
-#: Lloyd iterations on the cells (Hamerly's bounds); later rounds move the centres little.
-LLOYD_ITERS = 10
-#: Refinement steps weighted towards CIEDE2000: with Euclidean, then CIEDE2000 assignments.
-REFINE_EUCLID, REFINE_DE = 2, 4
-#: Candidate centres per colour during refinement (the nearest by Lab distance at its start).
+#: k-means++ seeds from the weighted means of Lab cubes SEED_CELL units wide; Lloyd and the first
+#: refinement steps run on cubes CELL wide (fewer points than colours, nearly the same result).
+SEED_CELL, CELL = 3.0, 2.0
+#: Lloyd iterations (Hamerly's bounds); the CIEDE2000 refinement that follows matters more.
+LLOYD_ITERS = 5
+#: Refinement steps weighted towards CIEDE2000: on the cubes with Euclidean, then CIEDE2000
+#: assignments; then on the colours themselves with CIEDE2000 assignments.
+REFINE_EUCLID, REFINE_DE, REFINE_FINAL = 2, 4, 1
+#: Candidate centres per colour during refinement (the nearest by Lab distance at its start; RERANK
+#: for a single step).
 CANDIDATES = 8
-KPP_TRIALS = 0
 
 
 def unique_colors(rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -68,7 +70,7 @@ def _two_nearest(x: np.ndarray, c: np.ndarray) -> tuple[np.ndarray, np.ndarray, 
 
 def _kmeanspp(x: np.ndarray, w: np.ndarray, k: int, rng: np.random.Generator) -> np.ndarray:
     """Greedy weighted k-means++ seeding (Arthur & Vassilvitskii 2007, with 2 + log k trials)."""
-    trials = KPP_TRIALS or 2 + int(math.log(k))
+    trials = 2 + int(math.log(k))
     x_sq = (x * x).sum(1)
 
     def draw(p: np.ndarray, size: int) -> np.ndarray:
@@ -147,14 +149,19 @@ def _fit(colors, counts, n_colors: int, *, seed: int, n_init: int = 1, max_iter:
         if len(cells) <= 2 * n_colors:  # too few cells to seed from: use every colour
             cells, cell_counts = lab, counts
         x = cells.astype(np.float32)
+        seeds, seed_counts = _cells(lab, counts, SEED_CELL)
+        if len(seeds) <= 2 * n_colors:
+            seeds, seed_counts = cells, cell_counts
+        seeds = seeds.astype(np.float32)
         rng = np.random.default_rng(seed)
         best = None
         for _ in range(max(1, n_init)):
-            centres = _kmeanspp(x, cell_counts, n_colors, rng)
+            centres = _kmeanspp(seeds, seed_counts, n_colors, rng)
             centres, _, inertia = _lloyd(x, cell_counts, centres, max_iter=min(max_iter, LLOYD_ITERS))
             if best is None or inertia < best[1]:
                 best = (centres, inertia)
-        palette = _snap(_refine_ciede2000(lab, counts, best[0].astype(np.float64)))
+        centres = _refine_ciede2000(cells, cell_counts, best[0].astype(np.float64), REFINE_EUCLID, REFINE_DE)
+        palette = _snap(_refine_ciede2000(lab, counts, centres, 0, REFINE_FINAL))
     idx = _nearest(lab, palette)
     usage = np.bincount(idx, weights=counts, minlength=len(palette))
     order = np.lexsort((np.arange(len(palette)), -usage))
@@ -172,8 +179,7 @@ def _cells(lab: np.ndarray, w: np.ndarray, size: float) -> tuple[np.ndarray, np.
     return sums / mass[:, None], mass
 
 
-def _refine_ciede2000(lab: np.ndarray, w: np.ndarray, centres: np.ndarray,
-                      euclid: int = REFINE_EUCLID, perceptual: int = REFINE_DE) -> np.ndarray:
+def _refine_ciede2000(lab: np.ndarray, w: np.ndarray, centres: np.ndarray, euclid: int, perceptual: int) -> np.ndarray:
     """Re-weighted Lloyd steps (Weiszfeld / IRLS) that move each centre towards the point
     minimising its colours' summed CIEDE2000 rather than their squared Lab error.
 
@@ -181,11 +187,12 @@ def _refine_ciede2000(lab: np.ndarray, w: np.ndarray, centres: np.ndarray,
     far-away colours; weighting each colour by count / CIEDE2000 to its centre fixes that. The
     first ``euclid`` steps assign colours by Lab distance, the next ``perceptual`` ones as
     ``_nearest`` does (CIEDE2000 among the nearest few), so that the clusters are the ones the
-    mapping will use. Each colour considers only its CANDIDATES nearest centres at the start.
+    mapping will use. Each colour considers only the CANDIDATES centres nearest to it at the start.
     """
     k = len(centres)
     rows = np.arange(len(lab))
-    cand = _k_nearest(lab.astype(np.float32), centres.astype(np.float32), min(CANDIDATES, k))[0]
+    n = CANDIDATES if euclid + perceptual > 1 else RERANK  # one step needs no spare candidates
+    cand = _k_nearest(lab.astype(np.float32), centres.astype(np.float32), min(n, k))[0]
     for step in range(euclid + perceptual):
         diff = lab[:, None, :] - centres[cand]
         d = np.einsum("ukc,ukc->uk", diff, diff)
