@@ -2,8 +2,13 @@
 
 The lecture's point: regressing RGB gives greyish images, so each pixel becomes a 1-of-N choice
 over a palette of similar colours found by clustering. Everything works on the *unique* colours
-of the input with their counts as weights, so 792 sprites (317k pixels) cost what their ~10k
+of the input with their counts as weights, so 792 sprites (317k pixels) cost what their ~20k
 distinct colours cost.
+
+Fitting: greedy k-means++ seeds from the weighted means of 3-unit Lab cubes, a few Lloyd rounds
+and CIEDE2000-weighted refinement on 2-unit cubes, one last refinement step on the colours, then
+the centres rounded to sRGB. Mapping: CIEDE2000 among the few nearest palette colours by Lab
+distance.
 """
 
 from __future__ import annotations
@@ -27,7 +32,7 @@ RERANK_RATIO, REFINE_RATIO = 9.0, 4.0
 #: refinement steps run on cubes CELL wide (fewer points than colours, nearly the same result).
 SEED_CELL, CELL = 3.0, 2.0
 #: Lloyd iterations (Hamerly's bounds); the CIEDE2000 refinement that follows matters more.
-LLOYD_ITERS = 5
+LLOYD_ITERS = 3
 #: Refinement steps weighted towards CIEDE2000: on the cubes with Euclidean, then CIEDE2000
 #: assignments; then on the colours themselves with CIEDE2000 assignments.
 REFINE_EUCLID, REFINE_DE, REFINE_FINAL = 2, 4, 1
