@@ -15,15 +15,25 @@ Pillow and pngquant see the crops as one 720x440 mosaic (36 x 22 tiles of 20x20)
 The run ends with the target check: genkit's mean CIEDE2000 <= 1.30, the lowest of all rows,
 in at most 2x pngquant's time. On a small shared machine single timings swing by 2x, so that
 ratio comes from extra runs of genkit and pngquant taken alternately (both see the same load).
+Whole processes (issue 17): ``gk-quantize MOSAIC.png -o OUT.png`` (this tree's code: PYTHONPATH
+is set to it) against ``pngquant --nofs --speed 4 167``, each a fresh process, best of
+``--rounds`` interleaved runs (both see the same load); each row's quality is that of the PNG the
+process wrote, against the mosaic (pngquant's own mapping here). Target: gk-quantize's time at
+most 2x pngquant's (stretch 1.5x), its mean CIEDE2000 at most 1.217 (stretch 1.10).
+``--only process`` runs just these rows.
+
 Results go to ``<out>/quantize.md`` and ``<out>/quantize.json`` (written atomically).
 
-    python bench/quantize.py [--data SPRITES_DIR] [--out bench/results] [--repeat 3]
+    python bench/quantize.py [--data SPRITES_DIR] [--out bench/results] [--repeat 3] [--rounds 3]
+                             [--only all|process]
 """
 
 from __future__ import annotations
 
 import argparse
+import math
 import os
+import resource
 import shutil
 import subprocess
 import sys
@@ -53,6 +63,8 @@ SEEDS = range(5)
 TARGET_MEAN = 1.30
 TARGET_TIME_FACTOR = 2.0
 TARGET_ROUNDS = 7  # interleaved genkit / pngquant runs for the target's time ratio
+PROCESS_MEAN, PROCESS_MEAN_STRETCH = 1.217, 1.10  # issue 17: gk-quantize as a whole process
+PROCESS_FACTOR, PROCESS_FACTOR_STRETCH = 2.0, 1.5
 
 #: A runner returns (palette uint8 (K, 3), the seconds that count as its time).
 Runner = Callable[[], tuple[np.ndarray, float]]
@@ -261,6 +273,73 @@ def sklearn_rows(crops: np.ndarray, repeat: int, timed: str) -> list[Row]:
             for n, f in zip(names, (kmeans_lab_fit, kmeans_rgb_fit))]
 
 
+def gk_quantize_cmd(mosaic_png: Path, out: Path) -> tuple[list[str], dict]:
+    """``gk-quantize`` on the mosaic, as a user runs it (the console script when this Python has
+    one, else ``python -m cli.quantize``), with this tree's code first on the path."""
+    script = Path(sys.executable).with_name("gk-quantize")
+    exe = [str(script)] if script.is_file() else [sys.executable, "-m", "cli.quantize"]
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
+    return [*exe, str(mosaic_png), "-o", str(out)], env
+
+
+def process_rows(pngquant: str | None, mosaic_png: Path, rounds: int) -> tuple[list[Row], dict]:
+    """gk-quantize and pngquant --nofs --speed 4 as whole processes on the mosaic PNG: best of
+    ``rounds`` interleaved runs each; quality of the PNG each wrote, against the mosaic."""
+    ref = np.asarray(Image.open(mosaic_png).convert("RGB"))
+    gk_out, pq_out = mosaic_png.with_name("gk.png"), mosaic_png.with_name("pq.png")
+    gk_cmd, gk_env = gk_quantize_cmd(mosaic_png, gk_out)
+    cmds = {"gk-quantize": (gk_cmd, gk_env, gk_out)}
+    if pngquant:
+        cmds["pngquant --nofs --speed 4"] = (
+            [pngquant, "--force", "--nofs", "--speed", "4", str(N_COLORS), "--output", str(pq_out), str(mosaic_png)],
+            None, pq_out)
+    best = {name: math.inf for name in cmds}
+    cpu = dict(best)  # user + system CPU seconds: less swayed by other jobs than the wall time
+    for _ in range(rounds):
+        for name, (cmd, env, _) in cmds.items():
+            before = resource.getrusage(resource.RUSAGE_CHILDREN)
+            start = time.perf_counter()
+            subprocess.run(cmd, check=True, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+            best[name] = min(best[name], time.perf_counter() - start)
+            after = resource.getrusage(resource.RUSAGE_CHILDREN)
+            cpu[name] = min(cpu[name], after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime)
+    rows = []
+    for name, (cmd, _, out) in cmds.items():
+        with Image.open(out) as img:
+            got = np.asarray(img.convert("RGB"))
+            size = len(used_palette(img)) if img.mode == "P" else len(unique_colors(got)[0])
+        de = delta_e(ref, got)
+        shown_cmd = " ".join(Path(c).name if i == 0 else c for i, c in enumerate(cmd)).replace(str(mosaic_png.parent) + "/", "")
+        rows.append(Row(f"{name} (whole process)", float(de.mean()), float(np.percentile(de, 95)), best[name], size,
+                        f"process wall time, best of {rounds} interleaved",
+                        f"`{shown_cmd}`; its own mapping; CPU {cpu[name]:.3f} s", dict(cpu_s=cpu[name])))
+    return rows, process_check(rows[0], rows[1] if pngquant else None, rounds)
+
+
+def process_check(gk: Row, png: Row | None, rounds: int) -> dict:
+    """Issue 17's target for the whole processes (and its stretch)."""
+    ratio = gk.time_s / png.time_s if png else None
+    cpu_ratio = gk.extra["cpu_s"] / png.extra["cpu_s"] if png and png.extra["cpu_s"] > 0 else None
+    checks = {
+        "mean_ok": gk.mean <= PROCESS_MEAN,
+        "time_ok": ratio is not None and ratio <= PROCESS_FACTOR,
+        "mean_stretch": gk.mean <= PROCESS_MEAN_STRETCH,
+        "time_stretch": ratio is not None and ratio <= PROCESS_FACTOR_STRETCH,
+    }
+    met = checks["mean_ok"] and checks["time_ok"]
+    line = (
+        f"Whole-process target: gk-quantize's mean CIEDE2000 <= {PROCESS_MEAN} (stretch {PROCESS_MEAN_STRETCH}) in at "
+        f"most {PROCESS_FACTOR:g}x (stretch {PROCESS_FACTOR_STRETCH:g}x) pngquant's time -> {verdict(met)} "
+        f"(mean {gk.mean:.3f}; "
+        + (f"time {gk.time_s:.3f} s = {ratio:.2f}x pngquant's {png.time_s:.3f} s, best of {rounds} interleaved runs "
+           f"each (CPU time: {cpu_ratio:.2f}x); stretch: mean {verdict(checks['mean_stretch'])}, "
+           f"time {verdict(checks['time_stretch'])})"
+           if ratio is not None else "pngquant not available: time not checked)")
+    )
+    return dict(met=met, **checks, gk_time_s=gk.time_s, pngquant_time_s=png.time_s if png else None,
+                time_ratio=ratio, cpu_ratio=cpu_ratio, rounds=rounds, line=line)
+
+
 def paired_times(a: Runner, b: Runner, rounds: int) -> tuple[float, float]:
     """Best times of two runners run alternately, so that both see the same machine load."""
     times = [(a()[1], b()[1]) for _ in range(rounds)]
@@ -322,7 +401,7 @@ def metadata(run: Run, sprites_dir: Path, n: int, pngquant: str | None, repeat: 
     )
 
 
-def markdown(meta: dict, rows: list[Row], target: dict) -> str:
+def markdown(meta: dict, rows: list[Row], verdicts: list[str]) -> str:
     head = [
         "# Palette quantization benchmark",
         "",
@@ -344,7 +423,7 @@ def markdown(meta: dict, rows: list[Row], target: dict) -> str:
         f"{'—' if r.palette_size is None else r.palette_size} | {r.timed} | {r.note} |"
         for r in rows
     ]
-    return "\n".join(head + body + ["", target["line"], ""])
+    return "\n".join(head + body + [line for v in verdicts for line in ("", v)] + [""])
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -355,9 +434,13 @@ def main(argv: list[str] | None = None) -> int:
                          "../shared/data, + pokemon/sprites)")
     ap.add_argument("--out", type=Path, default=RESULTS, help="folder for quantize.md/.json")
     ap.add_argument("--repeat", type=int, default=3, help="timing runs per row; the best counts (default 3)")
+    ap.add_argument("--rounds", type=int, default=3,
+                    help="interleaved runs of each whole process; the best counts (default 3)")
+    ap.add_argument("--only", choices=("all", "process"), default="all",
+                    help="process: only the whole-process rows (gk-quantize vs pngquant)")
     args = ap.parse_args(argv)
-    if args.repeat < 1:
-        ap.error("--repeat must be at least 1")
+    if args.repeat < 1 or args.rounds < 1:
+        ap.error("--repeat and --rounds must be at least 1")
     if not args.data.is_dir():
         ap.error(f"no sprites folder at {args.data} (give --data or set GENKIT_DATA)")
 
@@ -365,10 +448,16 @@ def main(argv: list[str] | None = None) -> int:
     pngquant = shutil.which("pngquant")
     crops = load_crops(args.data)
     with tempfile.TemporaryDirectory(prefix="genkit-bench-") as tmp:
-        rows, target = run_all(crops, args.data.parent / "colormap.txt", args.repeat, pngquant, Path(tmp))
+        if args.only == "all":
+            rows, target = run_all(crops, args.data.parent / "colormap.txt", args.repeat, pngquant, Path(tmp))
+        else:
+            rows, target = [], None
+            Image.fromarray(make_mosaic(crops)).save(Path(tmp) / "mosaic.png")
+        more, process = process_rows(pngquant, Path(tmp) / "mosaic.png", args.rounds)
     meta = metadata(run, args.data.resolve(), len(crops), pngquant, args.repeat)
-    text = markdown(meta, rows, target)
-    write_report(args.out, "quantize", text, dict(meta=meta, rows=[asdict(r) for r in rows], target=target))
+    text = markdown(meta, rows + more, [t["line"] for t in (target, process) if t])
+    write_report(args.out, "quantize", text,
+                 dict(meta=meta, rows=[asdict(r) for r in rows + more], target=target, process_target=process))
     print(text)
     return 0
 

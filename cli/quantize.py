@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from typing import Annotated, List, Optional
 
 import typer
@@ -67,7 +68,8 @@ def main(
         skipped.append(src)
         say(PROG, f"skipped {e}")
 
-    with bar(len(files), "reading") as advance:
+    # One file needs no bar (and rich, which draws it, takes longer to import than it is read).
+    with bar(len(files), "reading") if len(files) > 1 else nullcontext(None) as advance:
         stream = quantize_sources(
             files,
             n_colors=colors,

@@ -54,54 +54,76 @@ def lab_to_srgb(lab: np.ndarray) -> np.ndarray:
     return np.clip(np.rint(c * 255.0), 0, 255).astype(np.uint8)
 
 
+_C25_7 = 25.0**7
+# cos and sin of the phase offsets in CIEDE2000's hue weighting T (30, 6 and 63 degrees)
+_T_PHASES = {d: (float(np.cos(np.radians(d))), float(np.sin(np.radians(d)))) for d in (30, 6, 63)}
+
+
 def ciede2000(lab1: np.ndarray, lab2: np.ndarray) -> np.ndarray:
-    """CIEDE2000 colour difference (kL = kC = kH = 1) between broadcastable Lab arrays."""
+    """CIEDE2000 colour difference (kL = kC = kH = 1) between broadcastable Lab arrays.
+
+    Sharma, Wu & Dalal (2005) with the hue terms written as vectors: dH' from the dot and cross
+    products of the (a', b) pairs, the mean hue as the bisector of the shorter arc, and T's
+    cosines from cos/sin of that one angle (equal to the angle form to ~1e-10).
+    """
     lab1 = np.asarray(lab1, dtype=np.float64)
     lab2 = np.asarray(lab2, dtype=np.float64)
     L1, a1, b1 = lab1[..., 0], lab1[..., 1], lab1[..., 2]
     L2, a2, b2 = lab2[..., 0], lab2[..., 1], lab2[..., 2]
 
-    c_bar = (np.hypot(a1, b1) + np.hypot(a2, b2)) / 2
+    c_bar = (np.sqrt(a1 * a1 + b1 * b1) + np.sqrt(a2 * a2 + b2 * b2)) * 0.5
     c7 = c_bar**7
-    g = 0.5 * (1 - np.sqrt(c7 / (c7 + 25.0**7)))
-    a1p, a2p = (1 + g) * a1, (1 + g) * a2
-    c1p, c2p = np.hypot(a1p, b1), np.hypot(a2p, b2)
-    h1p = np.degrees(np.arctan2(b1, a1p)) % 360
-    h2p = np.degrees(np.arctan2(b2, a2p)) % 360
+    g1 = 1.5 - 0.5 * np.sqrt(c7 / (c7 + _C25_7))  # 1 + G
+    a1p = g1 * a1
+    a2p = g1 * a2
+    c1p = np.sqrt(a1p * a1p + b1 * b1)
+    c2p = np.sqrt(a2p * a2p + b2 * b2)
 
-    dLp = L2 - L1
-    dCp = c2p - c1p
-    dh = h2p - h1p
-    dh = np.where(dh > 180, dh - 360, np.where(dh < -180, dh + 360, dh))
-    dh = np.where(c1p * c2p == 0, 0.0, dh)
-    dHp = 2 * np.sqrt(c1p * c2p) * np.sin(np.radians(dh) / 2)
+    # dH' = 2 sqrt(C1' C2') sin(dh'/2), dh' in (-180, 180]: |dH'|^2 = 2 (C1' C2' - a1' a2' - b1 b2),
+    # its sign that of sin(dh'), i.e. of the cross product (0 where a chroma is 0).
+    dHp = np.sqrt(np.maximum(2.0 * (c1p * c2p - a1p * a2p - b1 * b2), 0.0))
+    dHp = np.where(a1p * b2 - b1 * a2p < 0, -dHp, dHp)
 
-    Lp_bar = (L1 + L2) / 2
-    Cp_bar = (c1p + c2p) / 2
-    hsum = h1p + h2p
-    hp_bar = np.where(
-        c1p * c2p == 0,
-        hsum,
-        np.where(np.abs(h1p - h2p) <= 180, hsum / 2, np.where(hsum < 360, (hsum + 360) / 2, (hsum - 360) / 2)),
-    )
+    # Mean hue h': the bisector of the shorter arc between the hues; a zero chroma has no hue
+    # (h' is then the other one's). Opposite hues (an empty sum) take the smaller hue + 90.
+    with np.errstate(divide="ignore"):
+        inv1 = np.where(c1p > 0, 1.0 / c1p, 0.0)
+        inv2 = np.where(c2p > 0, 1.0 / c2p, 0.0)
+    ux = a1p * inv1 + a2p * inv2
+    uy = b1 * inv1 + b2 * inv2
+    hp = np.arctan2(uy, ux)
+    opposite = (ux * ux + uy * uy < 1e-20) & (c1p > 0) & (c2p > 0)
+    if opposite.any():
+        shape = opposite.shape
+        h1 = np.arctan2(np.broadcast_to(b1, shape)[opposite], np.broadcast_to(a1p, shape)[opposite]) % (2 * np.pi)
+        h2 = np.arctan2(np.broadcast_to(b2, shape)[opposite], np.broadcast_to(a2p, shape)[opposite]) % (2 * np.pi)
+        hp[opposite] = np.minimum(h1, h2) + np.pi / 2
+    hp = np.where(hp < 0, hp + 2 * np.pi, hp)
+    cos1, sin1 = np.cos(hp), np.sin(hp)
+    cos2, sin2 = 2 * cos1 * cos1 - 1, 2 * sin1 * cos1
+    cos3, sin3 = cos2 * cos1 - sin2 * sin1, sin2 * cos1 + cos2 * sin1
+    cos4, sin4 = 2 * cos2 * cos2 - 1, 2 * sin2 * cos2
+    (c30, s30), (c6, s6), (c63, s63) = _T_PHASES[30], _T_PHASES[6], _T_PHASES[63]
     t = (
         1
-        - 0.17 * np.cos(np.radians(hp_bar - 30))
-        + 0.24 * np.cos(np.radians(2 * hp_bar))
-        + 0.32 * np.cos(np.radians(3 * hp_bar + 6))
-        - 0.20 * np.cos(np.radians(4 * hp_bar - 63))
+        - 0.17 * (cos1 * c30 + sin1 * s30)  # cos(h' - 30)
+        + 0.24 * cos2  # cos(2h')
+        + 0.32 * (cos3 * c6 - sin3 * s6)  # cos(3h' + 6)
+        - 0.20 * (cos4 * c63 + sin4 * s63)  # cos(4h' - 63)
     )
-    d_theta = 30 * np.exp(-(((hp_bar - 275) / 25) ** 2))
-    cp7 = Cp_bar**7
-    r_c = 2 * np.sqrt(cp7 / (cp7 + 25.0**7))
-    l50 = (Lp_bar - 50) ** 2
+    d_theta = 30 * np.exp(-(((np.degrees(hp) - 275) / 25) ** 2))
+    cp_bar = (c1p + c2p) * 0.5
+    cp7 = cp_bar**7
+    r_c = 2 * np.sqrt(cp7 / (cp7 + _C25_7))
+    l50 = ((L1 + L2) * 0.5 - 50) ** 2
     s_l = 1 + 0.015 * l50 / np.sqrt(20 + l50)
-    s_c = 1 + 0.045 * Cp_bar
-    s_h = 1 + 0.015 * Cp_bar * t
+    s_c = 1 + 0.045 * cp_bar
+    s_h = 1 + 0.015 * cp_bar * t
     r_t = -np.sin(np.radians(2 * d_theta)) * r_c
-    return np.sqrt(
-        (dLp / s_l) ** 2 + (dCp / s_c) ** 2 + (dHp / s_h) ** 2 + r_t * (dCp / s_c) * (dHp / s_h)
-    )
+    dl = (L2 - L1) / s_l
+    dc = (c2p - c1p) / s_c
+    dh = dHp / s_h
+    return np.sqrt(dl * dl + dc * dc + dh * dh + r_t * dc * dh)
 
 
 def grey_levels(stream: Stream, height: int, width: int) -> np.ndarray:

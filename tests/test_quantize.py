@@ -89,3 +89,22 @@ def test_quantize_sources_crops_and_shares_one_palette(sprites):
 def test_quantize_sources_refuses_colors_and_palette_together(sprites):
     with pytest.raises(GenkitError, match="not both"):
         quantize.quantize_sources([str(sprites[0])], n_colors=4, palette="bw")
+
+
+def test_ciede2000_opposite_hues_and_grey_follow_the_angle_form():
+    # Values of the textbook (angle) form: opposite hues take the smaller hue + 90 as mean hue.
+    a = np.array([[50.0, 5.0, 0.0], [50.0, 0.0, 0.0], [50.0, 0.0, 5.0]])
+    b = np.array([[50.0, -5.0, 0.0], [50.0, 3.0, 0.0], [50.0, 0.0, -5.0]])
+    want = color.ciede2000(a, b)
+    assert np.allclose(want[:2], [14.0097918, 4.0862002], atol=1e-6)
+    assert np.allclose(color.ciede2000(b, a), want, atol=1e-9)
+
+
+def test_map_to_palette_skips_only_runners_up_that_would_lose(rng):
+    # The rule: CIEDE2000 decides among the RERANK nearest by Lab distance; far runners-up are skipped.
+    pal = rng.integers(0, 256, (40, 3)).astype(np.uint8)
+    img = rng.integers(0, 256, (1, 50, 40, 3)).astype(np.uint8)
+    lab, pal_lab = color.srgb_to_lab(img).reshape(-1, 3), color.srgb_to_lab(pal)
+    near = np.argsort(((lab[:, None] - pal_lab) ** 2).sum(-1), axis=1)[:, : quantize.RERANK]
+    want = near[np.arange(len(lab)), color.ciede2000(lab[:, None], pal_lab[near]).argmin(1)]
+    assert (quantize.map_to_palette(img, pal).reshape(-1) == want).mean() > 0.995
