@@ -239,12 +239,14 @@ class SentenceNLL(Evaluation):
         """The reconstruction figures ("" for a language model, or a result without them)."""
         if "exact_lines" not in self:
             return ""
-        parts = [f"exact lines {100 * self['exact_lines']:.1f}%, token accuracy {100 * self['token_accuracy']:.1f}%"]
-        parts += [f"{n} chars: {100 * f['exact_lines']:.1f}%, {100 * f['token_accuracy']:.1f}%"
-                  for n, f in sorted(self.get("by_length", {}).items(), key=lambda kv: int(kv[0]))]
-        if short:
-            return "reconstruction: " + "; ".join(parts) + "  "
-        return "; ".join(parts)
+        by = sorted(self.get("by_length", {}).items(), key=lambda kv: int(kv[0]))
+
+        def figure(key: str) -> str:
+            each = ", ".join(f"{n} chars {100 * f[key]:.1f}%" for n, f in by)
+            return f"{100 * self[key]:.1f}%" + (f" ({each})" if each else "")
+
+        text = f"exact lines {figure('exact_lines')}, token accuracy {figure('token_accuracy')}"
+        return f"reconstruction: {text}  " if short else text
 
     def card_rows(self, metrics, model, measure):
         how = f"IWAE bound, k = {self['k']}" if self["latent"] else "exact"
@@ -258,7 +260,7 @@ class SentenceNLL(Evaluation):
             rows.append(f"| active units | {self['active_units']} of {self['latent']} (Cov_x E_q[z_u] > 0.01) |")
         if self._reconstruction():
             rows.append(f"| test reconstruction | {self._reconstruction()} (greedy decoding of the posterior mean: lines "
-                        f"decoded exactly, tokens decoded at their position) |")
+                        f"decoded exactly; tokens decoded at their position, <eos> not counted) |")
         history = ("Per epoch, -ELBO in nats/sentence, train/val (the train values are means over the epoch's batches, their "
                    "reconstruction a sampled-softmax estimate when `sampled` > 0): "
                    + ", ".join(f"{r['epoch']}: {r['train_nelbo']:.1f}/{r['val_nelbo']:.1f}" for r in metrics["epochs"]))

@@ -26,7 +26,12 @@ sentence), like the code's noise e, and never at validation, evaluation or decod
 The vocabulary (the fit split's most frequent tokens after ``<pad> <unk> <bos> <eos>``) is part
 of the model's config, so one .keras file holds everything. Tokens are words (genkit.text's
 tokeniser) or characters (Chinese poem lines). Unknown tokens are looked up as written, then
-lower-cased, then (digits) as PTB's ``N``, and are otherwise ``<unk>``.
+lower-cased, then (digits) as PTB's ``N``, and are otherwise ``<unk>``. Output is written as
+ordinary text (genkit.text.detokenize): with capitals when the vocabulary is lower-cased.
+
+Chinese (genkit.chinese): a line typed in the other script than the vocabulary's is converted
+before encoding, an unknown character is looked up in the other script, and gk-interp writes in
+simplified script when its first line (or else its second) is simplified.
 """
 
 from __future__ import annotations
@@ -131,8 +136,11 @@ class SentenceVAE(Trainable, SamplesSentences, InterpolatesSentences, Evaluates,
         self.index = {tok: i for i, tok in enumerate(vocabulary)}
         self.config = config
         c = self.config
-        self.latent, self.unit, self.max_length = c.latent, c.unit, c.max_length
         v = len(vocabulary)
+        self.latent, self.unit, self.max_length = c.latent, c.unit, c.max_length
+        # text stored lower-cased (PTB, the sonnets: at most 1% of the words hold a capital) is
+        # written with capitals (genkit.text.detokenize)
+        self.capitals = c.unit == "word" and sum(t != t.lower() for t in vocabulary[len(SPECIALS):]) <= 0.01 * v
         self.num_tokens = v
         self.embed = layers.Embedding(v, c.embed, name="embed")
         self.drop = layers.Dropout(c.dropout, name="dropout")
@@ -199,7 +207,7 @@ class SentenceVAE(Trainable, SamplesSentences, InterpolatesSentences, Evaluates,
                 break
             if i not in (PAD_ID, BOS_ID):
                 out.append(self.vocabulary[i])
-        return detokenize(out, self.unit)
+        return detokenize(out, self.unit, capitals=self.capitals)
 
     def _matrix(self, id_lists, length: int | None = None) -> np.ndarray:
         """Rows of ids + <eos>, padded with 0 (cut to ``length`` tokens with the <eos>)."""
