@@ -32,7 +32,7 @@ PAD, UNK, BOS, EOS = "<pad>", "<unk>", "<bos>", "<eos>"
 SPECIALS = (PAD, UNK, BOS, EOS)
 
 _CLITICS = ("n't", "'s", "'re", "'ve", "'ll", "'d", "'m")
-_OPENING = set("([{“‘¿¡«`")
+_OPENING = set("([{“‘¿¡«`$")
 _CLOSING = set(".,;:!?)]}”’»…%")
 _PUNCT = _OPENING | _CLOSING | set("'\"")
 #: the curly apostrophe, which the sonnet corpus writes as a token of its own (``hector ’ s``, ``thro ’ the``)
