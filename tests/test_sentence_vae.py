@@ -295,3 +295,23 @@ def test_the_model_refuses_settings_out_of_bounds_when_built_from_python():
         tiny(hidden=0)
     with pytest.raises(GenkitError, match=r"dropout must be in \[0.0, 1.0\), got 1.0"):
         tiny(dropout=1.0)
+
+
+def test_bag_of_words_loss_is_a_setting_off_by_default():
+    from genkit.models.sentence_vae.model import SentenceLoss
+    from genkit.train import batches
+
+    assert tiny().bow_out is None and "bow" not in [w.path.split("/")[0] for w in tiny().weights]  # shipped models: as they were
+    model = tiny(bow=0.5)
+    model.compile_for_training(1e-2)
+    (y, dec, eps), _ = model.make_example((model.train_arrays(Sentences(SENTENCES[:1]))[0][0],), tf.constant([0, 0], tf.int64),
+                                          training=False, flip=False)
+    out = model((y[None], dec[None], eps[None]), training=False)
+    n_words = len(tokenize(SENTENCES[0]))
+    assert out.shape[-1] == 5 and float(out[0, 4]) == pytest.approx(n_words * math.log(model.num_tokens - 2), rel=0.2)
+    assert float(SentenceLoss(0.0, 0.5)(np.zeros(1), out)) == pytest.approx(float(SentenceLoss()(np.zeros(1), out[:, :4]))
+                                                                           + 0.5 * float(out[0, 4]), rel=1e-5)
+    before = model.bow_out.kernel.numpy().copy()
+    data = batches(model, model.train_arrays(Sentences(SENTENCES)), 4, shuffle=True, flip=False, seed=0)
+    history = model.fit(data, steps_per_epoch=3, epochs=1, verbose=0)
+    assert not np.allclose(before, model.bow_out.kernel.numpy()) and "bow_nll" in history.history

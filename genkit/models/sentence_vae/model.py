@@ -10,7 +10,11 @@ sentence word by word after a start token. The loss per sentence, in nats, is
 where w(step) is the KL annealing weight (``kl_anneal``: logistic, linear or none); with
 ``kl_floor`` > 0 the KL term of each sentence counts as at least that many nats in the training
 loss ("free bits", Kingma et al. 2016), so that the code carries information rather than
-collapsing onto the prior (the reported KL, and every evaluation, is the true one). It is read
+collapsing onto the prior (the reported KL, and every evaluation, is the true one). With
+``bow`` > 0 the training loss also has ``bow`` times a bag-of-words term (Zhao et al. 2017): a
+layer from z alone scores each word of the sentence (order ignored, <eos> not counted) under one
+softmax, ``bow_nll`` nats a sentence, so that z must hold the sentence's words; it is not part
+of the ELBO (nor of any score). The KL weight is read
 from the optimizer's iteration counter inside the model's own forward pass, so it is a
 function of the global training step alone: it survives ``--resume`` (the counter is saved in
 last.keras) and is the same under any tf.distribute strategy (the counter is one mirrored
@@ -83,14 +87,16 @@ def build_vocabulary(texts, unit: str, size: int, min_count: int, pretokenized: 
 
 
 class SentenceLoss(keras.losses.Loss):
-    """Per sentence: reconstruction + w · max(KL, kl_floor), from the model's (B, 4) output."""
+    """Per sentence: reconstruction + w · max(KL, kl_floor) (+ bow · the bag-of-words NLL, the
+    5th column), from the model's (B, 4) output ((B, 5) with ``bow``)."""
 
-    def __init__(self, kl_floor: float = 0.0, **kwargs):
+    def __init__(self, kl_floor: float = 0.0, bow: float = 0.0, **kwargs):
         super().__init__(name="sentence_elbo", **kwargs)
-        self.kl_floor = float(kl_floor)
+        self.kl_floor, self.bow = float(kl_floor), float(bow)
 
     def call(self, y_true, y_pred):
-        return y_pred[:, 0] + y_pred[:, 2] * ops.maximum(y_pred[:, 1], self.kl_floor)
+        loss = y_pred[:, 0] + y_pred[:, 2] * ops.maximum(y_pred[:, 1], self.kl_floor)
+        return loss + self.bow * y_pred[:, 4] if self.bow else loss
 
 
 def _column(i, name):
@@ -148,6 +154,7 @@ class SentenceVAE(Trainable, SamplesSentences, InterpolatesSentences, Evaluates,
             self.enc_rnn = layers.LSTM(c.hidden, return_sequences=True, name="enc_lstm")
             self.to_stats = layers.Dense(2 * c.latent, name="stats")
             self.to_state = layers.Dense(2 * c.hidden, name="z_to_state")
+        self.bow_out = layers.Dense(v, name="bow") if c.latent and c.bow > 0 else None
         self.dec_rnn = layers.LSTM(c.hidden, return_sequences=True, name="dec_lstm")
         if c.tie:
             self.proj = layers.Dense(c.embed, name="out_proj") if c.hidden != c.embed else None
@@ -337,7 +344,17 @@ class SentenceVAE(Trainable, SamplesSentences, InterpolatesSentences, Evaluates,
         weight = ops.ones_like(rec)
         if step is not None:  # the global step: same on every replica, saved with the run
             weight = weight * ops.cast(self.kl_weight_at(ops.cast(step, "float32")), "float32")
-        return ops.stack([rec, kl, weight, ops.cast(lengths, "float32")], axis=-1)
+        columns = [rec, kl, weight, ops.cast(lengths, "float32")]
+        if self.bow_out is not None:
+            columns.append(self.bow_nll(z, y))
+        return ops.stack(columns, axis=-1)
+
+    def bow_nll(self, z, y):
+        """The bag-of-words NLL per row (B,): −Σ log softmax(bow(z))[word] over y's words (no
+        <eos>, no padding), one softmax over the vocabulary for the whole sentence."""
+        logp = tf.nn.log_softmax(self.bow_out(z) + self.never)
+        words = ops.cast(ops.not_equal(y, PAD_ID) & ops.not_equal(y, EOS_ID), "float32")
+        return -ops.sum(tf.gather(logp, y, batch_dims=1) * words, axis=1)
 
     # -- training (genkit.train) --------------------------------------------------------------
     @classmethod
@@ -388,18 +405,20 @@ class SentenceVAE(Trainable, SamplesSentences, InterpolatesSentences, Evaluates,
         return (y, dec_in, eps), tf.zeros([], tf.float32)
 
     def loss_fn(self):
-        return SentenceLoss(self.config.kl_floor)
+        return SentenceLoss(self.config.kl_floor, self.config.bow if self.bow_out is not None else 0.0)
 
     def compile_for_training(self, lr: float) -> None:
+        columns = ((0, "rec"), (1, "kl"), (2, "kl_weight"), (3, "tokens")) + (((4, "bow_nll"),) if self.bow_out is not None else ())
         self.compile(optimizer=keras.optimizers.Adam(lr), loss=self.loss_fn(),
-                     metrics=[keras.metrics.MeanMetricWrapper(_column(i, name), name=name)
-                              for i, name in ((0, "rec"), (1, "kl"), (2, "kl_weight"), (3, "tokens"))])
+                     metrics=[keras.metrics.MeanMetricWrapper(_column(i, name), name=name) for i, name in columns])
 
     def report(self, logs: dict) -> dict:
         rec, kl, tokens = float(logs["rec"]), float(logs["kl"]), float(logs["tokens"])
         out = {"nelbo": rec + kl, "rec": rec}
         if self.latent:
             out.update(kl=kl, kl_weight=float(logs["kl_weight"]))
+        if "bow_nll" in logs:
+            out["bow_nll"] = float(logs["bow_nll"])
         out["ppl"] = math.exp(min(50.0, (rec + kl) / max(tokens, 1e-9)))
         return out
 
