@@ -180,11 +180,15 @@ figures-vae: install
 
 # Interpolations between two lines of poetry in each language and two PTB sentences (greedy decoding of
 # evenly spaced codes; first and last lines: the decodings of A and B) -> figures/interpolations.txt.
+# Tang: famous pairs typed in traditional and in simplified script (the output follows A's script, else
+# B's), five- and seven-character lines.
+TANG_PAIRS := "床前明月光 春眠不覺曉" "床前明月光 春眠不觉晓" "白日依山盡 黃河入海流" "白日依山尽 黄河入海流" \
+	"兩個黃鸝鳴翠柳 一行白鷺上青天" "两个黄鹂鸣翠柳 一行白鹭上青天"
 figures-sentence: install
 	@mkdir -p figures
 	( echo '# gk-interp "shall i compare thee to a summer'\''s day?" "and summer'\''s lease hath all too short a date" --steps 8'; \
 	  $(BIN)/gk-interp "shall i compare thee to a summer's day?" "and summer's lease hath all too short a date" --steps 8; echo; \
-	  echo '# gk-interp 床前明月光 春眠不覺曉 --steps 8'; $(BIN)/gk-interp 床前明月光 春眠不覺曉 --steps 8; echo; \
+	  for pair in $(TANG_PAIRS); do echo "# gk-interp $$pair --steps 8"; $(BIN)/gk-interp $$pair --steps 8; echo; done; \
 	  echo '# gk-interp ptb-sentence-vae "the company said it expects to report a loss" "stock prices fell sharply in new york trading" --steps 8'; \
 	  $(BIN)/gk-interp ptb-sentence-vae "the company said it expects to report a loss" "stock prices fell sharply in new york trading" --steps 8; \
 	) > figures/interpolations.txt

@@ -12,16 +12,23 @@ IWAE bound with ``-k`` samples, Burda et al. 2016, which is at most the -ELBO), 
 KL term, perplexity per token (exp of total NLL over total tokens, ``<eos>`` counted, as in
 Bowman et al.), the VAE's active units, weights, and training epochs and time from the run's
 metrics.json (``--lm-metrics`` / ``--vae-metrics``; a run folder given as the model has its own).
+The VAE's reconstruction of the test sentences (greedy decoding of the posterior mean, as
+gk-interp decodes its ends): the exact-line rate and the token accuracy.
+
+The same figures for the poem models (``--sonnets``, ``--tang``: the shipped checkpoints by
+default; ``--no-poems`` leaves them out), on their own test splits (sonnets 4,690 lines; Tang
+39,832, their 5- and 7-character lines also apart), with their NLL (IWAE, ``--poems-k``) and KL.
+
 Published numbers are printed beside them as the issue quotes them (test NLL per sentence):
 Bowman et al. 2016 (LSTM LM 100; VAE 99, KL 2), timbmg/Sentence-VAE (103.97, KL 7.27), Texar's VAE
 (102.06). The target: a VAE with test NLL <= 101 and KL >= 3 (no posterior collapse).
 
     python bench/sentence.py --lm runs/ptb-lstm-lm --vae checkpoints/ptb-sentence-vae.keras \
-        --vae-metrics runs/ptb-sentence-vae/metrics.json [-k 10] [--out bench/results]
+        --vae-metrics runs/ptb-sentence-vae/metrics.json [-k 10] [--poems-k 10] [--out bench/results]
 
 Results go to ``<out>/sentence.md`` and ``<out>/sentence.json`` (written atomically).
-``--quick`` scores the first 200 test sentences only, for debugging; nothing is written unless
-``--out`` is given.
+``--quick`` scores the first 200 test sentences of each set only, for debugging; nothing is
+written unless ``--out`` is given.
 """
 
 from __future__ import annotations
@@ -53,19 +60,54 @@ PUBLISHED = [
 log = logger("sentence")
 
 
-def score(name: str, spec: str, metrics: str | None, data, k: int) -> dict:
+def score(name: str, spec: str, metrics: str | None, data, k: int, dataset: str = "ptb") -> dict:
     model = models.load(spec)
     if model.family != "sentence-vae":
         raise SystemExit(f"{spec}: not a sentence model")
     log(f"{name}: scoring {len(data)} test sentences ({'exact' if not model.latent else f'IWAE k={k}'}) ...")
     t0 = time.time()
     result = model.evaluate_stream(data, k=k)
-    result.update(name=name, source=shown(models.resolve(spec)), params=int(model.count_params()),
+    result.update(name=name, dataset=dataset, source=shown(models.resolve(spec)), params=int(model.count_params()),
                   eval_s=round(time.time() - t0, 1), settings={"latent": model.latent, **vars(model.config)},
                   training=training(metrics or (spec if Path(spec).is_dir() else None)))
     log(f"{name}: NLL {result['nll_nats']:.2f}, -ELBO {result['nelbo_nats']:.2f}, KL {result['kl_nats']:.2f}, "
-        f"ppl {result['ppl']:.1f} [{result['eval_s']:.0f}s]")
+        f"ppl {result['ppl']:.1f}{recon(result)} [{result['eval_s']:.0f}s]")
     return result
+
+
+def recon(result: dict) -> str:
+    if "exact_lines" not in result:
+        return ""
+    return f", exact lines {100 * result['exact_lines']:.1f}%, token accuracy {100 * result['token_accuracy']:.1f}%"
+
+
+def pct(value) -> str:
+    return "–" if value is None else f"{100 * value:.1f}%"
+
+
+def reconstruction_table(rows: list[dict]) -> list[str]:
+    """Exact lines and token accuracy of each VAE (Tang: all lines, then 5 and 7 characters apart)."""
+    lines = [
+        "## Reconstruction: greedy decoding of the posterior mean",
+        "",
+        "Each test line is encoded (the posterior mean) and decoded greedily, as `gk-interp` decodes its ends. Exact "
+        "lines: the fraction decoded exactly (a line holding `<unk>` never is); token accuracy: the fraction of the "
+        "lines' tokens decoded at their position (`<eos>` not counted). NLL (IWAE bound) and KL in nats per line, "
+        "over all the set's lines.",
+        "",
+        "| model | test lines | exact lines | token accuracy | test NLL | KL |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    for r in rows:
+        if not r["latent"]:
+            continue
+        name = f"{r['name']} (`{r['source']}`)"
+        lines.append(f"| {name} | {r['sentences']:,} | {pct(r['exact_lines'])} | {pct(r['token_accuracy'])} | "
+                     f"{r['nll_nats']:.2f} (k = {r['k']}) | {r['kl_nats']:.2f} |")
+        for n, f in sorted(r.get("by_length", {}).items(), key=lambda kv: int(kv[0])):
+            lines.append(f"| {r['name']}, {n}-character lines | {f['lines']:,} | {pct(f['exact_lines'])} | "
+                         f"{pct(f['token_accuracy'])} | | |")
+    return lines + [""]
 
 
 def markdown(rows: list[dict], meta: dict) -> str:
@@ -82,17 +124,19 @@ def markdown(rows: list[dict], meta: dict) -> str:
         "sentence; perplexity per token = exp(total NLL / tokens). The LM's NLL is exact; the VAE's is the IWAE bound "
         f"with k = {meta['k']} importance samples (an upper bound on −log p that tightens with k; the −ELBO is k = 1's).",
         "",
-        "| model | test NLL | −ELBO | KL | perplexity | active units | weights | training (this machine) |",
-        "|---|---:|---:|---:|---:|---:|---:|---|",
+        "| model | test NLL | −ELBO | KL | perplexity | active units | exact lines | token accuracy | weights | training (this machine) |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|",
     ]
-    for r in rows:
+    ptb = [r for r in rows if r["dataset"] == "ptb"]
+    for r in ptb:
         au = f"{r['active_units']}/{r['latent']}" if r["latent"] else "–"
         kl = f"{r['kl_nats']:.2f}" if r["latent"] else "–"
         lines.append(f"| **{r['name']}** (`{r['source']}`) | **{r['nll_nats']:.2f}** | {r['nelbo_nats']:.2f} | {kl} | "
-                     f"{r['ppl']:.1f} | {au} | {r['params']:,} | {train_cell(r)} |")
+                     f"{r['ppl']:.1f} | {au} | {pct(r.get('exact_lines'))} | {pct(r.get('token_accuracy'))} | "
+                     f"{r['params']:,} | {train_cell(r)} |")
     for what, nll, kl, note in PUBLISHED:
-        lines.append(f"| {what} (published, {note}) | {nll:.2f} | | {'' if kl is None else f'{kl:.2f}'} | | | | |")
-    vae = next(r for r in rows if r["latent"])
+        lines.append(f"| {what} (published, {note}) | {nll:.2f} | | {'' if kl is None else f'{kl:.2f}'} | | | | | | |")
+    vae = next(r for r in ptb if r["latent"])
     timing = ", ".join("{:.1f} min ({})".format(r["eval_s"] / 60, r["name"]) for r in rows)
     met = vae["nll_nats"] <= TARGET_NLL and vae["kl_nats"] >= TARGET_KL
     lines += [
@@ -105,6 +149,7 @@ def markdown(rows: list[dict], meta: dict) -> str:
         f"began: the CPU was shared with other training jobs), TensorFlow {meta['tensorflow']}, by `{meta['command']}`; "
         f"scoring took {timing}.",
         "",
+        *reconstruction_table(rows),
         "Settings: " + "; ".join(f"{r['name']}: {json.dumps(r['training'].get('run', {}).get('model', r['settings']), sort_keys=True)}"
                                  + (f", batch {r['training']['run']['batch_size']}, lr {r['training']['run']['lr']}"
                                     if r["training"] else "") for r in rows),
@@ -122,15 +167,26 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--vae-metrics", default="runs/ptb-sentence-vae/metrics.json", help="the VAE run's metrics.json")
     ap.add_argument("-k", type=int, default=10, help="importance samples per sentence for the VAE's NLL")
     ap.add_argument("--out", default=None, help="folder for sentence.md/.json [default: bench/results; none with --quick]")
-    ap.add_argument("--quick", action="store_true", help="the first 200 test sentences only (debugging)")
+    ap.add_argument("--sonnets", default="sonnet-sentence-vae", help="the sonnet VAE: run folder, .keras or shipped name")
+    ap.add_argument("--tang", default="tang-sentence-vae", help="the Tang VAE: run folder, .keras or shipped name")
+    ap.add_argument("--poems-k", type=int, default=10, help="importance samples per line for the poem models' NLL")
+    ap.add_argument("--no-poems", action="store_true", help="PTB only: leave the poem models out")
+    ap.add_argument("--quick", action="store_true", help="the first 200 test sentences of each set only (debugging)")
     args = ap.parse_args(argv)
     run = Run(__file__, argv)
-    data = datasets.load("ptb", split="test")
-    if args.quick:
-        data = data.select(slice(0, 200))
+
+    def test_split(name: str):
+        data = datasets.load(name, split="test")
+        return data.select(slice(0, 200)) if args.quick else data
+
+    data = test_split("ptb")
     rows = [score("LSTM language model", args.lm, args.lm_metrics, data, 1),
             score("sentence VAE", args.vae, args.vae_metrics, data, args.k)]
-    meta = run.meta(k=args.k, sentences=rows[0]["sentences"], tokens=rows[0]["tokens"])
+    if not args.no_poems:
+        rows += [score("sonnet VAE", args.sonnets, None, test_split("sonnets"), args.poems_k, "sonnets"),
+                 score("Tang VAE", args.tang, None, test_split("tang"), args.poems_k, "tang")]
+    meta = run.meta(k=args.k, poems_k=None if args.no_poems else args.poems_k, sentences=rows[0]["sentences"],
+                    tokens=rows[0]["tokens"])
     text = markdown(rows, meta)
     print(text)
     out = out_folder(args.out, args.quick)

@@ -49,6 +49,9 @@ def main(
     Sentence models write one sentence a line (-f txt), or with -f json one object a line:
     {"step": i, "text": ..., "logp": ...}, logp being log p(text | z) in nats, the decoder's
     log-probability of the sentence's tokens and its <eos> given the code z it was decoded from.
+    The first and last lines are the decodings of A and B. English comes out as ordinary text
+    (clitics joined, no space before punctuation, capitals); Chinese in simplified script when
+    A (or else B) is typed in it, in traditional otherwise.
 
     Examples:
 
@@ -56,6 +59,7 @@ def main(
       gk-interp vae a.png b.png --steps 8 > strip.png
       gk-interp cvae --style digit.png --label 3 --labels 0-9 > styles.png
       gk-interp "shall i compare thee to a summer's day?" "thou art more lovely" -f json
+      gk-interp 白日依山尽 黄河入海流 --steps 8
     """
     from pathlib import Path
 

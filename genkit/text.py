@@ -32,9 +32,20 @@ PAD, UNK, BOS, EOS = "<pad>", "<unk>", "<bos>", "<eos>"
 SPECIALS = (PAD, UNK, BOS, EOS)
 
 _CLITICS = ("n't", "'s", "'re", "'ve", "'ll", "'d", "'m")
-_OPENING = set("([{“‘¿¡«")
+_OPENING = set("([{“‘¿¡«`$")
 _CLOSING = set(".,;:!?)]}”’»…%")
 _PUNCT = _OPENING | _CLOSING | set("'\"")
+#: the curly apostrophe, which the sonnet corpus writes as a token of its own (``hector ’ s``, ``thro ’ the``)
+_APOSTROPHE = "’"
+#: what follows ``’`` inside a word (``unnumber’d``, ``hector’s``, ``whoe’er``, ``is’t``)
+_APOSTROPHE_TAILS = frozenset(("s", "d", "t", "er", "re", "ll", "ve", "m", "n", "st", "rt", "en"))
+#: words that ``’`` opens (``’tis``, ``’twas``, ``’gainst``)
+_ELIDED = frozenset(("tis", "twas", "twere", "twill", "twould", "gainst", "mid", "midst", "neath", "tween", "twixt", "em"))
+#: punctuation followed by a dash, one token in the sonnet corpus (``death ,— all``)
+_DASHED = re.compile(r"[,.;:!?]—$")
+#: tokens that end a sentence: the next word takes a capital (detokenize's ``capitals``; not after
+#: ``!`` and ``?``, which in verse and in speech, ``“fear!” they cry``, often go on in lower case)
+_ENDS = frozenset((".",))
 
 
 @dataclasses.dataclass
@@ -91,6 +102,8 @@ def _split_word(chunk: str, last: bool) -> list[str]:
     while chunk and chunk[0] in _PUNCT and not _is_clitic(chunk):
         head.append(chunk[0])
         chunk = chunk[1:]
+    if _DASHED.search(chunk) and len(chunk) > 2:
+        return [*head, *_split_word(chunk[:-2], last), chunk[-2:]]
     while chunk and chunk[-1] in _PUNCT:
         if not last and not tail and chunk[-1] == "." and chunk[-2:] != ".." and len(chunk) > 1:
             break
@@ -100,6 +113,9 @@ def _split_word(chunk: str, last: bool) -> list[str]:
             continue
         tail.insert(0, chunk[-1])
         chunk = chunk[:-1]
+    if _APOSTROPHE in chunk.strip(_APOSTROPHE):  # hector’s -> hector ’ s, as the sonnets write it
+        left, _, right = chunk.partition(_APOSTROPHE)
+        return [*head, *_split_word(left, False), _APOSTROPHE, *_split_word(right, False), *tail]
     if chunk and not _is_clitic(chunk):
         low = chunk.lower().replace("’", "'")
         for clitic in _CLITICS:
@@ -127,8 +143,15 @@ def tokenize(text: str, unit: str = "word", keep=None) -> list[str]:
         if keep is not None and (chunk in keep or chunk.lower() in keep):
             out.append(chunk)
         else:
-            out += _split_word(chunk, i == len(chunks) - 1)
+            out += _split_word(chunk, i == len(chunks) - 1 or _opens_sentence(chunks[i + 1]))
     return out
+
+
+def _opens_sentence(chunk: str) -> bool:
+    """Whether a chunk's first letter (after opening punctuation) is a capital: a period before
+    it ends a sentence (``wood. But``) rather than an abbreviation (``mr. smith``)."""
+    word = chunk.lstrip("".join(_PUNCT))
+    return bool(word) and word[0].isupper()
 
 
 def tokens_of(text: str, unit: str, pretokenized: bool = False) -> list[str]:
@@ -139,24 +162,47 @@ def tokens_of(text: str, unit: str, pretokenized: bool = False) -> list[str]:
     return tokenize(text, unit)
 
 
-def detokenize(tokens: list[str], unit: str = "word") -> str:
-    """Tokens -> text: characters joined; words joined by spaces, except before closing
-    punctuation and clitics and after opening punctuation (straight double quotes open and
-    close in turn)."""
+def detokenize(tokens: list[str], unit: str = "word", *, capitals: bool = False) -> str:
+    """Tokens -> text, the inverse of :func:`tokenize`: characters joined; words joined by
+    spaces, but none before closing punctuation (``, ; : . ! ? ) ” ’``, the corpus's ``,—``) and
+    clitics (``beauty 's`` -> ``beauty's``, ``rang 'd`` -> ``rang'd``), none after opening
+    punctuation (``( “ ‘``); straight double quotes open and close in turn. The curly ``’`` closes
+    against the word before it (``ladies’``, ``thro’``) and joins a contraction's tail (``hector’s``,
+    ``unnumber’d``, ``whoe’er``), except that it opens the word after it at the line's start,
+    after opening punctuation or a dash, and before ``tis``, ``twas`` and the like (``’tis``).
+    ``capitals``: a capital at the line's first letter, at the first after a ``.`` token, and
+    for the word ``i``, as written English has them (for text stored lower-cased, as the sonnets
+    and PTB are; :func:`tokenize` then splits a period off before a capital, ``wood. But``)."""
     if unit == "char":
         return "".join(tokens)
+    tokens = list(tokens)
+    if capitals:
+        start = True  # the next word opens a sentence
+        for i, tok in enumerate(tokens):
+            if tok == "i":
+                tokens[i] = "I"
+            if start and any(c.isalpha() for c in tok):
+                at = next(j for j, c in enumerate(tok) if c.isalpha())
+                tokens[i] = tok[:at] + tok[at].upper() + tok[at + 1:]
+                start = False
+            elif tok in _ENDS:
+                start = True
     text, glue, quotes = "", True, 0
-    for tok in tokens:
+    for i, tok in enumerate(tokens):
+        after = tokens[i + 1].lower() if i + 1 < len(tokens) else None
         if tok == '"':
             opening = quotes % 2 == 0
             quotes += 1
+        elif tok == _APOSTROPHE:
+            opening = glue or after in _ELIDED or tokens[i - 1] in ("—", "--")
         else:
             opening = bool(tok) and all(c in _OPENING for c in tok)
-        closing = not opening and (tok == '"' or _is_clitic(tok) or (bool(tok) and all(c in _CLOSING for c in tok)))
+        closing = not opening and (tok in ('"', _APOSTROPHE) or _is_clitic(tok) or bool(_DASHED.fullmatch(tok))
+                                   or (bool(tok) and all(c in _CLOSING for c in tok)))
         if text and not glue and not closing:
             text += " "
         text += tok
-        glue = opening
+        glue = opening or (tok == _APOSTROPHE and after in _APOSTROPHE_TAILS)
     return text
 
 

@@ -17,6 +17,7 @@ from genkit.text import Sentences, decode_lines, detokenize, tokenize
 
 runner = CliRunner()
 SENTENCES = ["the cat sat on the mat.", "a dog ran in the park.", "birds fly over the sea.", "we eat bread and cheese."]
+SHOWN = [s[0].upper() + s[1:] for s in SENTENCES]  # as decoded: a lower-cased vocabulary is written with capitals
 TINY = dict(latent=8, embed=32, hidden=64)
 
 
@@ -119,24 +120,24 @@ def overfit(tmp_path_factory):
 def test_greedy_decoding_of_each_code_gives_the_sentence_back(overfit):
     model, _ = overfit
     m, _ = model.encode_texts(SENTENCES)
-    assert model.decode_codes(m) == SENTENCES
-    assert model.decode_codes(m, decode="beam") == SENTENCES
+    assert model.decode_codes(m) == SHOWN
+    assert model.decode_codes(m, decode="beam") == SHOWN
     line = model.interpolate_text(SENTENCES[0], SENTENCES[3], 5)
-    assert len(line) == 5 and line[0] == SENTENCES[0] and line[-1] == SENTENCES[3]
+    assert len(line) == 5 and line[0] == SHOWN[0] and line[-1] == SHOWN[3]
 
 
 def test_each_decoded_sentence_carries_its_log_probability_given_its_code(overfit):
     model, _ = overfit
     m, _ = model.encode_texts(SENTENCES)
     ids = model.decode_ids(m)
-    assert [model.text_of(row) for row in ids] == SENTENCES
+    assert [model.text_of(row) for row in ids] == SHOWN
     assert all(list(row).count(3) == 1 for row in ids)  # each row ends at its one <eos>
     logp = model.score_ids(ids, m)
     assert np.allclose(logp, model.line_logp(SENTENCES, m), atol=1e-4) and np.all(logp < 0)
     assert np.all(logp > -5)  # overfitted: each sentence is near certain given its own code
     assert np.all(model.line_logp(SENTENCES[::-1], m) < logp)  # and unlikely given another's
     line = model.interpolate(SENTENCES[0], SENTENCES[3], 3)
-    assert line.texts[0] == SENTENCES[0] and line.logp[0] == pytest.approx(logp[0], abs=1e-4)
+    assert line.texts[0] == SHOWN[0] and line.logp[0] == pytest.approx(logp[0], abs=1e-4)
     drawn = model.sample_stream(5, seed=1, batch_size=2)
     assert len(drawn.texts) == len(drawn.logp) == 5 and np.all(np.isfinite(drawn.logp)) and np.all(drawn.logp < 0)
     assert drawn.texts == model.sample_text(5, seed=1, batch_size=2)
@@ -151,6 +152,10 @@ def test_vocabulary_and_outputs_survive_save_and_load(overfit):
     ev = back.evaluate_stream(Sentences(SENTENCES), k=4)
     assert ev["sentences"] == 4 and ev["tokens"] == sum(len(tokenize(s)) + 1 for s in SENTENCES)
     assert ev["nll_nats"] <= ev["nelbo_nats"] + 1e-6 and ev["ppl"] == pytest.approx(math.exp(4 * ev["nll_nats"] / ev["tokens"]))
+    assert ev["exact_lines"] == 1.0 and ev["token_accuracy"] == 1.0  # overfitted: each code spells its sentence
+    y = back.sentences_ids(SENTENCES)
+    m, _ = back.encode_texts(SENTENCES)
+    assert back.reconstruction(y, m[::-1])["exact_lines"] == 0.0 and "by_length" not in ev  # another's code: not its line
 
 
 def test_language_model_has_no_code():
@@ -193,7 +198,7 @@ def test_interp_prints_one_sentence_a_line_and_warns_once(overfit):
     _, path = overfit
     out = runner.invoke(interp.app, [str(path), SENTENCES[0], SENTENCES[2], "--steps", "4"])
     assert out.exit_code == 0, out.output
-    assert out.stdout.splitlines()[0] == SENTENCES[0] and out.stdout.splitlines()[-1] == SENTENCES[2]
+    assert out.stdout.splitlines()[0] == SHOWN[0] and out.stdout.splitlines()[-1] == SHOWN[2]
     assert len(out.stdout.splitlines()) == 4
     odd = runner.invoke(interp.app, ["--model", str(path), "the zebra sat on the quagga .", SENTENCES[1], "-s", "3"])
     assert odd.exit_code == 0, odd.output
@@ -272,7 +277,7 @@ def test_a_checkpoint_stored_as_float16_is_smaller_and_loads_as_float32(overfit,
     for a, b in zip(model.get_weights(), back.get_weights()):
         assert b.dtype == a.dtype and np.allclose(a, b, rtol=1e-3, atol=1e-3)
     m, _ = back.encode_texts(SENTENCES)
-    assert back.decode_codes(m) == SENTENCES  # the same sentences back
+    assert back.decode_codes(m) == SHOWN  # the same sentences back
 
 
 def test_the_shorthand_options_set_the_model(tmp_path):
@@ -290,3 +295,23 @@ def test_the_model_refuses_settings_out_of_bounds_when_built_from_python():
         tiny(hidden=0)
     with pytest.raises(GenkitError, match=r"dropout must be in \[0.0, 1.0\), got 1.0"):
         tiny(dropout=1.0)
+
+
+def test_bag_of_words_loss_is_a_setting_off_by_default():
+    from genkit.models.sentence_vae.model import SentenceLoss
+    from genkit.train import batches
+
+    assert tiny().bow_out is None and "bow" not in [w.path.split("/")[0] for w in tiny().weights]  # shipped models: as they were
+    model = tiny(bow=0.5)
+    model.compile_for_training(1e-2)
+    (y, dec, eps), _ = model.make_example((model.train_arrays(Sentences(SENTENCES[:1]))[0][0],), tf.constant([0, 0], tf.int64),
+                                          training=False, flip=False)
+    out = model((y[None], dec[None], eps[None]), training=False)
+    n_words = len(tokenize(SENTENCES[0]))
+    assert out.shape[-1] == 5 and float(out[0, 4]) == pytest.approx(n_words * math.log(model.num_tokens - 2), rel=0.2)
+    assert float(SentenceLoss(0.0, 0.5)(np.zeros(1), out)) == pytest.approx(float(SentenceLoss()(np.zeros(1), out[:, :4]))
+                                                                           + 0.5 * float(out[0, 4]), rel=1e-5)
+    before = model.bow_out.kernel.numpy().copy()
+    data = batches(model, model.train_arrays(Sentences(SENTENCES)), 4, shuffle=True, flip=False, seed=0)
+    history = model.fit(data, steps_per_epoch=3, epochs=1, verbose=0)
+    assert not np.allclose(before, model.bow_out.kernel.numpy()) and "bow_nll" in history.history

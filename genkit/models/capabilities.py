@@ -223,14 +223,30 @@ class Reconstruction(Evaluation):
 
 
 class SentenceNLL(Evaluation):
-    """A sentence model's NLL (IWAE for a VAE, exact for a language model), −ELBO, KL, perplexity."""
+    """A sentence model's NLL (IWAE for a VAE, exact for a language model), −ELBO, KL, perplexity;
+    a VAE's also its reconstruction (``exact_lines``, ``token_accuracy``, a character model's
+    ``by_length``: greedy decoding of the posterior mean, as gk-interp decodes its ends)."""
 
     of_images = False
 
     def line(self) -> str:
         how = f"IWAE k={self['k']}" if self["latent"] else "exact"
         return (f"NLL {self['nll_nats']:.2f} nats/sentence ({how})  -ELBO {self['nelbo_nats']:.2f}  KL {self['kl_nats']:.2f}  "
-                f"perplexity {self['ppl']:.1f}  {self['sentences']} sentences  {self['model']}  {self['data']}")
+                f"perplexity {self['ppl']:.1f}  {self._reconstruction(short=True)}{self['sentences']} sentences  "
+                f"{self['model']}  {self['data']}")
+
+    def _reconstruction(self, short: bool = False) -> str:
+        """The reconstruction figures ("" for a language model, or a result without them)."""
+        if "exact_lines" not in self:
+            return ""
+        by = sorted(self.get("by_length", {}).items(), key=lambda kv: int(kv[0]))
+
+        def figure(key: str) -> str:
+            each = ", ".join(f"{n} chars {100 * f[key]:.1f}%" for n, f in by)
+            return f"{100 * self[key]:.1f}%" + (f" ({each})" if each else "")
+
+        text = f"exact lines {figure('exact_lines')}, token accuracy {figure('token_accuracy')}"
+        return f"reconstruction: {text}  " if short else text
 
     def card_rows(self, metrics, model, measure):
         how = f"IWAE bound, k = {self['k']}" if self["latent"] else "exact"
@@ -242,6 +258,9 @@ class SentenceNLL(Evaluation):
         ]
         if self["latent"]:
             rows.append(f"| active units | {self['active_units']} of {self['latent']} (Cov_x E_q[z_u] > 0.01) |")
+        if self._reconstruction():
+            rows.append(f"| test reconstruction | {self._reconstruction()} (greedy decoding of the posterior mean: lines "
+                        f"decoded exactly; tokens decoded at their position, <eos> not counted) |")
         history = ("Per epoch, -ELBO in nats/sentence, train/val (the train values are means over the epoch's batches, their "
                    "reconstruction a sampled-softmax estimate when `sampled` > 0): "
                    + ", ".join(f"{r['epoch']}: {r['train_nelbo']:.1f}/{r['val_nelbo']:.1f}" for r in metrics["epochs"]))

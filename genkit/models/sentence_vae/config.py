@@ -32,11 +32,13 @@ class SentenceVAEConfig(Settings):
     kl_steps: int = 10000  # linear: weight = min(1, step / kl_steps)
     sampled: int = 0  # train with a sampled softmax over this many words per step (0: the full softmax); never at validation
     kl_floor: float = 0.0  # free bits: each sentence's KL counts as at least this many nats in the training loss (0: off)
+    bow: float = 0.0  # weight of a bag-of-words loss on the code (Zhao et al. 2017): z alone predicts the sentence's words (0: off)
 
     DATA_KIND: ClassVar[str] = "text"  # sentences (genkit.text), not images
     LIMITS: ClassVar[dict] = {"embed": (1, None), "hidden": (1, None), "max_length": (1, None), "kl_steps": (1, None),
                               "vocab": (1, None), "min_count": (1, None), "latent": (0, None), "sampled": (0, None),
-                              "word_dropout": (0.0, 1.0), "dropout": (0.0, 1.0), "kl_floor": (0.0, None)}
+                              "word_dropout": (0.0, 1.0), "dropout": (0.0, 1.0), "kl_floor": (0.0, None),
+                              "bow": (0.0, None)}
     CHOICES: ClassVar[dict] = {"unit": ("auto", "word", "char"), "kl_anneal": ("logistic", "linear", "none")}
 
     def check(self) -> None:

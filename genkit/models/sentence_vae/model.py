@@ -10,7 +10,11 @@ sentence word by word after a start token. The loss per sentence, in nats, is
 where w(step) is the KL annealing weight (``kl_anneal``: logistic, linear or none); with
 ``kl_floor`` > 0 the KL term of each sentence counts as at least that many nats in the training
 loss ("free bits", Kingma et al. 2016), so that the code carries information rather than
-collapsing onto the prior (the reported KL, and every evaluation, is the true one). It is read
+collapsing onto the prior (the reported KL, and every evaluation, is the true one). With
+``bow`` > 0 the training loss also has ``bow`` times a bag-of-words term (Zhao et al. 2017): a
+layer from z alone scores each word of the sentence (order ignored, <eos> not counted) under one
+softmax, ``bow_nll`` nats a sentence, so that z must hold the sentence's words; it is not part
+of the ELBO (nor of any score). The KL weight is read
 from the optimizer's iteration counter inside the model's own forward pass, so it is a
 function of the global training step alone: it survives ``--resume`` (the counter is saved in
 last.keras) and is the same under any tf.distribute strategy (the counter is one mirrored
@@ -26,7 +30,12 @@ sentence), like the code's noise e, and never at validation, evaluation or decod
 The vocabulary (the fit split's most frequent tokens after ``<pad> <unk> <bos> <eos>``) is part
 of the model's config, so one .keras file holds everything. Tokens are words (genkit.text's
 tokeniser) or characters (Chinese poem lines). Unknown tokens are looked up as written, then
-lower-cased, then (digits) as PTB's ``N``, and are otherwise ``<unk>``.
+lower-cased, then (digits) as PTB's ``N``, and are otherwise ``<unk>``. Output is written as
+ordinary text (genkit.text.detokenize): with capitals when the vocabulary is lower-cased.
+
+Chinese (genkit.chinese): a line typed in the other script than the vocabulary's is converted
+before encoding, an unknown character is looked up in the other script, and gk-interp writes in
+simplified script when its first line (or else its second) is simplified.
 """
 
 from __future__ import annotations
@@ -41,6 +50,7 @@ import numpy as np
 import tensorflow as tf
 from keras import layers, ops
 
+from ... import chinese
 from ...errors import GenkitError
 from ...text import SPECIALS, UNITS, ScoredSentences, Sentences, detokenize, guess_unit, tokenize, tokens_of
 from .. import iwae, register
@@ -77,14 +87,16 @@ def build_vocabulary(texts, unit: str, size: int, min_count: int, pretokenized: 
 
 
 class SentenceLoss(keras.losses.Loss):
-    """Per sentence: reconstruction + w · max(KL, kl_floor), from the model's (B, 4) output."""
+    """Per sentence: reconstruction + w · max(KL, kl_floor) (+ bow · the bag-of-words NLL, the
+    5th column), from the model's (B, 4) output ((B, 5) with ``bow``)."""
 
-    def __init__(self, kl_floor: float = 0.0, **kwargs):
+    def __init__(self, kl_floor: float = 0.0, bow: float = 0.0, **kwargs):
         super().__init__(name="sentence_elbo", **kwargs)
-        self.kl_floor = float(kl_floor)
+        self.kl_floor, self.bow = float(kl_floor), float(bow)
 
     def call(self, y_true, y_pred):
-        return y_pred[:, 0] + y_pred[:, 2] * ops.maximum(y_pred[:, 1], self.kl_floor)
+        loss = y_pred[:, 0] + y_pred[:, 2] * ops.maximum(y_pred[:, 1], self.kl_floor)
+        return loss + self.bow * y_pred[:, 4] if self.bow else loss
 
 
 def _column(i, name):
@@ -130,8 +142,11 @@ class SentenceVAE(Trainable, SamplesSentences, InterpolatesSentences, Evaluates,
         self.index = {tok: i for i, tok in enumerate(vocabulary)}
         self.config = config
         c = self.config
-        self.latent, self.unit, self.max_length = c.latent, c.unit, c.max_length
         v = len(vocabulary)
+        self.latent, self.unit, self.max_length = c.latent, c.unit, c.max_length
+        # text stored lower-cased (PTB, the sonnets: at most 1% of the words hold a capital) is
+        # written with capitals (genkit.text.detokenize)
+        self.capitals = c.unit == "word" and sum(t != t.lower() for t in vocabulary[len(SPECIALS):]) <= 0.01 * v
         self.num_tokens = v
         self.embed = layers.Embedding(v, c.embed, name="embed")
         self.drop = layers.Dropout(c.dropout, name="dropout")
@@ -139,6 +154,7 @@ class SentenceVAE(Trainable, SamplesSentences, InterpolatesSentences, Evaluates,
             self.enc_rnn = layers.LSTM(c.hidden, return_sequences=True, name="enc_lstm")
             self.to_stats = layers.Dense(2 * c.latent, name="stats")
             self.to_state = layers.Dense(2 * c.hidden, name="z_to_state")
+        self.bow_out = layers.Dense(v, name="bow") if c.latent and c.bow > 0 else None
         self.dec_rnn = layers.LSTM(c.hidden, return_sequences=True, name="dec_lstm")
         if c.tie:
             self.proj = layers.Dense(c.embed, name="out_proj") if c.hidden != c.embed else None
@@ -176,10 +192,17 @@ class SentenceVAE(Trainable, SamplesSentences, InterpolatesSentences, Evaluates,
                 i = self.index["N"]  # PTB writes every number as N
         return UNK_ID if i is None or i in (PAD_ID, BOS_ID, EOS_ID) else i
 
-    def ids_of(self, text: str) -> tuple[list[int], list[str]]:
-        """A sentence's token ids (without <eos>) and the tokens that became <unk>."""
+    def ids_of(self, text: str, *, convert: bool = True) -> tuple[list[int], list[str]]:
+        """A sentence's token ids (without <eos>) and the tokens that became <unk>. ``convert``
+        (characters): a line in the other Chinese script than the vocabulary's is converted
+        first, and an unknown character is looked up in its other script (genkit.chinese)."""
+        if convert and self.unit == "char":
+            text = chinese.to_traditional(text, self.index)
         tokens = tokenize(text, self.unit, keep=self.index)
         ids = [self.token_id(t) for t in tokens]
+        if convert and self.unit == "char":
+            ids = [next((self.index[v] for v in chinese.variants(t) if v in self.index), i) if i == UNK_ID else i
+                   for t, i in zip(tokens, ids)]
         unknown = [t for t, i in zip(tokens, ids) if i == UNK_ID and t != "<unk>"]
         return ids, unknown
 
@@ -191,7 +214,7 @@ class SentenceVAE(Trainable, SamplesSentences, InterpolatesSentences, Evaluates,
                 break
             if i not in (PAD_ID, BOS_ID):
                 out.append(self.vocabulary[i])
-        return detokenize(out, self.unit)
+        return detokenize(out, self.unit, capitals=self.capitals)
 
     def _matrix(self, id_lists, length: int | None = None) -> np.ndarray:
         """Rows of ids + <eos>, padded with 0 (cut to ``length`` tokens with the <eos>)."""
@@ -202,11 +225,12 @@ class SentenceVAE(Trainable, SamplesSentences, InterpolatesSentences, Evaluates,
             out[r, : len(row)] = row
         return out
 
-    def sentences_ids(self, texts, *, allow_empty: bool = False, warn=None) -> np.ndarray:
-        """(N, L) ids + <eos> of user sentences; unknown words become <unk> (one warning)."""
+    def sentences_ids(self, texts, *, allow_empty: bool = False, warn=None, convert: bool = True) -> np.ndarray:
+        """(N, L) ids + <eos> of user sentences; unknown words become <unk> (one warning).
+        ``convert``: see :meth:`ids_of` (False: characters as stored, as training reads them)."""
         id_lists, unknown = [], []
         for text in texts:
-            ids, unk = self.ids_of(text)
+            ids, unk = self.ids_of(text, convert=convert)
             if not ids and not allow_empty:
                 raise GenkitError("an empty sentence: give some words" if self.unit == "word" else
                                   "an empty sentence: give some characters")
@@ -320,7 +344,17 @@ class SentenceVAE(Trainable, SamplesSentences, InterpolatesSentences, Evaluates,
         weight = ops.ones_like(rec)
         if step is not None:  # the global step: same on every replica, saved with the run
             weight = weight * ops.cast(self.kl_weight_at(ops.cast(step, "float32")), "float32")
-        return ops.stack([rec, kl, weight, ops.cast(lengths, "float32")], axis=-1)
+        columns = [rec, kl, weight, ops.cast(lengths, "float32")]
+        if self.bow_out is not None:
+            columns.append(self.bow_nll(z, y))
+        return ops.stack(columns, axis=-1)
+
+    def bow_nll(self, z, y):
+        """The bag-of-words NLL per row (B,): −Σ log softmax(bow(z))[word] over y's words (no
+        <eos>, no padding), one softmax over the vocabulary for the whole sentence."""
+        logp = tf.nn.log_softmax(self.bow_out(z) + self.never)
+        words = ops.cast(ops.not_equal(y, PAD_ID) & ops.not_equal(y, EOS_ID), "float32")
+        return -ops.sum(tf.gather(logp, y, batch_dims=1) * words, axis=1)
 
     # -- training (genkit.train) --------------------------------------------------------------
     @classmethod
@@ -371,18 +405,20 @@ class SentenceVAE(Trainable, SamplesSentences, InterpolatesSentences, Evaluates,
         return (y, dec_in, eps), tf.zeros([], tf.float32)
 
     def loss_fn(self):
-        return SentenceLoss(self.config.kl_floor)
+        return SentenceLoss(self.config.kl_floor, self.config.bow if self.bow_out is not None else 0.0)
 
     def compile_for_training(self, lr: float) -> None:
+        columns = ((0, "rec"), (1, "kl"), (2, "kl_weight"), (3, "tokens")) + (((4, "bow_nll"),) if self.bow_out is not None else ())
         self.compile(optimizer=keras.optimizers.Adam(lr), loss=self.loss_fn(),
-                     metrics=[keras.metrics.MeanMetricWrapper(_column(i, name), name=name)
-                              for i, name in ((0, "rec"), (1, "kl"), (2, "kl_weight"), (3, "tokens"))])
+                     metrics=[keras.metrics.MeanMetricWrapper(_column(i, name), name=name) for i, name in columns])
 
     def report(self, logs: dict) -> dict:
         rec, kl, tokens = float(logs["rec"]), float(logs["kl"]), float(logs["tokens"])
         out = {"nelbo": rec + kl, "rec": rec}
         if self.latent:
             out.update(kl=kl, kl_weight=float(logs["kl_weight"]))
+        if "bow_nll" in logs:
+            out["bow_nll"] = float(logs["bow_nll"])
         out["ppl"] = math.exp(min(50.0, (rec + kl) / max(tokens, 1e-9)))
         return out
 
@@ -510,7 +546,8 @@ class SentenceVAE(Trainable, SamplesSentences, InterpolatesSentences, Evaluates,
                     seed: int = 0, warn=None, **options) -> ScoredSentences:
         """gk-interp: decode ``steps`` evenly spaced points on the line from the code of sentence a
         to that of b (encoder means); the first and last lines are the decodings of a and b. Each
-        carries log p(sentence | z) of its point z."""
+        carries log p(sentence | z) of its point z. Chinese lines are written in simplified script
+        when a (or else b) is (:meth:`script_for`), in the vocabulary's otherwise."""
         if steps < 2:
             raise GenkitError("--steps must be at least 2")
         if not self.latent:
@@ -521,7 +558,17 @@ class SentenceVAE(Trainable, SamplesSentences, InterpolatesSentences, Evaluates,
         warn = warn if warn is not None else (lambda msg: print(msg, file=sys.stderr))
         m, _ = self.encode_texts([a, b], warn=warn)
         t = np.linspace(0.0, 1.0, steps, dtype=np.float32)[:, None]
-        return self._decoded((1 - t) * m[0] + t * m[1], decode=decode, temperature=temperature, seed=seed)
+        out = self._decoded((1 - t) * m[0] + t * m[1], decode=decode, temperature=temperature, seed=seed)
+        if self.script_for(a, b) == chinese.SIMPLIFIED:
+            out.texts = [chinese.to_simplified(text) for text in out.texts]
+        return out
+
+    def script_for(self, *texts: str) -> str | None:
+        """The Chinese script of the first of ``texts`` that has one (genkit.chinese.script_of,
+        the vocabulary's characters counting as traditional); None for a word model."""
+        if self.unit != "char":
+            return None
+        return next((s for s in (chinese.script_of(t, self.index) for t in texts) if s), None)
 
     def interpolate_text(self, a: str, b: str, steps: int, **options) -> list[str]:
         """The sentences of :meth:`interpolate`, as strings."""
@@ -571,8 +618,11 @@ class SentenceVAE(Trainable, SamplesSentences, InterpolatesSentences, Evaluates,
         """gk-eval: negative log-likelihood in nats per sentence (``nll_nats``: importance-sampled
         with k samples, the IWAE bound, for a VAE; exact for a language model), the negative ELBO
         (``nelbo_nats``), its KL term, perplexity per token (``<eos>`` counted, as is usual:
-        exp(total NLL / total tokens)), and the active units (Cov E_q[z_u] > 0.01). Sentences
-        are scored whole (never cut), shortest first to keep padding small."""
+        exp(total NLL / total tokens)), and the active units (Cov E_q[z_u] > 0.01); for a VAE
+        also the reconstruction by greedy decoding of the posterior mean (:meth:`reconstruction`).
+        Sentences are scored whole (never cut), shortest first to keep padding small. A named
+        data set's lines are read as stored, as training reads them; other text as typed
+        (:meth:`ids_of`'s ``convert``)."""
         if not isinstance(data, Sentences):
             raise GenkitError(f"{self.family} scores text, one sentence a line")
         k = self.default_k if k is None else k
@@ -580,7 +630,7 @@ class SentenceVAE(Trainable, SamplesSentences, InterpolatesSentences, Evaluates,
             raise GenkitError("-k must be at least 1")
         if len(data) == 0:
             raise GenkitError("no sentences to score")
-        y_all = self.sentences_ids(data.texts, allow_empty=True)
+        y_all = self.sentences_ids(data.texts, allow_empty=True, convert=not data.meta.get("dataset"))
         lengths = (y_all != PAD_ID).sum(axis=1)
         order = np.argsort(lengths, kind="stable")
         k_eff = k if self.latent else 1
@@ -619,5 +669,40 @@ class SentenceVAE(Trainable, SamplesSentences, InterpolatesSentences, Evaluates,
             rec_nats=float(-rec.mean()),
             ppl_elbo=float(math.exp(nelbo.sum() / tokens)),
             active_units=int((m.var(axis=0) > 0.01).sum()),
+            **self.reconstruction(y_all, m, order),
         )
         return SentenceNLL(out)
+
+    def reconstruction(self, y, m, order=None, batch_size: int = 256) -> dict:
+        """How well codes spell their sentences: each row of ids ``y`` (N, L: tokens + <eos>,
+        0-padded) decoded greedily from its posterior mean ``m`` (N, latent), as gk-interp
+        decodes its ends. ``exact_lines``: the fraction decoded exactly (a line holding <unk>
+        never is: the decoder never writes it); ``token_accuracy``: the fraction of the lines'
+        tokens (<eos> not counted) decoded at their position. A character model adds
+        ``by_length``: both per line length (in characters) that holds at least 5% of the lines
+        (Tang: 5 and 7). ``order``: the rows in the order to decode them (like lengths together)."""
+        y = np.asarray(y, np.int32)
+        order = np.arange(len(y)) if order is None else np.asarray(order)
+        exact = np.zeros(len(y), bool)
+        right = np.zeros(len(y), np.int64)
+        for i in range(0, len(order), batch_size):
+            idx = order[i : i + batch_size]
+            dec = self.decode_ids(m[idx])
+            width = max(dec.shape[1], y.shape[1])
+            dec = np.pad(dec, ((0, 0), (0, width - dec.shape[1])))
+            want = np.pad(y[idx], ((0, 0), (0, width - y.shape[1])))
+            exact[idx] = (dec == want).all(axis=1)
+            words = (want != PAD_ID) & (want != EOS_ID)
+            right[idx] = ((dec == want) & words).sum(axis=1)
+        sizes = ((y != PAD_ID) & (y != EOS_ID)).sum(axis=1)
+
+        def figures(rows) -> dict:
+            return {"lines": int(rows.sum()), "exact_lines": float(exact[rows].mean()),
+                    "token_accuracy": float(right[rows].sum() / max(1, sizes[rows].sum()))}
+
+        out = figures(np.ones(len(y), bool))
+        out = {"exact_lines": out["exact_lines"], "token_accuracy": out["token_accuracy"]}
+        if self.unit == "char":
+            out["by_length"] = {str(n): figures(sizes == n) for n in np.unique(sizes)
+                                if (sizes == n).sum() >= 0.05 * len(y)}
+        return out
