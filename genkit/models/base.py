@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import os
+from pathlib import Path
 from typing import Callable
 
 import keras
@@ -24,6 +26,27 @@ from ..text import Sentences
 from .capabilities import Completes, Evaluates, Interpolates, PixelNLL, Samples
 
 LN2 = math.log(2.0)
+
+
+def use_compilation_cache() -> Path | None:
+    """Keep XLA's compiled sampling loops on disk, so that a later process skips the compile:
+    in $GENKIT_CACHE/xla, else $XDG_CACHE_HOME/genkit/xla, else ~/.cache/genkit/xla. Nothing is
+    changed where TF_XLA_FLAGS already names a cache, or the folder cannot be made. Must run
+    before TensorFlow's first XLA compile (it reads TF_XLA_FLAGS then); returns the folder."""
+    flags = os.environ.get("TF_XLA_FLAGS", "")
+    if "persistent_cache_directory" in flags:
+        return None
+    root = os.environ.get("GENKIT_CACHE") or Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "genkit"
+    folder = Path(root) / "xla"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return None
+    os.environ["TF_XLA_FLAGS"] = f"{flags} --tf_xla_persistent_cache_directory={folder}".strip()
+    return folder
+
+
+use_compilation_cache()
 
 
 class Trainable:
