@@ -31,7 +31,6 @@ not a Python call per pixel.
 from __future__ import annotations
 
 import keras
-import numpy as np
 import tensorflow as tf
 from keras import ops
 

@@ -9,7 +9,6 @@ Sampling carries the LSTM states from pixel to pixel (:meth:`PixelRNN.sample_log
 from __future__ import annotations
 
 import keras
-import numpy as np
 import tensorflow as tf
 from keras import ops
 
