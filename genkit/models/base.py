@@ -184,6 +184,15 @@ class PixelModel(ReadsImages, Trainable, Samples, Completes, Evaluates, keras.Mo
         """Create the weights by running one tiny batch."""
         self(np.zeros((1, self.height, self.width), dtype=np.int32))
 
+    def build(self, input_shape=None):
+        """Create the weights from the config alone (loading a checkpoint then skips a symbolic
+        run of the whole model): each layer's ``build`` with its input shape (:meth:`build_layers`)."""
+        self.build_layers()
+        self.built = True
+
+    def build_layers(self) -> None:
+        raise NotImplementedError
+
     @tf.function(reduce_retracing=True)
     def forward(self, indices):
         """The compiled inference pass: logits (B, H, W, K)."""

@@ -67,6 +67,20 @@ class PixelCNN(PixelModel):
         self.head_hidden = keras.layers.Dense(c.head, name="head_hidden")
         self.head_out = keras.layers.Dense(k, name="logits")
 
+    def build_layers(self):
+        c = self.config
+        self.embedding.build()
+        for i in range(c.layers):
+            inputs = c.embed if i == 0 else c.channels
+            self.v_convs[i].build((None, None, None, inputs))
+            self.h_convs[i].build((None, None, None, inputs))
+            self.v_to_h[i].build((None, 2 * c.channels))
+            self.skips[i].build((None, c.channels))
+            if i < c.layers - 1:
+                self.h_res[i].build((None, c.channels))
+        self.head_hidden.build((None, c.channels))
+        self.head_out.build((None, c.head))
+
     # -- the whole image at once (training, likelihoods) -----------------------------------
     def call(self, indices, training=False):
         return self.call_embedded(self.embedding(ops.cast(indices, "int32")), training=training)

@@ -34,6 +34,15 @@ class PixelRNN(PixelModel):
         self.drop = keras.layers.Dropout(c.dropout)
         self.head = keras.layers.Dense(k, name="logits")
 
+    def build_layers(self):
+        c = self.config
+        for table in (self.embed_prev, self.embed_above):
+            if table is not None:
+                table.build()
+        for i, rnn in enumerate(self.rnns):
+            rnn.build((None, None, c.embed if i == 0 else c.hidden))
+        self.head.build((None, c.hidden))
+
     def _embed(self, prev, above, pos):
         x = self.embed_prev(prev)
         if self.embed_above is not None:
