@@ -136,6 +136,8 @@ def main(argv: list[str] | None = None) -> int:
                                       check=True)
                 runs.append(json.loads(done.stdout.strip().splitlines()[-1]))
             phases[shown_cmd] = {k: min(x[k] for x in runs) for k in runs[0]}
+    import keras  # noqa: F401  (the report gives its version and TensorFlow's)
+
     base = min(whole[BASELINE[0]])
     rows = [dict(command=c, best_s=min(t), times_s=t, ratio=min(t) / base, cold_s=cold.get(c), **phases.get(c, {}))
             for c, t in whole.items()]
