@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 DATA   ?= $(abspath ../shared/data)
 STAMP  := $(VENV)/.installed
 
-.PHONY: install test test-fast fuzz demo bench bench-quantize bench-pixel bench-train bench-gpu bench-vae bench-gan bench-sentence train-2workers figures figures-sentence checkpoints palettes clean
+.PHONY: install test test-fast fuzz demo bench bench-quantize bench-pixel bench-startup bench-train bench-gpu bench-vae bench-gan bench-sentence train-2workers figures figures-sentence checkpoints palettes clean
 
 install: $(STAMP)
 
@@ -39,10 +39,15 @@ demo: install
 		| $(BIN)/gk-complete pixelcnn --keep 0.5 -k 3 -o out/demo-complete.png
 	@echo "wrote out/demo.png (samples) and out/demo-complete.png (original | masked | 3 completions)"
 
-bench: bench-quantize bench-pixel bench-train bench-vae bench-gan bench-sentence
+bench: bench-quantize bench-pixel bench-startup bench-train bench-vae bench-gan bench-sentence
 
 bench-quantize: install
 	$(BIN)/python bench/quantize.py --data $(DATA)/pokemon/sprites
+
+# A command's fixed cost: gk-sample / gk-complete wall time over `python -c "import tensorflow"`, interleaved,
+# best of 3, and its import / load / first call / work (bench/results/startup.md and startup.json).
+bench-startup: install
+	$(BIN)/python bench/startup.py
 
 # Needs the shipped checkpoints; trains the course's 1-D LSTM baseline into runs/ if it is missing.
 bench-pixel: install

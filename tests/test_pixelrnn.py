@@ -87,3 +87,12 @@ def test_a_train_step_changes_the_weights(model):
     loss = m.train_on_batch(x, x)
     assert np.isfinite(loss)
     assert all(not np.array_equal(a, b) for a, b in zip(before, m.get_weights()))
+
+
+def test_compiled_loop_equals_naive_for_completion_and_temperature(model):
+    rng = np.random.default_rng(9)
+    known = rng.integers(0, K, (3, H, W))
+    mask = rng.random((3, H, W)) < 0.4
+    a = model.generate(3, seed=4, known=known, mask=mask, temperature=0.7, batch_size=2)
+    assert np.array_equal(a, model.generate(3, seed=4, known=known, mask=mask, temperature=0.7, batch_size=2, naive=True))
+    assert np.array_equal(model.generate(2, temperature=0), model.generate(2, temperature=0, naive=True))

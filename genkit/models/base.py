@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import os
+from pathlib import Path
 from typing import Callable
 
 import keras
@@ -24,6 +26,27 @@ from ..text import Sentences
 from .capabilities import Completes, Evaluates, Interpolates, PixelNLL, Samples
 
 LN2 = math.log(2.0)
+
+
+def use_compilation_cache() -> Path | None:
+    """Keep XLA's compiled sampling loops on disk, so that a later process skips the compile:
+    in $GENKIT_CACHE/xla, else $XDG_CACHE_HOME/genkit/xla, else ~/.cache/genkit/xla. Nothing is
+    changed where TF_XLA_FLAGS already names a cache, or the folder cannot be made. Must run
+    before TensorFlow's first XLA compile (it reads TF_XLA_FLAGS then); returns the folder."""
+    flags = os.environ.get("TF_XLA_FLAGS", "")
+    if "persistent_cache_directory" in flags:
+        return None
+    root = os.environ.get("GENKIT_CACHE") or Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "genkit"
+    folder = Path(root) / "xla"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return None
+    os.environ["TF_XLA_FLAGS"] = f"{flags} --tf_xla_persistent_cache_directory={folder}".strip()
+    return folder
+
+
+use_compilation_cache()
 
 
 class Trainable:
@@ -161,6 +184,15 @@ class PixelModel(ReadsImages, Trainable, Samples, Completes, Evaluates, keras.Mo
         """Create the weights by running one tiny batch."""
         self(np.zeros((1, self.height, self.width), dtype=np.int32))
 
+    def build(self, input_shape=None):
+        """Create the weights from the config alone (loading a checkpoint then skips a symbolic
+        run of the whole model): each layer's ``build`` with its input shape (:meth:`build_layers`)."""
+        self.build_layers()
+        self.built = True
+
+    def build_layers(self) -> None:
+        raise NotImplementedError
+
     @tf.function(reduce_retracing=True)
     def forward(self, indices):
         """The compiled inference pass: logits (B, H, W, K)."""
@@ -202,10 +234,41 @@ class PixelModel(ReadsImages, Trainable, Samples, Completes, Evaluates, keras.Mo
         return np.concatenate(out).astype(np.float64)
 
     # -- sampling -------------------------------------------------------------------------
-    def stepper(self, batch: int):
-        """An object whose ``logits(t, canvas)`` gives the (B, K) logits of raster position t,
-        called for t = 0, 1, ... in order; ``canvas`` (B, H*W) int32 holds every pixel < t."""
+    def sample_state(self, batch) -> tuple:
+        """The caches of the sampling loop before pixel 0, for ``batch`` images (a tuple of tensors)."""
         raise NotImplementedError
+
+    def sample_logits(self, t, canvas, state) -> tuple:
+        """(logits (B, K) of raster position t, the state after it), in TensorFlow ops; ``canvas``
+        (H*W, B) int32, raster position first, holds every pixel < t. Called for t = 0, 1, ...
+        in order, inside the compiled loop (:meth:`_sample_batch`) or one call at a time (:meth:`stepper`)."""
+        raise NotImplementedError
+
+    def stepper(self, batch: int) -> "Stepper":
+        """The sampling loop one pixel at a time from Python (for tests and benchmarks)."""
+        return Stepper(self, batch)
+
+    @tf.function(autograph=False, reduce_retracing=True)
+    def _step(self, t, canvas, state):
+        return self.sample_logits(t, canvas, state)
+
+    @tf.function(autograph=False, jit_compile=True, input_signature=[
+        tf.TensorSpec([None, None], tf.int32), tf.TensorSpec([None, None], tf.bool),
+        tf.TensorSpec([None, None], tf.float64), tf.TensorSpec([], tf.float64)])
+    def _sample_batch(self, canvas, given, uniforms, temperature):
+        """The whole raster loop as one XLA program: ``canvas`` (H*W, B) with the given pixels
+        (``given`` True) in place; pixel t is drawn by :func:`pick` from ``uniforms[t]`` (B,)."""
+        hw = self.height * self.width
+
+        def body(t, canvas, state):
+            logits, state = self.sample_logits(t, canvas, state)
+            drawn = pick_tf(logits, temperature, tf.gather(uniforms, t))
+            row = tf.where(tf.gather(given, t), tf.gather(canvas, t), drawn)
+            return t + 1, tf.tensor_scatter_nd_update(canvas, t[None, None], row[None]), state
+
+        state = self.sample_state(tf.shape(canvas)[1])
+        _, canvas, _ = tf.while_loop(lambda t, *_: t < hw, body, (tf.constant(0), canvas, state))
+        return canvas
 
     def naive_logits(self, t: int, canvas: np.ndarray) -> np.ndarray:
         """The same logits by running the whole model on the canvas (for tests and benchmarks)."""
@@ -229,7 +292,9 @@ class PixelModel(ReadsImages, Trainable, Samples, Completes, Evaluates, keras.Mo
 
         ``known`` (N, H, W) with ``mask`` (N, H, W, True = given) completes images: given pixels
         are kept exactly, the others drawn. ``temperature`` divides the logits; 0 is greedy
-        (argmax). The same seed and options give the same images.
+        (argmax). The same seed and options give the same images. Each batch is one call of the
+        compiled loop; ``naive`` instead re-runs the whole model for every pixel, from Python,
+        with the same draws (``rng.random(batch)`` per pixel of ``default_rng([seed, start])``).
         """
         if temperature < 0:
             raise GenkitError("--temperature must be >= 0")
@@ -240,24 +305,22 @@ class PixelModel(ReadsImages, Trainable, Samples, Completes, Evaluates, keras.Mo
         out = np.zeros((n, hw), dtype=np.int32)
         for start in range(0, n, batch_size):
             stop = min(n, start + batch_size)
-            rng = np.random.default_rng([seed, start])
+            uniforms = np.random.default_rng([seed, start]).random((hw, stop - start))
             canvas = np.zeros((stop - start, hw), dtype=np.int32)
-            given = mask[start:stop] if mask is not None else None
-            if given is not None:
+            given = mask[start:stop] if mask is not None else np.zeros_like(canvas, dtype=bool)
+            if known is not None:
                 canvas[given] = known[start:stop][given]
-            step = None if naive else self.stepper(stop - start)
-            for t in range(hw):
-                logits = self.naive_logits(t, canvas) if naive else step.logits(t, canvas)
-                drawn = draw(logits, temperature, rng)
-                if given is not None:
+            if naive:
+                for t in range(hw):
+                    drawn = pick(self.naive_logits(t, canvas), temperature, uniforms[t])
                     canvas[:, t] = np.where(given[:, t], canvas[:, t], drawn)
-                else:
-                    canvas[:, t] = drawn
+            else:
+                canvas = self._sample_batch(tf.constant(canvas.T), tf.constant(given.T), tf.constant(uniforms),
+                                            tf.constant(float(temperature), tf.float64)).numpy().T
             out[start:stop] = canvas
             if progress:
                 progress(stop - start)
         return out.reshape(n, self.height, self.width).astype(np.uint8)
-
 
     # -- what the commands call ----------------------------------------------------------
     def sample_stream(self, n: int, *, temperature: float = 1.0, seed: int = 0, batch_size: int = 64,
@@ -396,6 +459,11 @@ def completion_sheet(original: Stream, completed: Stream, k: int) -> Stream:
 
 def draw(logits: np.ndarray, temperature: float, rng: np.random.Generator) -> np.ndarray:
     """One category per row of (B, K) logits at a temperature (0 = argmax), by inverse CDF."""
+    return pick(logits, temperature, None if temperature == 0 else rng.random(len(logits)))
+
+
+def pick(logits: np.ndarray, temperature: float, u: np.ndarray | None) -> np.ndarray:
+    """:func:`draw` with its uniforms given: ``u`` (B,) in [0, 1) (unused when greedy)."""
     logits = np.asarray(logits, dtype=np.float64)
     if temperature == 0:
         return np.argmax(logits, axis=1)
@@ -403,5 +471,36 @@ def draw(logits: np.ndarray, temperature: float, rng: np.random.Generator) -> np
     z -= z.max(axis=1, keepdims=True)
     p = np.exp(z)
     cdf = np.cumsum(p, axis=1)
-    u = rng.random(len(p)) * cdf[:, -1]
+    u = u * cdf[:, -1]
     return np.minimum((cdf < u[:, None]).sum(axis=1), p.shape[1] - 1)
+
+
+def pick_tf(logits, temperature, u):
+    """:func:`pick` in TensorFlow ops (float64 as there), for the compiled loop; int32 (B,)."""
+    logits = tf.cast(logits, tf.float64)
+    greedy = tf.argmax(logits, axis=1, output_type=tf.int32)
+    z = logits / tf.where(temperature > 0, temperature, tf.constant(1.0, tf.float64))
+    z = z - tf.reduce_max(z, axis=1, keepdims=True)
+    cdf = tf.cumsum(tf.exp(z), axis=1)
+    below = tf.cast(cdf < (u * cdf[:, -1])[:, None], tf.int32)
+    drawn = tf.minimum(tf.reduce_sum(below, axis=1), tf.shape(logits)[1] - 1)
+    return tf.where(temperature > 0, drawn, greedy)
+
+
+class Stepper:
+    """:meth:`PixelModel.sample_logits` called from Python: ``logits(t, canvas)`` gives the
+    (B, K) logits of raster position t for t = 0, 1, ... in order (t = 0 starts over);
+    ``canvas`` (B, H*W) int32 holds every pixel < t."""
+
+    def __init__(self, model: PixelModel, batch: int):
+        self.model, self.batch, self.next_t, self.state = model, batch, 0, None
+
+    def logits(self, t: int, canvas: np.ndarray) -> np.ndarray:
+        if t == 0:
+            self.state = self.model.sample_state(self.batch)
+        elif t != self.next_t:
+            raise ValueError(f"the stepper expects raster position {self.next_t}, got {t}")
+        canvas = tf.constant(np.ascontiguousarray(np.asarray(canvas, np.int32).T))
+        logits, self.state = self.model._step(tf.constant(t), canvas, self.state)
+        self.next_t = t + 1
+        return logits.numpy()

@@ -17,21 +17,20 @@ All convolutions are plain ``Conv2D(padding="valid")`` / ``Dense`` layers with t
 shifting done by ``ops.pad`` and slicing in :meth:`PixelCNN.call_embedded`, so the model
 saves and loads as a .keras file in safe mode without custom layers.
 
-Sampling (:class:`CNNStepper`) caches, Fast-PixelCNN style, what the earlier pixels left:
+Sampling (:meth:`PixelCNN.sample_logits`) caches, Fast-PixelCNN style, what the earlier pixels left:
 
 * at the start of each row r, the vertical stack advances by one row for every layer (each
   layer keeps the kernel//2 rows of input above), giving the vertical->horizontal link of row r;
 * at each pixel, every layer computes only the current column of its horizontal stack from a
   buffer of the last kernel//2 columns of its input: O(layers) work per pixel.
 
-Both steps are tf.functions, called through their concrete functions with few, flat tensor
-arguments: at small batches the per-call overhead, not the arithmetic, is what a pixel costs.
+Both run inside the compiled raster loop (PixelModel._sample_batch): one XLA program per batch,
+not a Python call per pixel.
 """
 
 from __future__ import annotations
 
 import keras
-import numpy as np
 import tensorflow as tf
 from keras import ops
 
@@ -68,6 +67,20 @@ class PixelCNN(PixelModel):
         self.head_hidden = keras.layers.Dense(c.head, name="head_hidden")
         self.head_out = keras.layers.Dense(k, name="logits")
 
+    def build_layers(self):
+        c = self.config
+        self.embedding.build()
+        for i in range(c.layers):
+            inputs = c.embed if i == 0 else c.channels
+            self.v_convs[i].build((None, None, None, inputs))
+            self.h_convs[i].build((None, None, None, inputs))
+            self.v_to_h[i].build((None, 2 * c.channels))
+            self.skips[i].build((None, c.channels))
+            if i < c.layers - 1:
+                self.h_res[i].build((None, c.channels))
+        self.head_hidden.build((None, c.channels))
+        self.head_out.build((None, c.head))
+
     # -- the whole image at once (training, likelihoods) -----------------------------------
     def call(self, indices, training=False):
         return self.call_embedded(self.embedding(ops.cast(indices, "int32")), training=training)
@@ -101,10 +114,30 @@ class PixelCNN(PixelModel):
         return self.head_out(y)
 
     # -- one row / one pixel at a time (sampling) ------------------------------------------
-    def stepper(self, batch: int) -> "CNNStepper":
-        return CNNStepper(self, batch)
+    def sample_state(self, batch) -> tuple:
+        """(links, horizontal caches, vertical buffers...), see :meth:`_row_step` and :meth:`_pixel_step`."""
+        c, w = self.config, self.width
+        links = tf.tile(tf.concat([conv.bias for conv in self.h_convs], 0)[None, None], tf.stack([batch, w, 1]))
+        h_state = tf.zeros(tf.stack([batch, self.kh * c.embed + (c.layers - 1) * (self.kh - 1) * c.channels]))
+        in_channels = [c.embed] + [c.channels] * (c.layers - 1)
+        bufs = tuple(tf.zeros(tf.stack([batch, self.kv - 1, w + 2 * self.pad, ch])) for ch in in_channels)
+        return (links, h_state) + bufs
 
-    @tf.function(reduce_retracing=True)
+    def sample_logits(self, t, canvas, state):
+        w = self.width
+        links, h_state, bufs = state[0], state[1], state[2:]
+        r, col = t // w, t % w
+
+        def next_row():  # the row above is finished: advance the vertical stack by it
+            row = tf.transpose(tf.gather(canvas, (r - 1) * w + tf.range(w)))
+            return self._row_step(row, bufs)
+
+        links, bufs = tf.cond((col == 0) & (r > 0), next_row, lambda: (links, bufs))
+        valid = tf.cast(col > 0, h_state.dtype)  # 0 at a row's start: nothing to the left
+        prev = tf.gather(canvas, tf.maximum(t - 1, 0))
+        logits, h_state = self._pixel_step(prev, valid, col, links, h_state * valid)
+        return logits, (links, h_state) + tuple(bufs)
+
     def _row_step(self, row, v_bufs):
         """Advance the vertical stack by one finished row (B, W) of indices.
 
@@ -124,9 +157,8 @@ class PixelCNN(PixelModel):
             v_pre = ops.matmul(patches, ops.reshape(conv.kernel, (-1, conv.filters))) + conv.bias
             links.append(self.v_to_h[i](v_pre) + self.h_convs[i].bias)
             x = gate(v_pre)
-        return ops.concatenate(links, axis=-1), new_bufs
+        return ops.concatenate(links, axis=-1), tuple(new_bufs)
 
-    @tf.function(reduce_retracing=True)
     def _pixel_step(self, prev, valid, col, links, state):
         """Logits (B, K) of the pixel at column ``col`` of the current row, and the new state.
 
@@ -159,55 +191,3 @@ class PixelCNN(PixelModel):
             bias = bias + s.bias
         skip = ops.matmul(ops.concatenate(outs, axis=1), kernel) + bias
         return self._head(skip), ops.concatenate(new_state, axis=1)
-
-
-class CNNStepper:
-    """Per-row vertical caches and per-pixel horizontal caches: O(layers) work per pixel."""
-
-    def __init__(self, model: PixelCNN, batch: int):
-        self.model, self.batch = model, batch
-        c = model.config
-        self.in_channels = [c.embed] + [c.channels] * (c.layers - 1)
-        self.next_t = 0
-        self._fns = {}  # traced once per stepper: calling a concrete function skips tf.function's dispatch
-        self._reset()
-
-    def _call(self, name, *args):
-        fn = self._fns.get(name)
-        if fn is None:
-            fn = self._fns[name] = getattr(self.model, name).get_concrete_function(*args)
-        return fn(*args)
-
-    def _reset(self):
-        m, b, w = self.model, self.batch, self.model.width
-        self.v_bufs = [tf.zeros((b, m.kv - 1, w + 2 * m.pad, ch)) for ch in self.in_channels]
-        self.links = tf.tile(tf.concat([conv.bias for conv in m.h_convs], 0)[None, None], (b, w, 1))
-
-    def _new_row(self):
-        m, b = self.model, self.batch
-        c = m.config
-        self.state = tf.zeros((b, m.kh * c.embed + (c.layers - 1) * (m.kh - 1) * c.channels))
-
-    def logits(self, t: int, canvas: np.ndarray) -> np.ndarray:
-        w = self.model.width
-        if t == 0:
-            self._reset()
-        elif t != self.next_t:
-            raise ValueError(f"the stepper expects raster position {self.next_t}, got {t}")
-        r, col = divmod(t, w)
-        if col == 0:
-            if r > 0:
-                row = tf.constant(canvas[:, (r - 1) * w : r * w], tf.int32)
-                self.links, self.v_bufs = self._call("_row_step", row, self.v_bufs)
-            self._new_row()
-        prev = canvas[:, t - 1] if col > 0 else np.zeros(self.batch, np.int32)
-        logits, self.state = self._call(
-            "_pixel_step",
-            tf.constant(prev, tf.int32),
-            tf.constant(1.0 if col > 0 else 0.0),
-            tf.constant(col, tf.int32),
-            self.links,
-            self.state,
-        )
-        self.next_t = t + 1
-        return logits.numpy()

@@ -3,13 +3,12 @@
 The input at step t (predicting pixel t) is the embedding of pixel t-1 (a start token at t=0),
 plus, by default, the embedding of the pixel above pixel t (already drawn, W steps back) and of
 the position t. With ``above=False, position=False`` it is the course's 1-D LSTM.
-Sampling carries the LSTM states from pixel to pixel (:class:`RNNStepper`).
+Sampling carries the LSTM states from pixel to pixel (:meth:`PixelRNN.sample_logits`).
 """
 
 from __future__ import annotations
 
 import keras
-import numpy as np
 import tensorflow as tf
 from keras import ops
 
@@ -35,6 +34,15 @@ class PixelRNN(PixelModel):
         self.drop = keras.layers.Dropout(c.dropout)
         self.head = keras.layers.Dense(k, name="logits")
 
+    def build_layers(self):
+        c = self.config
+        for table in (self.embed_prev, self.embed_above):
+            if table is not None:
+                table.build()
+        for i, rnn in enumerate(self.rnns):
+            rnn.build((None, None, c.embed if i == 0 else c.hidden))
+        self.head.build((None, c.hidden))
+
     def _embed(self, prev, above, pos):
         x = self.embed_prev(prev)
         if self.embed_above is not None:
@@ -58,34 +66,18 @@ class PixelRNN(PixelModel):
             h = self.drop(rnn(h, training=training), training=training)
         return ops.reshape(self.head(h), (-1, self.height, self.width, self.num_colors))
 
-    def stepper(self, batch: int) -> "RNNStepper":
-        return RNNStepper(self, batch)
+    # -- sampling: the LSTM states carried pixel to pixel, O(1) work per pixel ---------------
+    def sample_state(self, batch) -> tuple:
+        zeros = tf.zeros(tf.stack([batch, self.config.hidden]))
+        return tuple(zeros for _ in self.rnns for _ in range(2))  # (h, c) of each layer
 
-    @tf.function(reduce_retracing=True)
-    def _step(self, prev, above, pos, states):
-        h = self._embed(prev, above, pos)
-        new_states = []
-        for rnn, (s_h, s_c) in zip(self.rnns, states):
-            h, (s_h, s_c) = rnn.cell(h, [s_h, s_c], training=False)
-            new_states.append((s_h, s_c))
-        return self.head(h), new_states
-
-
-class RNNStepper:
-    """Carries the LSTM states pixel by pixel: O(1) work per pixel."""
-
-    def __init__(self, model: PixelRNN, batch: int):
-        self.model = model
-        zeros = tf.zeros((batch, model.config.hidden))
-        self.states = [(zeros, zeros) for _ in model.rnns]
-        self.batch = batch
-
-    def logits(self, t: int, canvas: np.ndarray) -> np.ndarray:
-        m, w = self.model, self.model.width
-        prev = canvas[:, t - 1] if t > 0 else np.full(self.batch, m.start_token)
-        above = canvas[:, t - w] if t >= w else np.full(self.batch, m.start_token)
-        logits, self.states = m._step(
-            tf.constant(prev, tf.int32), tf.constant(above, tf.int32), tf.constant(t, tf.int32), self.states
-        )
-        return logits.numpy()
-
+    def sample_logits(self, t, canvas, state):
+        start = tf.fill(tf.shape(canvas)[1:], self.start_token)
+        prev = tf.where(t > 0, tf.gather(canvas, tf.maximum(t - 1, 0)), start)
+        above = tf.where(t >= self.width, tf.gather(canvas, tf.maximum(t - self.width, 0)), start)
+        h = self._embed(prev, above, t)
+        new_state = []
+        for i, rnn in enumerate(self.rnns):
+            h, (s_h, s_c) = rnn.cell(h, [state[2 * i], state[2 * i + 1]], training=False)
+            new_state += [s_h, s_c]
+        return self.head(h), tuple(new_state)
