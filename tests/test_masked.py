@@ -164,3 +164,19 @@ def test_a_bad_mask_gets_one_line_and_exit_2(saved, tmp_path):
         assert result.exit_code == 2, (args, result.output)
         assert msg in result.stderr and result.stderr.strip().count("\n") == 0, (args, result.stderr)
         assert result.stdout == ""
+
+
+def test_the_bound_prints_its_line_and_card_rows():
+    from types import SimpleNamespace
+
+    from genkit.models.masked.model import MaskedNLLBound
+
+    result = MaskedNLLBound(model="masked", images=81, k=128, seed=0, bits_per_pixel=2.5, nats_per_image=693.15,
+                            stderr_bits_per_pixel=0.004, data="pokemon:test")
+    assert result.line() == ("<= 2.5000 bits/px (ELBO bound, ± 0.0040 s.e., 128 masking rates/image, seed 0)  "
+                             "693.15 nats/image  81 images  masked  pokemon:test")
+    metrics = {"best_epoch": 1, "epochs": [{"epoch": 1, "train_bits_per_pixel": 3.0, "val_bits_per_pixel": 2.9}]}
+    extra, rows, history = result.card_rows(metrics, SimpleNamespace(config=SimpleNamespace(steps=32)),
+                                            lambda split: {"bits_per_pixel": 2.6})
+    assert rows[1].startswith("| **test NLL** | **<= 2.5000 bits/px** (ELBO bound, ± 0.0040")
+    assert rows[2] == "| val NLL | <= 2.6000 bits/px |" and "1: 3.000/2.900" in history and "32 refinement steps" in extra

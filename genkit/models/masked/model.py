@@ -169,9 +169,6 @@ class MaskedDiffusion(ReadsImages, Trainable, Samples, Completes, Refines, Evalu
     def loss_fn(self):
         return MaskedELBOLoss()
 
-    def compile_for_training(self, lr: float) -> None:
-        self.compile(optimizer=keras.optimizers.Adam(lr), loss=self.loss_fn())
-
     def report(self, logs: dict) -> dict:
         return {"bits_per_pixel": float(logs["loss"]) / LN2}
 
