@@ -180,3 +180,21 @@ def test_the_bound_prints_its_line_and_card_rows():
                                             lambda split: {"bits_per_pixel": 2.6})
     assert rows[1].startswith("| **test NLL** | **<= 2.5000 bits/px** (ELBO bound, ± 0.0040")
     assert rows[2] == "| val NLL | <= 2.6000 bits/px |" and "1: 3.000/2.900" in history and "32 refinement steps" in extra
+
+
+def test_a_pixel_model_takes_keep_random_but_not_steps(tmp_path):
+    keras.utils.set_random_seed(0)
+    cnn = models.get("pixelcnn")(H, W, GREYS, embed=4, channels=4, layers=2, head=8)
+    cnn.build_for_data()
+    path = str(models.save(cnn, tmp_path / "cnn.keras", optimizer=False))
+    data = tiny_stream(2, seed=6)
+    done = runner.invoke(complete.app, [path, "-", "--keep-random", "0.4", "--seed", "2", "-k", "1", "-f", "npz"],
+                         input=data.to_npz())
+    assert done.exit_code == 0, done.output
+    out = gio.decode(done.stdout_bytes)
+    kept = random_keep(H, W, 0.4, seed=2)
+    assert np.array_equal(out.mask[0], kept) and np.array_equal(out.indices[:, kept], data.indices[:, kept])
+    refused = runner.invoke(complete.app, [path, "-", "--steps", "8", "-f", "npz"], input=data.to_npz())
+    assert refused.exit_code == 2 and "--steps needs a model that draws in refinement steps (masked)" in refused.stderr
+    refused = runner.invoke(sample.app, [path, "-n", "2", "--steps", "8", "-f", "npz"])
+    assert refused.exit_code == 2 and "--steps without --grid needs" in refused.stderr
