@@ -100,6 +100,7 @@ palettes: install
 # Shipped checkpoints: each trained by gk-train, then copied with a model card (scripts/modelcard.py).
 PIXELRNN_TRAIN := gk-train pixelrnn --dataset pokemon --flip --epochs 40 --batch-size 32 --seed 0 -o runs/pokemon-pixelrnn
 PIXELCNN_TRAIN := gk-train pixelcnn --dataset pokemon --flip --epochs 80 --batch-size 32 --lr 0.004 --seed 0 -o runs/pokemon-pixelcnn
+MASKED_TRAIN := gk-train masked --dataset pokemon --flip --epochs 30 --batch-size 32 --lr 0.002 --seed 0 -o runs/pokemon-masked
 
 POKEMON_VAE_TRAIN := gk-train vae --dataset pokemon --flip --epochs 150 --batch-size 32 --seed 0 -o runs/pokemon-vae
 MNIST_VAE_TRAIN := gk-train vae --dataset mnist --set arch=mlp --set hidden=512 --set latent=50 --epochs 70 --batch-size 100 --seed 0 -o runs/mnist-vae
@@ -118,7 +119,7 @@ PTB_LM_FINISH := gk-train sentence-vae --dataset ptb --resume --epochs 16 --lr 0
 SONNET_VAE_TRAIN := gk-train sentence-vae --dataset sonnets --epochs 2 --batch-size 64 --lr 0.002 --seed 0 --set vocab=10000 --set sampled=1024 --set word_dropout=0.25 --set kl_k=0.005 --set kl_x0=600 --set kl_floor=12 -o runs/sonnet-sentence-vae
 TANG_VAE_TRAIN := gk-train sentence-vae --dataset tang --epochs 1 --batch-size 128 --lr 0.002 --seed 0 --set embed=128 --set vocab=6000 --set sampled=1024 --set word_dropout=0.25 --set kl_k=0.0025 --set kl_x0=1200 --set kl_floor=10 -o runs/tang-sentence-vae
 
-checkpoints: palettes checkpoints/pokemon-pixelrnn.keras checkpoints/pokemon-pixelcnn.keras \
+checkpoints: palettes checkpoints/pokemon-pixelrnn.keras checkpoints/pokemon-pixelcnn.keras checkpoints/pokemon-masked.keras \
 	checkpoints/pokemon-vae.keras checkpoints/mnist-vae.keras checkpoints/mnist-cvae.keras \
 	checkpoints/mnist-classifier.keras checkpoints/mnist-gan.keras \
 	checkpoints/ptb-sentence-vae.keras checkpoints/sonnet-sentence-vae.keras checkpoints/tang-sentence-vae.keras
@@ -147,6 +148,10 @@ checkpoints/pokemon-pixelrnn.keras: | install
 checkpoints/pokemon-pixelcnn.keras: | install
 	$(BIN)/$(PIXELCNN_TRAIN)
 	$(BIN)/python scripts/modelcard.py runs/pokemon-pixelcnn $@ --command "$(PIXELCNN_TRAIN)"
+
+checkpoints/pokemon-masked.keras: | install
+	$(BIN)/$(MASKED_TRAIN)
+	$(BIN)/python scripts/modelcard.py runs/pokemon-masked $@ --command "$(MASKED_TRAIN)" -k 128
 
 checkpoints/pokemon-vae.keras: | install
 	$(BIN)/$(POKEMON_VAE_TRAIN)

@@ -19,7 +19,9 @@ def main(
     model: Annotated[str, model_argument("A pixel model: .keras file, run folder or zoo name.")],
     sources: Annotated[Optional[List[str]], typer.Argument(help="Images: PNG/NPZ files, folders, globs or - (stdin).", metavar="SOURCE", show_default=False)] = None,
     keep: Annotated[float, typer.Option("--keep", metavar="FRACTION", help="Keep this fraction of each image, in raster order (0.5 hides the bottom half).")] = 0.5,
-    mask: Annotated[Optional[str], typer.Option("--mask", metavar="FILE.png", help="Keep the pixels that are not black in this PNG instead of --keep.")] = None,
+    mask: Annotated[Optional[str], typer.Option("--mask", metavar="FILE.png", help="Keep the pixels that are not black in this PNG (the model's size) instead of --keep.")] = None,
+    keep_random: Annotated[Optional[float], typer.Option("--keep-random", metavar="P", help="Keep a random share P of the pixels (chosen by --seed, the same for every image) instead of --keep.", show_default=False)] = None,
+    steps: Annotated[Optional[int], typer.Option("--steps", metavar="S", help="Masked models: draw the hidden pixels in S parallel steps [default: the model's].", show_default=False)] = None,
     k: Annotated[int, typer.Option("-k", metavar="N", help="Completions per image (1 to 1,000; at most 100,000 completions in all).")] = 3,
     dataset: Annotated[Optional[str], typer.Option("--dataset", metavar="NAME", help="Complete a named data set instead (e.g. pokemon).")] = None,
     split: Annotated[Optional[str], typer.Option("--split", metavar="NAME", help="Only this split of the input: train, test, val, fit, all.")] = None,
@@ -37,8 +39,10 @@ def main(
 
     PNG output is the lecture's figure, one row per image: original | masked | K completions.
     NPZ output holds the completions with their mask (True = given). Given pixels are kept
-    exactly. With --mask, hidden pixels are drawn in raster order from the pixels before them;
-    a given pixel after a hidden one is kept but cannot inform it.
+    exactly; a mask that hides nothing returns the images as they are. Pixel models (pixelcnn,
+    pixelrnn) draw hidden pixels in raster order from the pixels before them: with --mask or
+    --keep-random a given pixel after a hidden one is kept but cannot inform it. The masked
+    model draws every hidden pixel from every given one, in --steps parallel steps.
 
     Any image goes onto the model's size and palette first (as its training crops were made;
     nearest palette colour), said once on stderr. On a terminal, without -o, the rows that fit
@@ -49,17 +53,24 @@ def main(
     \b
       gk-complete pixelcnn --dataset pokemon --split test --keep 0.25 -k 3 > done.png
       gk-complete pixelrnn sprites/025MS.png --keep 0.25 -o quarter.png
+      gk-complete masked --dataset pokemon --split test --keep-random 0.5 --steps 32 > scattered.png
     """
     from genkit.errors import GenkitError
     from genkit.io import read_stream
     from genkit.models.base import completion_sheet
-    from genkit.models.capabilities import Completes
+    from genkit.models.capabilities import Completes, Refines, random_keep, require
     from genkit.progress import bar
 
     fmt = output_format(output, fmt)
     if not 1 <= k <= 1000:
         raise GenkitError(f"-k must be 1 to 1,000, got {k}")
+    if mask and keep_random is not None:
+        raise GenkitError("give --mask or --keep-random, not both")
+    if steps is not None and steps < 1:
+        raise GenkitError(f"--steps must be at least 1, got {steps}")
     net = load_model(model, Completes, command=PROG)
+    if steps is not None:
+        require(net, Refines, command="--steps")
     stream = adapted(net, read_data(sources, dataset, split, family=net.family, prog=PROG), PROG)
     asked = len(stream)
     if asked * k > 100_000:
@@ -75,11 +86,17 @@ def main(
         if len(m) != 1:
             raise GenkitError("the mask must be one image", source=mask)
         mask_array = m.rgb()[0].max(axis=-1) > 0
-        if mask_array.all() or not mask_array.any():
-            raise GenkitError("the mask must keep some pixels and hide some", source=mask)
+        if mask_array.shape != (net.height, net.width):
+            raise GenkitError(f"the mask is {mask_array.shape[1]}x{mask_array.shape[0]}, the model's images "
+                              f"{net.width}x{net.height}", source=mask)
+        if not mask_array.any():
+            raise GenkitError("the mask must keep some pixels (it is all black)", source=mask)
+    elif keep_random is not None:
+        mask_array = random_keep(net.height, net.width, keep_random, seed)
     with bar(len(stream) * k, "completing") as advance:
+        extra = {"steps": steps} if steps is not None else {}
         done = net.complete_stream(stream, keep=keep, mask=mask_array, k=k, temperature=temperature, seed=seed,
-                                   batch_size=batch_size, progress=advance)
+                                   batch_size=batch_size, progress=advance, **extra)
     if fmt == "png":
         sheet = completion_sheet(stream, done, k)
         write_output(sheet, output, "png", scale=scale, cols=k + 2, terminal=terminal, prog=PROG, made=len(stream), asked=asked)

@@ -21,7 +21,7 @@ def main(
     dataset: Annotated[Optional[str], typer.Option("--dataset", metavar="NAME", help="A named data set (e.g. pokemon).")] = None,
     split: Annotated[Optional[str], typer.Option("--split", metavar="NAME", help="train, test, val, fit or all [default: test with --dataset, else all].", show_default=False)] = None,
     batch_size: Annotated[int, typer.Option("--batch-size", "-b", metavar="N", help="Images per batch.")] = 64,
-    k: Annotated[Optional[int], typer.Option("-k", "--samples", metavar="K", help="VAEs: importance samples per image or sentence for the log-likelihood (the IWAE bound) [default: 1000 for images, 10 for sentences].", show_default=False)] = None,
+    k: Annotated[Optional[int], typer.Option("-k", "--samples", metavar="K", help="VAEs: importance samples per image or sentence for the log-likelihood (the IWAE bound) [default: 1000 for images, 10 for sentences]. Masked models: masking rates per image for the ELBO bound [default: 32].", show_default=False)] = None,
     seed: Annotated[int, seed_option("VAEs: seed of the importance samples and of the binarization of grey digits.")] = 0,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object instead of a line.")] = False,
     verbose: Verbose = False,
@@ -30,7 +30,8 @@ def main(
 ) -> None:
     """Print MODEL's negative log-likelihood on DATA: bits per pixel and nats per image.
 
-    Pixel models give it exactly. VAEs give the importance-sampled estimate with -k samples
+    Pixel models give it exactly; the masked model an upper bound (the ELBO over -k masking
+    rates per image, with its Monte-Carlo standard error). VAEs give the importance-sampled estimate with -k samples
     (the IWAE bound, a lower bound on the log-likelihood that tightens as k grows), the
     negative ELBO, the KL term, the KL of each code dimension and the number of active units;
     grey digits are scored on one fixed binarization (--seed).

@@ -21,7 +21,7 @@ def main(
     temperature: Annotated[float, temperature_option("Pixel models: divide the logits by T; 0 is greedy (every image the same). VAEs: scale the prior's spread by T. Sentence models: draw each word at T.")] = 1.0,
     grid: Annotated[Optional[str], typer.Option("--grid", metavar="I,J", help="VAEs: sweep code dimensions I and J on a grid, the others fixed (the lecture's figure).", show_default=False)] = None,
     value_range: Annotated[str, typer.Option("--range", metavar="LO:HI", help="--grid: the values swept.")] = "-3:3",
-    steps: Annotated[int, typer.Option("--steps", metavar="N", help="--grid: values per dimension (an N x N sheet; 2 to 1,000).")] = 10,
+    steps: Annotated[Optional[int], typer.Option("--steps", metavar="N", help="--grid: values per dimension (an N x N sheet; 2 to 1,000) [default: 10]. Masked models: parallel refinement steps [default: the model's].", show_default=False)] = None,
     at: Annotated[Optional[str], typer.Option("--at", metavar="IMAGE", help="--grid: fix the other dimensions at this image's code [default: at 0].", show_default=False)] = None,
     labels: Annotated[Optional[str], typer.Option("--labels", metavar="LIST", help="Conditional models: the labels to draw, e.g. 0-9 or 3,5 (cycled) [default: 0, 1, 2, ...].", show_default=False)] = None,
     decode: Decode = None,
@@ -39,6 +39,8 @@ def main(
 
     Pixel models draw one pixel at a time in raster order, each from the palette distribution
     given every pixel drawn so far (LSTM states and conv rows are carried, not recomputed).
+    The masked model starts from an all-hidden image and reveals a random share of the pixels
+    in each of --steps parallel steps, each drawn given every pixel revealed before.
 
     VAEs decode codes drawn from the prior. With --grid I,J they instead fix every code
     dimension but I and J (at 0, or at the code of --at IMAGE) and sweep those two over
@@ -56,13 +58,14 @@ def main(
     \b
       gk-sample pixelrnn -n 16 --temperature 0.9 > pokemon.png
       gk-sample vae --grid 3,7 --range -3:3 --steps 10 > grid.png
+      gk-sample masked -n 16 --steps 32 --seed 0 > masked.png
       gk-sample sonnet-sentence-vae -n 5 -f json
     """
     from cli.common import parse_labels
     from genkit import models
     from genkit.errors import GenkitError
     from genkit.models.base import read_one
-    from genkit.models.capabilities import Conditional, Samples, SweepsCode, require
+    from genkit.models.capabilities import Conditional, Refines, Samples, SweepsCode, require
     from genkit.progress import bar
     from genkit.text import text_format
 
@@ -72,6 +75,8 @@ def main(
         raise GenkitError("--batch-size must be at least 1")
     wanted = parse_labels(labels) if labels else None
     dims = None
+    refine = steps if grid is None else None  # --steps without --grid: a masked model's refinement steps
+    steps = 10 if steps is None else steps
     if grid is not None:
         try:
             dims = tuple(int(v) for v in grid.split(","))
@@ -103,6 +108,10 @@ def main(
     if decode is not None and not hasattr(net, "decodings"):
         raise GenkitError(f"--decode goes with a VAE's images, not a {net.family} model")
     decoded = {} if decode is None else {"decode": decode}  # else the model's default
+    if refine is not None:
+        require(net, Refines, command="--steps without --grid")
+        if refine < 1:
+            raise GenkitError(f"--steps must be at least 1, got {refine}")
     if dims is not None:
         image = adapted(net, read_one(at, "--at"), PROG) if at else None
         result = net.grid_stream(dims, lo, hi, steps, at=image, label=wanted[0] if wanted else None, seed=seed, **decoded)
@@ -110,6 +119,8 @@ def main(
     else:
         with bar(n, "sampling") as advance:
             extra = dict(decoded, **({"labels": wanted} if wanted is not None else {}))
+            if refine is not None:
+                extra["steps"] = refine
             result = net.sample_stream(n, temperature=temperature, seed=seed, batch_size=batch_size, progress=advance, **extra)
     write_output(result, output, fmt, scale=scale, cols=cols, terminal=terminal, prog=PROG,
                  asked=steps * steps if dims is not None else None if terminal is None else terminal.count)

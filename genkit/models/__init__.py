@@ -25,6 +25,7 @@ from ..errors import GenkitError
 FAMILIES: dict[str, tuple[str, str]] = {
     "pixelrnn": ("genkit.models.pixelrnn", "stacked LSTM over the raster order of palette indices"),
     "pixelcnn": ("genkit.models.pixelcnn", "gated PixelCNN (vertical + horizontal stacks, no blind spot)"),
+    "masked": ("genkit.models.masked", "masked discrete diffusion: a bidirectional net fills hidden pixels from every visible one, in S steps"),
     "vae": ("genkit.models.vae", "variational autoencoder: code m + exp(σ/2)·e, loss reconstruction + KL"),
     "ae": ("genkit.models.ae", "plain autoencoder (the VAE's networks, no noise, no KL), for comparison"),
     "cvae": ("genkit.models.cvae", "conditional VAE: encoder and decoder see the class label"),
@@ -35,7 +36,7 @@ FAMILIES: dict[str, tuple[str, str]] = {
 }
 #: Shipped checkpoint for each bare zoo name.
 CHECKPOINT_DIR = Path(os.environ.get("GENKIT_CHECKPOINTS", Path(__file__).resolve().parents[2] / "checkpoints"))
-SHIPPED = {"pixelrnn": "pokemon-pixelrnn.keras", "pixelcnn": "pokemon-pixelcnn.keras", "vae": "pokemon-vae.keras",
+SHIPPED = {"pixelrnn": "pokemon-pixelrnn.keras", "pixelcnn": "pokemon-pixelcnn.keras", "masked": "pokemon-masked.keras", "vae": "pokemon-vae.keras",
            "cvae": "mnist-cvae.keras", "gan": "mnist-gan.keras", "classifier": "mnist-classifier.keras",
            "sentence-vae": "ptb-sentence-vae.keras", "ptb-sentence-vae": "ptb-sentence-vae.keras",
            "sonnet-sentence-vae": "sonnet-sentence-vae.keras", "tang-sentence-vae": "tang-sentence-vae.keras"}

@@ -12,6 +12,7 @@ capability                method (one signature)                  used by
 :class:`SweepsCode`       ``grid_stream(dims, lo, hi, steps, ...)``  gk-sample --grid
 :class:`Conditional`      ``style_stream(images, labels, label)``    gk-sample --labels, gk-interp --style
 :class:`Completes`        ``complete_stream(stream, *, keep, ...)``  gk-complete
+:class:`Refines`          ``steps=`` of the two above                gk-sample/gk-complete --steps
 :class:`Interpolates`     ``interpolation_ends``, ``interpolate``    gk-interp
 :class:`Evaluates`        ``evaluate_stream(data, *, ...)``          gk-eval, model cards
 ========================  ======================================  =========================
@@ -87,6 +88,26 @@ class Completes(Capability):
                         progress: Progress | None = None) -> Stream:
         """gk-complete: keep the first ``keep`` of each image in raster order (or the True pixels
         of ``mask``) and draw the rest, ``k`` times per image; the result carries its ``mask``."""
+
+
+class Refines(Capability):
+    """Draws in a number of parallel refinement steps: its ``sample_stream`` and
+    ``complete_stream`` take ``steps`` (None: the model's default)."""
+
+    needs = "a model that draws in refinement steps"
+
+
+def random_keep(height: int, width: int, share: float, seed: int = 0) -> np.ndarray:
+    """gk-complete --keep-random: a (height, width) mask keeping round(share * H * W) pixels
+    chosen at random from ``seed`` (True = kept)."""
+    import numpy as np
+
+    if not 0 < share <= 1:
+        raise GenkitError(f"--keep-random must be in (0, 1], got {share}")
+    hw = height * width
+    mask = np.zeros(hw, dtype=bool)
+    mask[np.random.default_rng(seed).permutation(hw)[: max(1, round(share * hw))]] = True
+    return mask.reshape(height, width)
 
 
 class Interpolates(Capability):
