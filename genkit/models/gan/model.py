@@ -408,15 +408,17 @@ class GAN(Trainable, Samples, InterpolatesNoise, Evaluates, keras.Model):
                         judge=None, progress=None, k: int | None = None) -> dict:
         """gk-eval: how real G's images look next to the stream's. A GAN has no likelihood;
         this is the squared Fréchet distance between ``samples`` of G's images (seed) and the
-        stream's images in the judge's feature space (genkit.realness, the shipped classifier
-        unless ``judge`` is given), with the label histogram of the samples and its entropy."""
+        stream's images in the judge's feature space (genkit.realness: for grey images the shipped
+        classifier, with the label histogram of the samples and its entropy; for colour images
+        fixed random conv features), unless ``judge`` is given."""
         from ... import realness
 
         if samples < 2:
             raise GenkitError("need at least 2 samples")
         if len(stream) < 2:
             raise GenkitError("need at least 2 images to compare with")
-        judge = judge if judge is not None else realness.load_judge()
+        if judge is None:
+            judge = realness.load_judge() if self.colours == 1 else realness.RandomFeatures()
         drawn = self.sample_stream(samples, seed=seed, batch_size=max(batch_size, 256), progress=progress)
         result = realness.compare(judge, drawn, stream)
         return Realness({"model": self.family, "images": len(stream), "seed": seed, **result,
