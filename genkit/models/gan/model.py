@@ -200,11 +200,14 @@ class GAN(Trainable, Samples, InterpolatesNoise, Evaluates, keras.Model):
         self.discriminator.build((None, self.height, self.width, self.colours))
 
     def update_average(self) -> None:
-        """After a G step: average <- ema * average + (1 - ema) * G, every weight (batch norm's
-        moving statistics too)."""
+        """After a G step: average <- d * average + (1 - d) * G, every weight (batch norm's
+        moving statistics too), with d = min(ema, (1 + t) / (10 + t)) after t G steps: a short
+        memory at first, so the average does not drag the random start along for thousands
+        of steps (the warm-up of TensorFlow's ExponentialMovingAverage with num_updates)."""
         if self.generator_ema is None:
             return
-        d = self.config.ema
+        t = tf.cast(self.g_optimizer.iterations, tf.float32)
+        d = tf.minimum(tf.constant(self.config.ema, tf.float32), (1.0 + t) / (10.0 + t))
         for a, w in zip(self.generator_ema.weights, self.generator.weights):
             a.assign(d * a + (1.0 - d) * w)
 
@@ -212,11 +215,15 @@ class GAN(Trainable, Samples, InterpolatesNoise, Evaluates, keras.Model):
         self.judge(self(np.zeros((1, self.latent), np.float32)))
 
     def pooled(self, x):
-        """What the training loop's realness distance compares: grey levels in [0, 1] (RGB: their
-        mean), 2x2-pooled, flat."""
-        x = ops.expand_dims(x, -1) if self.colours == 1 else ops.mean(x, axis=-1, keepdims=True)
+        """What the training loop's realness distance compares: grey levels (or RGB) in [0, 1],
+        2x2-pooled, flat."""
+        x = ops.expand_dims(x, -1) if self.colours == 1 else x
         h = ops.average_pool((x + 1.0) * 0.5, 2, strides=2, padding="valid")
-        return ops.reshape(h, (-1, (self.height // 2) * (self.width // 2)))
+        return ops.reshape(h, (-1, self.pooled_dim))
+
+    @property
+    def pooled_dim(self) -> int:
+        return (self.height // 2) * (self.width // 2) * self.colours
 
     def augmented(self, x, seed):
         """DiffAugment (Zhao et al. 2020): the same differentiable random transforms for real and
@@ -283,7 +290,7 @@ class GAN(Trainable, Samples, InterpolatesNoise, Evaluates, keras.Model):
         self.g_optimizer = keras.optimizers.Adam(lr, beta_1=self.beta1, name="g_adam")
         super().compile(optimizer=self.g_optimizer)
         self.build_optimizer_state()
-        self._trackers = [Frechet((self.height // 2) * (self.width // 2), name="loss")] + [
+        self._trackers = [Frechet(self.pooled_dim, name="loss")] + [
             keras.metrics.Mean(name=n) for n in ("d_loss", "g_loss", "d_real", "d_fake")]
 
     def set_learning_rate(self, lr: float) -> None:
