@@ -121,10 +121,12 @@ def test_the_moving_average_starts_at_g_and_follows_it_by_its_decay():
     assert same(values(model.generator_ema.weights), values(model.generator.weights))  # starts equal
     x, z, a = batch(model)
     for step in range(3):  # the decay warms up: min(ema, (1 + t) / (10 + t)) after t steps
-        before = values(model.generator_ema.weights)
+        before = values(model.generator_ema.trainable_weights)
+        stats = values(model.generator_ema.non_trainable_weights)
         model.g_step(z[:, 1], a[0, 1])
         d = min(0.5, (1 + step + 1) / (10 + step + 1))
-        after, g = values(model.generator_ema.weights), values(model.generator.weights)
+        after, g = values(model.generator_ema.trainable_weights), values(model.generator.trainable_weights)
+        assert not same(stats, values(model.generator_ema.non_trainable_weights))  # its own batch-norm statistics
         assert all(np.allclose(n, d * b + (1 - d) * w, atol=1e-6) for n, b, w in zip(after, before, g))
     assert not same(after, g)
     plain = tiny_gan(ema=0.0)  # no average: samples come from G itself

@@ -199,17 +199,21 @@ class GAN(Trainable, Samples, InterpolatesNoise, Evaluates, keras.Model):
                 a.assign(w)
         self.discriminator.build((None, self.height, self.width, self.colours))
 
-    def update_average(self) -> None:
-        """After a G step: average <- d * average + (1 - d) * G, every weight (batch norm's
-        moving statistics too), with d = min(ema, (1 + t) / (10 + t)) after t G steps: a short
-        memory at first, so the average does not drag the random start along for thousands
-        of steps (the warm-up of TensorFlow's ExponentialMovingAverage with num_updates)."""
+    def update_average(self, z) -> None:
+        """After a G step: average <- d * average + (1 - d) * G for each trainable weight, with
+        d = min(ema, (1 + t) / (10 + t)) after t G steps (a short memory at first, so the average
+        does not drag the random start along; the warm-up of TensorFlow's
+        ExponentialMovingAverage). Batch norm's moving statistics are not averaged: the averaged
+        generator runs on the step's noise in training mode, so its statistics are those of its
+        own activations (averaged weights with G's statistics draw worse images)."""
         if self.generator_ema is None:
             return
         t = tf.cast(self.g_optimizer.iterations, tf.float32)
         d = tf.minimum(tf.constant(self.config.ema, tf.float32), (1.0 + t) / (10.0 + t))
-        for a, w in zip(self.generator_ema.weights, self.generator.weights):
+        for a, w in zip(self.generator_ema.trainable_weights, self.generator.trainable_weights):
             a.assign(d * a + (1.0 - d) * w)
+        if self.norm == "batch":
+            self.generator_ema(z, training=True)
 
     def build_for_data(self) -> None:
         self.judge(self(np.zeros((1, self.latent), np.float32)))
@@ -327,7 +331,7 @@ class GAN(Trainable, Samples, InterpolatesNoise, Evaluates, keras.Model):
             per = tf.nn.softplus(-self.judge(self.augmented(fake, seed), training=True))
             loss = tf.nn.compute_average_loss(per)
         self.g_optimizer.apply(tape.gradient(loss, g_weights), g_weights)
-        self.update_average()
+        self.update_average(z)
         return per, fake
 
     def _track(self, real, fake, d_per, g_per, real_logit, fake_logit):
