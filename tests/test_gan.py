@@ -387,3 +387,21 @@ def test_bad_input_is_one_line_exit_2_and_writes_nothing(gan_file, judge, tmp_pa
     assert result.stderr.strip().count("\n") == 0 and result.stdout == ""
     # (a bad --set leaves gk-train's empty run folder behind: genkit.train makes it before the model)
     assert not target.exists() and not any((tmp_path / "run").glob("*"))
+
+
+def test_quantized_colour_sprites_piped_into_gk_train_gan_train_and_evaluate(tmp_path):
+    """`gk-quantize sprites/ --crop 20 | gk-train gan`: a colour palette stream on stdin trains a GAN
+    whose samples are on that palette, and gk-eval judges it with random conv features."""
+    stream = colour_sprites(40)
+    run = tmp_path / "run"
+    done = runner.invoke(train_cli.app, ["gan", "--epochs", "1", "--batch-size", "8", "--set", "latent=4", "--set", "channels=4",
+                                         "--set", "augment=translation,cutout", "-o", str(run), "-q"], input=stream.to_npz())
+    assert done.exit_code == 0, done.output
+    drawn = runner.invoke(sample.app, [str(run / "model.keras"), "-n", "3", "-f", "npz", "-o", str(tmp_path / "s.npz")])
+    assert drawn.exit_code == 0, drawn.output
+    out = Stream.from_npz((tmp_path / "s.npz").read_bytes())
+    assert np.array_equal(out.palette, stream.palette) and out.indices.shape == (3, H, W)
+    judged = runner.invoke(evaluate.app, [str(run / "model.keras"), "-", "--json"], input=stream.to_npz())
+    assert judged.exit_code == 0, judged.output
+    report = json.loads(judged.stdout.strip().splitlines()[-1])
+    assert report["frechet"] > 0 and "random conv features" in report["judge"] and "label_entropy" not in report
