@@ -105,6 +105,7 @@ MASKED_TRAIN := gk-train masked --dataset pokemon --flip --epochs 30 --batch-siz
 POKEMON_VAE_TRAIN := gk-train vae --dataset pokemon --flip --epochs 150 --batch-size 32 --seed 0 -o runs/pokemon-vae
 MNIST_VAE_TRAIN := gk-train vae --dataset mnist --set arch=mlp --set hidden=512 --set latent=50 --epochs 70 --batch-size 100 --seed 0 -o runs/mnist-vae
 MNIST_GAN_TRAIN := gk-train gan --dataset mnist --epochs 5 --batch-size 64 --lr 0.0002 --seed 0 -o runs/mnist-gan
+POKEMON_GAN_TRAIN := gk-train gan --dataset pokemon --flip --epochs 300 --batch-size 32 --lr 0.0002 --seed 0 --set channels=64 --set augment=color,translation,cutout -o runs/pokemon-gan
 MNIST_CLASSIFIER_TRAIN := gk-train classifier --dataset mnist --epochs 3 --batch-size 128 --lr 0.001 --seed 0 -o runs/mnist-classifier
 MNIST_CVAE_TRAIN := gk-train cvae --dataset mnist --set arch=mlp --set hidden=512 --latent 10 --epochs 30 --batch-size 100 --seed 0 -o runs/mnist-cvae
 
@@ -121,7 +122,7 @@ TANG_VAE_TRAIN := gk-train sentence-vae --dataset tang --epochs 1 --batch-size 1
 
 checkpoints: palettes checkpoints/pokemon-pixelrnn.keras checkpoints/pokemon-pixelcnn.keras checkpoints/pokemon-masked.keras \
 	checkpoints/pokemon-vae.keras checkpoints/mnist-vae.keras checkpoints/mnist-cvae.keras \
-	checkpoints/mnist-classifier.keras checkpoints/mnist-gan.keras \
+	checkpoints/mnist-classifier.keras checkpoints/mnist-gan.keras checkpoints/pokemon-gan.keras \
 	checkpoints/ptb-sentence-vae.keras checkpoints/sonnet-sentence-vae.keras checkpoints/tang-sentence-vae.keras
 
 checkpoints/ptb-sentence-vae.keras: | install
@@ -174,6 +175,10 @@ checkpoints/mnist-gan.keras: checkpoints/mnist-classifier.keras | install
 	$(BIN)/$(MNIST_GAN_TRAIN)
 	$(BIN)/python scripts/modelcard.py runs/mnist-gan $@ --command "$(MNIST_GAN_TRAIN)" --dataset mnist
 
+checkpoints/pokemon-gan.keras: | install
+	$(BIN)/$(POKEMON_GAN_TRAIN)
+	$(BIN)/python scripts/modelcard.py runs/pokemon-gan $@ --command "$(POKEMON_GAN_TRAIN)" --dataset pokemon
+
 # The VAE figures: latent grid, interpolation strips, the moon figure, CVAE styles.
 figures-vae: install
 	@mkdir -p figures out
@@ -216,6 +221,7 @@ figures: install figures-vae figures-sentence
 			| $(BIN)/gk-complete pixelcnn --keep $$keep -k 3 --seed 0 -o figures/complete-$$keep.png; done
 	$(BIN)/gk-sample gan -n 64 --seed 0 --scale 2 -o figures/gan-samples.png
 	$(BIN)/gk-interp gan --seed-a 1 --seed-b 2 --steps 8 --scale 3 -o figures/gan-walk.png
+	$(BIN)/gk-sample pokemon-gan -n 16 --seed 0 -o figures/pokemon-gan-samples.png
 
 clean:
 	rm -rf $(VENV) out *.egg-info

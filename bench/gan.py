@@ -22,7 +22,8 @@ The two models' rows are drawn again with seeds 1 and 2, to show how much the di
 the draw. Beside the distance: the entropy of the judge's labels for each set (mode collapse shows as a
 skewed histogram, entropy below log 10 = 2.303 nats), the share of pixels that are neither
 background nor full ink (grey between 10% and 90%: blur), and the training time from each run's
-metrics.json. Target: the GAN's distance at most 3x the floor and below the VAE's.
+metrics.json. Target: the GAN's distance at most 9.5 (half the VAE's 18.96 when the target was set)
+with label entropy at least 2.28 nats; stretch: at most 3x the floor.
 Results go to ``<out>/gan.md`` and ``<out>/gan.json`` (written atomically).
 
     python bench/gan.py [--checkpoints DIR] [--out bench/results] [--quick]
@@ -52,7 +53,9 @@ from genkit.color import grey_levels  # noqa: E402
 from genkit.io import Stream  # noqa: E402
 from genkit.palettes import grey256  # noqa: E402
 
-TARGET_RATIO = 3.0
+TARGET_FD = 9.5  # issue 18: half the shipped VAE's 18.96 when it was filed
+TARGET_ENTROPY = 2.28
+TARGET_RATIO = 3.0  # stretch
 N = 10_000
 SEED = 0
 SEEDS = 3  # the models' rows are drawn again with seeds 1, 2, ...: how much the distance moves
@@ -137,6 +140,83 @@ def markdown(meta: dict, rows: list[dict], floor: float, target: dict) -> str:
     return "\n".join(lines)
 
 
+# -- Pokemon: colour sprites, judged by fixed random conv features ------------------------------
+POKEMON_RESAMPLES = 20
+
+
+def pokemon_rows(checkpoints: Path, n: int, seeds: int) -> tuple[list[dict], dict]:
+    """The Pokemon table: every set against the 81 test sprites in genkit.realness.RandomFeatures.
+    The floor is the 711 training sprites (fit + val), and its spread the floor of
+    ``POKEMON_RESAMPLES`` bootstrap resamples of them (81 test sprites are few, so the distance
+    is noisy); each model's row is ``n`` samples (seed 0, then seeds 1.. for the spread)."""
+    judge = realness.RandomFeatures(seed=SEED)
+    test = datasets.load("pokemon", split="test")
+    train = datasets.load("pokemon", split="train")
+    ref_stats = realness.stats(judge.features(test))
+    rows = []
+
+    def add(name, stream, source, redraw=None, extra=None):
+        t0 = time.time()
+        dist = [realness.compare(judge, stream, ref_stats=ref_stats)["frechet"]]
+        if redraw is not None:
+            dist += [realness.compare(judge, redraw(s), ref_stats=ref_stats)["frechet"] for s in range(SEED + 1, SEED + seeds)]
+        log(f"pokemon {name}: Fréchet {dist[0]:.3f} (spread {min(dist):.3f}–{max(dist):.3f}; {time.time() - t0:.1f}s)")
+        rows.append({"name": name, "frechet": dist[0], "frechet_seeds": dist, "images": len(stream), "source": source,
+                     **(extra or {})})
+
+    add(f"floor: the {len(train)} training sprites", train, "pokemon train (fit + val)")
+    rng = np.random.default_rng(SEED)  # the floor's spread: bootstrap resamples of the training sprites
+    rows[-1]["frechet_seeds"] += [
+        realness.compare(judge, train.select(np.sort(rng.choice(len(train), len(train), replace=True))),
+                         ref_stats=ref_stats)["frechet"] for _ in range(POKEMON_RESAMPLES if seeds > 1 else 2)]
+    for label, name in (("PixelCNN samples", "pokemon-pixelcnn.keras"), ("VAE samples", "pokemon-vae.keras"),
+                        ("**GAN** samples", "pokemon-gan.keras")):
+        path = find(checkpoints, name)
+        if path is None:
+            log(f"pokemon: no {name}")
+            continue
+        model = models.load(str(path))
+        t0 = time.time()
+        drawn = model.sample_stream(n, seed=SEED)
+        add(label, drawn, shown(path), redraw=lambda s, m=model: m.sample_stream(n, seed=s),
+            extra={"training": run_metrics(path), "sample_s": time.time() - t0})
+    noise = Stream(indices=np.random.default_rng([SEED, 3]).integers(0, len(train.palette), (n, *train.size)).astype(np.uint8),
+                   palette=train.palette)
+    add("ceiling: uniform random palette colours", noise, "iid pixels, uniform over the 167 colours")
+    meta = {"judge": judge.checkpoint_path, "feature_dim": 2 * judge.widths[-1], "reference": len(test),
+            "train": len(train), "samples": n}
+    return rows, meta
+
+
+def pokemon_markdown(rows: list[dict], meta: dict) -> list[str]:
+    floor = rows[0]["frechet"] if rows else 0.0
+
+    def spread(r):
+        v = r["frechet_seeds"]
+        return f"{min(v):.2f}–{max(v):.2f}" if len(v) > 1 else "—"
+
+    def trained(r):
+        t = r.get("training") or {}
+        return f"{t['epochs']} epochs (best {t['best_epoch']}), {t['train_time_s'] / 60:.1f} min" if t else "—"
+
+    lines = [
+        "## Pokemon sprites: PixelCNN, VAE and GAN against the same floor",
+        "",
+        f"Judge: {meta['judge']}: a fixed, untrained conv net (genkit.realness.RandomFeatures; "
+        f"{meta['feature_dim']} features), so none of the compared models was trained with it. "
+        f"Reference: the {meta['reference']} test sprites. The floor is the {meta['train']} training sprites, "
+        f"its spread over it and {POKEMON_RESAMPLES} bootstrap resamples of it; each model row is {meta['samples']:,} samples "
+        "(seed 0; the spread over seeds 0–2).",
+        "",
+        "| images | squared Fréchet distance | vs floor | spread | training | source |",
+        "|---|---:|---:|---:|---|---|",
+    ]
+    for r in rows:
+        ratio = f"{r['frechet'] / floor:.1f}x" if floor > 0 else "—"
+        lines.append(f"| {r['name']} | {r['frechet']:.3f} | {ratio} | {spread(r)} | {trained(r)} | {r['source']} |")
+    return lines + [""]
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -144,6 +224,8 @@ def main(argv: list[str] | None = None) -> int:
                     help="folder of mnist-gan.keras, mnist-vae.keras and mnist-classifier.keras")
     ap.add_argument("--out", type=Path, default=None, help="folder for gan.md/.json (default bench/results)")
     ap.add_argument("--quick", action="store_true", help="debugging: 1,000 images per set")
+    ap.add_argument("--ablation", action="append", default=[], metavar="LABEL=PATH",
+                    help="an extra GAN row (an ablation: another run's model.keras), repeatable")
     args = ap.parse_args(argv)
     n = 1000 if args.quick else N
     seeds = 1 if args.quick else SEEDS
@@ -176,6 +258,16 @@ def main(argv: list[str] | None = None) -> int:
         rows.append(row("**GAN** samples", judge, drawn, ref_stats, shown(gan_path), training=run_metrics(gan_path),
                         redraw=lambda s: gan.sample_stream(n, seed=s), seeds=seeds,
                         sample_s=time.time() - t0, params=int(gan.generator.count_params() + gan.discriminator.count_params())))
+        if gan.generator_ema is not None:  # ablation: the same run's G itself, not its moving average
+            raw = models.load(str(gan_path))
+            raw.generator_ema = None
+            rows.append(row("ablation: the same run's G itself (no moving average)", judge, raw.sample_stream(n, seed=SEED),
+                            ref_stats, shown(gan_path), training=run_metrics(gan_path)))
+        for spec in args.ablation:
+            label, _, path = spec.partition("=")
+            other = models.load(path)
+            rows.append(row(f"ablation: {label}", judge, other.sample_stream(n, seed=SEED), ref_stats, shown(Path(path)),
+                            training=run_metrics(Path(path))))
     else:
         log("no GAN checkpoint (make checkpoints)")
 
@@ -208,28 +300,34 @@ def main(argv: list[str] | None = None) -> int:
     met = None
     if gan_row is not None:
         ratio = gan_row["frechet"] / floor if floor > 0 else math.inf
+        ok_fd = gan_row["frechet"] <= TARGET_FD
+        ok_entropy = gan_row["label_entropy"] >= TARGET_ENTROPY
         ok_floor = ratio <= TARGET_RATIO
-        ok_vae = vae_row is not None and gan_row["frechet"] < vae_row["frechet"]
-        met = ok_floor and ok_vae
-        lines.append(f"GAN's distance at most {TARGET_RATIO:g}x the floor: {verdict(ok_floor)} "
+        met = ok_fd and ok_entropy
+        lines.append(f"GAN's distance at most {TARGET_FD:g} (half the VAE's 18.96 when the target was set): {verdict(ok_fd)} "
+                     f"({gan_row['frechet']:.3f})")
+        lines.append(f"GAN's label entropy at least {TARGET_ENTROPY:g} nats: {verdict(ok_entropy)} ({gan_row['label_entropy']:.3f})")
+        lines.append(f"stretch: GAN's distance at most {TARGET_RATIO:g}x the floor: {verdict(ok_floor)} "
                      f"({gan_row['frechet']:.3f} = {ratio:.1f}x the floor's {floor:.3f})")
         if vae_row is not None:
             g, v = gan_row["frechet_seeds"], vae_row["frechet_seeds"]
             overlap = max(min(g), min(v)) <= min(max(g), max(v))
-            lines.append(f"GAN's distance below the VAE's: {verdict(ok_vae)} "
-                         f"({gan_row['frechet']:.3f} against {vae_row['frechet']:.3f}; over seeds {min(g):.3f}–{max(g):.3f} "
-                         f"against {min(v):.3f}–{max(v):.3f}: {'the ranges overlap' if overlap else 'no overlap'})")
+            lines.append(f"GAN's distance against the VAE's: {gan_row['frechet']:.3f} against {vae_row['frechet']:.3f}; "
+                         f"over seeds {min(g):.3f}–{max(g):.3f} against {min(v):.3f}–{max(v):.3f}: "
+                         f"{'the ranges overlap' if overlap else 'no overlap'}")
         else:
-            lines.append("GAN's distance below the VAE's: not measured (no VAE checkpoint)")
+            lines.append("GAN against the VAE: not measured (no VAE checkpoint)")
     else:
         lines.append("not measured: no GAN checkpoint")
     target = {"met": met, "ratio_target": TARGET_RATIO, "lines": lines}
 
+    pk_rows, pk_meta = pokemon_rows(args.checkpoints, 711 if not args.quick else 200, seeds)
     meta = run.meta(judge=shown(judge_path), judge_accuracy=accuracy, feature_dim=judge.hidden, reference=len(reference),
                     images_per_row=n, seed=SEED, seeds=seeds, quick=args.quick)
-    text = markdown(meta, rows, floor, target)
+    text = markdown(meta, rows, floor, target) + "\n" + "\n".join(pokemon_markdown(pk_rows, pk_meta))
     if out_dir is not None:
-        write_report(out_dir, "gan", text, {"meta": meta, "rows": rows, "floor": floor, "target": target}, log)
+        write_report(out_dir, "gan", text, {"meta": meta, "rows": rows, "floor": floor, "target": target,
+                                            "pokemon": {"meta": pk_meta, "rows": pk_rows}}, log)
     print(text)
     return 0
 

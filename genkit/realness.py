@@ -16,7 +16,13 @@ clipped to zero, so no scipy and no complex numbers. The same classifier labels 
 a generator that has collapsed onto a few modes shows a skewed histogram, whose entropy falls
 below log 10 = 2.303 nats.
 
-Nothing here downloads anything; the judge is a local checkpoint.
+Colour images (Pokemon sprites) have no classifier that none of the compared models was
+trained with, so their judge is :class:`RandomFeatures`: a fixed convolutional network whose
+weights are drawn from a seed and never trained (random convolutional features are a known
+stand-in for learned ones in two-sample tests; see Naeem et al. 2020, "Reliable fidelity and
+diversity metrics", on random-embedding FID). It favours no model and needs no download.
+
+Nothing here downloads anything; the judge is a local checkpoint or a seed.
 """
 
 from __future__ import annotations
@@ -80,6 +86,56 @@ def load_judge(spec: str | None = None):
     return model
 
 
+class RandomFeatures:
+    """A judge for colour images: a fixed random conv net, in numpy (float64 weights from the
+    seed, He-scaled normal). RGB in [-1, 1] -> three 3x3 convs (32, 64, 128 channels, ReLU), each
+    of the first two followed by 2x2 average pooling -> the last layer's mean over positions
+    and its 2x2-pooled map's mean-and-max: 128 + 128 features per image. No labels."""
+
+    classes = None
+    widths = (32, 64, 128)
+
+    def __init__(self, seed: int = 0):
+        rng = np.random.default_rng(seed)
+        self.seed, self.weights, c = int(seed), [], 3
+        for w in self.widths:
+            self.weights.append(rng.standard_normal((3, 3, c, w)) * math.sqrt(2.0 / (9 * c)))
+            c = w
+        self.checkpoint_path = f"random conv features (seed {self.seed})"
+
+    @staticmethod
+    def _conv(x: np.ndarray, k: np.ndarray) -> np.ndarray:
+        """3x3 'same' convolution of x (N, H, W, C) by k (3, 3, C, D), then ReLU."""
+        n, h, w, _ = x.shape
+        p = np.pad(x, ((0, 0), (1, 1), (1, 1), (0, 0)))
+        out = np.zeros((n, h, w, k.shape[-1]))
+        for dy in range(3):
+            for dx in range(3):
+                out += p[:, dy : dy + h, dx : dx + w, :] @ k[dy, dx]
+        return np.maximum(out, 0.0)
+
+    @staticmethod
+    def _pool(x: np.ndarray) -> np.ndarray:
+        n, h, w, c = x.shape
+        x = x[:, : h - h % 2, : w - w % 2]
+        return x.reshape(n, h // 2, 2, w // 2, 2, c).mean(axis=(2, 4))
+
+    def features(self, stream: Stream, batch_size: int = 256) -> np.ndarray:
+        """Features (N, 256) of the stream's images."""
+        rgb = stream.palette[stream.indices] if stream.is_palette else stream.images
+        out = []
+        for i in range(0, len(rgb), batch_size):
+            x = rgb[i : i + batch_size].astype(np.float64) / 127.5 - 1.0
+            if x.shape[-1] == 4:
+                x = x[..., :3]
+            for j, k in enumerate(self.weights):
+                x = self._conv(x, k)
+                if j < 2:
+                    x = self._pool(x)
+            out.append(np.concatenate([x.mean(axis=(1, 2)), x.max(axis=(1, 2))], axis=1))
+        return np.concatenate(out) if out else np.zeros((0, 2 * self.widths[-1]))
+
+
 def entropy(counts: np.ndarray) -> float:
     """Entropy in nats of a histogram."""
     p = np.asarray(counts, np.float64)
@@ -88,7 +144,9 @@ def entropy(counts: np.ndarray) -> float:
 
 
 def describe(judge, stream: Stream, batch_size: int = 256) -> dict:
-    """What the judge sees of a set: features (N, d), predicted labels (N,)."""
+    """What the judge sees of a set: features (N, d), predicted labels (N,) (None without classes)."""
+    if isinstance(judge, RandomFeatures):
+        return {"features": judge.features(stream, batch_size), "labels": None}
     x = grey_levels(stream, judge.height, judge.width)
     feats, labels = judge.features_and_labels(x, batch_size=batch_size)
     return {"features": feats, "labels": labels}
@@ -102,11 +160,13 @@ def compare(judge, samples: Stream, reference: Stream | None = None, *, ref_stat
         if reference is None:
             raise GenkitError("compare needs a reference set or its statistics")
         ref_stats = stats(describe(judge, reference, batch_size)["features"])
+    result = {"frechet": frechet(*stats(seen["features"]), *ref_stats), "samples": len(samples)}
+    if seen["labels"] is None:
+        return result
     hist = np.bincount(seen["labels"], minlength=judge.classes)
     return {
-        "frechet": frechet(*stats(seen["features"]), *ref_stats),
+        **result,
         "histogram": [int(v) for v in hist],
         "label_entropy": entropy(hist),
         "max_entropy": math.log(judge.classes),
-        "samples": len(samples),
     }

@@ -46,12 +46,13 @@ def tiny_gan(**cfg):
 
 def batch(model, n=8, seed=0, epoch=0):
     rows = tf.constant(digits(n, seed).indices.astype(np.int32))
-    xs, zs = [], []
+    xs, zs, seeds = [], [], []
     for i in range(n):
-        (x, z), _ = model.make_example((rows[i],), tf.constant([epoch, i], tf.int64), training=True, flip=False)
+        (x, z, a), _ = model.make_example((rows[i],), tf.constant([epoch, i], tf.int64), training=True, flip=False)
         xs.append(x)
         zs.append(z)
-    return tf.stack(xs), tf.stack(zs)
+        seeds.append(a)
+    return tf.stack(xs), tf.stack(zs), tf.stack(seeds)
 
 
 def values(variables):
@@ -65,41 +66,41 @@ def same(a, b):
 # -- the two players ----------------------------------------------------------------------------
 def test_a_d_step_leaves_g_unchanged_and_a_g_step_leaves_d_unchanged():
     model = tiny_gan()
-    x, z = batch(model)
+    x, z, a = batch(model)
     g0, d0 = values(model.generator.trainable_variables), values(model.discriminator.variables)
-    model.d_step(x, z[:, 0])
+    model.d_step(x, z[:, 0], a[0, 0])
     g1, d1 = values(model.generator.trainable_variables), values(model.discriminator.variables)
     assert same(g0, g1)  # G's weights: untouched (its batch-norm running averages saw the fakes)
     assert not same(d0, d1)
-    model.g_step(z[:, 1])
+    model.g_step(z[:, 1], a[0, 1])
     assert same(d1, values(model.discriminator.variables))
     assert not same(g1, values(model.generator.trainable_variables))
     plain = tiny_gan(norm="none")  # without batch norm, not one of G's variables moves in a D step
-    x, z = batch(plain)
+    x, z, a = batch(plain)
     g0 = values(plain.generator.variables)
-    plain.d_step(x, z[:, 0])
+    plain.d_step(x, z[:, 0], a[0, 0])
     assert same(g0, values(plain.generator.variables))
 
 
 def test_the_losses_are_the_lectures_with_the_non_saturating_generator_loss():
     model = tiny_gan()
-    x, z = batch(model)
+    x, z, a = batch(model)
     fake = model(z[:, 0], training=True)
     lr_, lf = np.asarray(model.judge(x, training=True)), np.asarray(model.judge(fake, training=True))
-    per, real_logit, fake_logit = model.d_step(x, z[:, 0])
+    per, real_logit, fake_logit = model.d_step(x, z[:, 0], a[0, 0])
     sig = lambda v: 1 / (1 + np.exp(-v.astype(np.float64)))  # noqa: E731
     assert np.allclose(real_logit, lr_, atol=1e-5) and np.allclose(fake_logit, lf, atol=1e-5)
     assert np.allclose(per, -np.log(sig(lr_)) - np.log(1 - sig(lf)), atol=1e-4)  # real -> 1, fake -> 0
-    g_per, fake = model.g_step(z[:, 1])
+    g_per, fake = model.g_step(z[:, 1], a[0, 1])
     assert np.allclose(g_per, -np.log(sig(np.asarray(model.judge(fake, training=True)))), atol=1e-2)  # -log D(G(z))
 
 
 def test_d_steps_each_take_fresh_noise():
     model = tiny_gan(d_steps=3)
-    x, z = batch(model, 4)
+    x, z, a = batch(model, 4)
     assert z.shape == (4, 4, 4)  # three D steps and one G step per example
     assert len({tuple(np.round(np.asarray(z[0, k]), 5)) for k in range(4)}) == 4
-    logs = model.train_step(((x, z), tf.zeros([4])))
+    logs = model.train_step(((x, z, a), tf.zeros([4])))
     assert model.d_optimizer.iterations.numpy() == 3 and model.g_optimizer.iterations.numpy() == 1
     assert set(logs) == {"loss", "d_loss", "g_loss", "d_real", "d_fake"}
 
@@ -107,11 +108,93 @@ def test_d_steps_each_take_fresh_noise():
 def test_examples_come_from_the_stateless_seed():
     model = tiny_gan()
     rows = (tf.constant(digits(1).indices[0].astype(np.int32)),)
-    (x, z), _ = model.make_example(rows, tf.constant([3, 7], tf.int64), training=True, flip=False)
-    (x2, z2), _ = model.make_example(rows, tf.constant([3, 7], tf.int64), training=True, flip=False)
-    (_, z3), _ = model.make_example(rows, tf.constant([4, 7], tf.int64), training=True, flip=False)
+    (x, z, _), _ = model.make_example(rows, tf.constant([3, 7], tf.int64), training=True, flip=False)
+    (x2, z2, _), _ = model.make_example(rows, tf.constant([3, 7], tf.int64), training=True, flip=False)
+    (_, z3, _), _ = model.make_example(rows, tf.constant([4, 7], tf.int64), training=True, flip=False)
     assert np.array_equal(z, z2) and not np.array_equal(z, z3)
     assert np.allclose(x, digits(1).indices[0] / 127.5 - 1, atol=1e-6)  # grey levels in [-1, 1]
+
+
+# -- the moving average, colour, augmentation ------------------------------------------------------
+def test_the_moving_average_starts_at_g_and_follows_it_by_its_decay():
+    model = tiny_gan(ema=0.5)
+    assert same(values(model.generator_ema.weights), values(model.generator.weights))  # starts equal
+    x, z, a = batch(model)
+    for step in range(3):  # the decay warms up: min(ema, (1 + t) / (10 + t)) after t steps
+        before = values(model.generator_ema.trainable_weights)
+        stats = values(model.generator_ema.non_trainable_weights)
+        model.g_step(z[:, 1], a[0, 1])
+        d = min(0.5, (1 + step + 1) / (10 + step + 1))
+        after, g = values(model.generator_ema.trainable_weights), values(model.generator.trainable_weights)
+        assert not same(stats, values(model.generator_ema.non_trainable_weights))  # its own batch-norm statistics
+        assert all(np.allclose(n, d * b + (1 - d) * w, atol=1e-6) for n, b, w in zip(after, before, g))
+    assert not same(after, g)
+    plain = tiny_gan(ema=0.0)  # no average: samples come from G itself
+    assert plain.generator_ema is None
+    z0 = plain.noise(3, 1)
+    assert np.array_equal(np.asarray(plain(z0, average=True)), np.asarray(plain(z0)))
+
+
+def test_a_checkpoint_from_before_the_average_loads_without_one(tmp_path):
+    model = tiny_gan(ema=0.0)
+    cfg = model.get_config()
+    del cfg["ema"]  # what checkpoints saved before the setting existed hold
+    assert models.get("gan").from_config(cfg).generator_ema is None
+    assert models.get("gan").from_config({**cfg, "ema": 0.99}).generator_ema is not None
+
+
+def colour_sprites(n=8, seed=0):
+    """Tiny colour 'sprites' on a 4-colour palette: a coloured square on white."""
+    rng = np.random.default_rng(seed)
+    idx = np.zeros((n, H, W), np.uint8)
+    for i in range(n):
+        y, x = rng.integers(0, H - 3, 2)
+        idx[i, y : y + 3, x : x + 3] = rng.integers(1, 4)
+    palette = np.array([[255, 255, 255], [200, 30, 30], [30, 160, 40], [20, 40, 200]], np.uint8)
+    return Stream(indices=idx, palette=palette)
+
+
+def test_a_colour_gan_sees_rgb_and_draws_on_its_palette(tmp_path):
+    stream = colour_sprites()
+    model = models.get("gan").for_stream(stream, **{**TINY, "augment": "color,translation,cutout"})
+    model.build_for_data()
+    model.compile_for_training(1e-2)
+    assert model.colours == 3
+    rows = tf.constant(stream.indices.astype(np.int32))
+    (x, z, a), _ = model.make_example((rows[0],), tf.constant([0, 0], tf.int64), training=True, flip=False)
+    assert x.shape == (H, W, 3) and np.allclose(x, stream.palette[stream.indices[0]] / 127.5 - 1, atol=1e-6)
+    xs = tf.stack([x] * 4)
+    model.train_step(((xs, tf.stack([z] * 4), tf.stack([a] * 4)), tf.zeros([4])))
+    out = model.sample_stream(6, seed=2)
+    assert np.array_equal(out.palette, stream.palette) and out.indices.shape == (6, H, W)
+    assert out.indices.max() < 4
+    path = models.save(model, tmp_path / "colour-gan.keras", optimizer=False)
+    assert np.array_equal(models.load(str(path)).sample_stream(6, seed=2).indices, out.indices)
+
+
+def test_diffaugment_is_seeded_shape_keeping_and_differentiable():
+    model = tiny_gan(augment="translation,cutout")
+    x = tf.constant(np.random.default_rng(0).uniform(-1, 1, (4, H, W)).astype(np.float32))
+    seed = tf.constant([1, 2], tf.int32)
+    y = model.augmented(x, seed)
+    assert y.shape == x.shape and np.array_equal(y, model.augmented(x, seed))
+    assert not np.array_equal(y, model.augmented(x, tf.constant([1, 3], tf.int32)))
+    zeros = np.mean(np.asarray(y) == 0, axis=(1, 2))
+    assert (zeros > 0).all()  # a square cut out of each (partly off the edge at times) and the shifted-in zeros
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        s = tf.reduce_sum(model.augmented(x, seed))
+    assert np.abs(np.asarray(tape.gradient(s, x))).sum() > 0
+    assert np.array_equal(tiny_gan().augmented(x, seed), x)  # none: D sees the images as they are
+
+
+def test_shift_moves_each_image_by_its_own_offset():
+    from genkit.models.gan.model import _shift
+
+    x = tf.reshape(tf.range(2 * 4 * 4, dtype=tf.float32) + 1, (2, 4, 4, 1))
+    y = np.asarray(_shift(x, tf.constant([1, 0]), tf.constant([0, -1])))[..., 0]
+    assert np.array_equal(y[0, 1:], np.asarray(x)[0, :3, :, 0]) and (y[0, 0] == 0).all()  # down one row
+    assert np.array_equal(y[1, :, :3], np.asarray(x)[1, :, 1:, 0]) and (y[1, :, 3] == 0).all()  # left one column
 
 
 # -- samples --------------------------------------------------------------------------------------
@@ -120,7 +203,7 @@ def test_samples_shapes_ranges_and_seeds():
     out = model.sample_stream(5, seed=3)
     assert out.indices.shape == (5, H, W) and out.indices.dtype == np.uint8
     assert np.array_equal(out.palette, grey256()) and out.meta["model"] == "gan"
-    g = np.asarray(model(model.noise(5, 3)))
+    g = np.asarray(model(model.noise(5, 3), average=True))  # samples come from G's moving average
     assert g.min() >= -1 and g.max() <= 1
     assert np.array_equal(out.indices, np.clip(np.rint((g + 1) * 127.5), 0, 255).astype(np.uint8))
     assert np.array_equal(model.sample_stream(5, seed=3, batch_size=2).indices, out.indices)
@@ -138,8 +221,8 @@ def test_samples_shapes_ranges_and_seeds():
 
 def test_save_and_load_keep_the_samples_without_optimizer_state(tmp_path):
     model = tiny_gan()
-    x, z = batch(model)
-    model.train_step(((x, z), tf.zeros([8])))
+    x, z, a = batch(model)
+    model.train_step(((x, z, a), tf.zeros([8])))
     path = models.save(model, tmp_path / "gan.keras", optimizer=False)
     back = models.load(str(path))
     assert type(back) is type(model) and back.latent == 4 and back.norm == "batch"
@@ -173,8 +256,8 @@ def test_a_seeded_step_reproduces():
     for _ in range(2):
         keras.utils.set_random_seed(5)
         model = tiny_gan()
-        x, z = batch(model, seed=2, epoch=1)
-        model.train_step(((x, z), tf.zeros([8])))
+        x, z, a = batch(model, seed=2, epoch=1)
+        model.train_step(((x, z, a), tf.zeros([8])))
         weights.append(values(model.weights))
     assert same(*weights)
 
@@ -282,7 +365,7 @@ def test_eval_prints_the_realness(gan_file, judge, tmp_path, monkeypatch):
         (sample.app, ["{judge}"], None, "needs a model that draws samples (pixelrnn, pixelcnn"),
         (evaluate.app, ["{gan}", "-"], "one", "need at least 2 images"),
         (evaluate.app, ["{judge}", "-"], "unlabelled", "needs labelled images"),
-        (train_cli.app, ["gan", "-q"], "colour", "grey"),
+        (train_cli.app, ["gan", "--set", "augment=flip", "-q"], "colour", "augment must be none or a comma list"),
         (train_cli.app, ["gan", "--set", "d_steps=0", "-q"], "digits", "d_steps must be at least 1"),
         (train_cli.app, ["classifier", "-q"], "unlabelled", "needs class labels"),
     ],
@@ -304,3 +387,21 @@ def test_bad_input_is_one_line_exit_2_and_writes_nothing(gan_file, judge, tmp_pa
     assert result.stderr.strip().count("\n") == 0 and result.stdout == ""
     # (a bad --set leaves gk-train's empty run folder behind: genkit.train makes it before the model)
     assert not target.exists() and not any((tmp_path / "run").glob("*"))
+
+
+def test_quantized_colour_sprites_piped_into_gk_train_gan_train_and_evaluate(tmp_path):
+    """`gk-quantize sprites/ --crop 20 | gk-train gan`: a colour palette stream on stdin trains a GAN
+    whose samples are on that palette, and gk-eval judges it with random conv features."""
+    stream = colour_sprites(40)
+    run = tmp_path / "run"
+    done = runner.invoke(train_cli.app, ["gan", "--epochs", "1", "--batch-size", "8", "--set", "latent=4", "--set", "channels=4",
+                                         "--set", "augment=translation,cutout", "-o", str(run), "-q"], input=stream.to_npz())
+    assert done.exit_code == 0, done.output
+    drawn = runner.invoke(sample.app, [str(run / "model.keras"), "-n", "3", "-f", "npz", "-o", str(tmp_path / "s.npz")])
+    assert drawn.exit_code == 0, drawn.output
+    out = Stream.from_npz((tmp_path / "s.npz").read_bytes())
+    assert np.array_equal(out.palette, stream.palette) and out.indices.shape == (3, H, W)
+    judged = runner.invoke(evaluate.app, [str(run / "model.keras"), "-", "--json"], input=stream.to_npz())
+    assert judged.exit_code == 0, judged.output
+    report = json.loads(judged.stdout.strip().splitlines()[-1])
+    assert report["frechet"] > 0 and "random conv features" in report["judge"] and "label_entropy" not in report

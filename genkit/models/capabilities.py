@@ -290,20 +290,28 @@ class SentenceNLL(Evaluation):
 
 class Realness(Evaluation):
     """A GAN's realness: no likelihood, the squared Fréchet distance between its samples and the
-    data in the judge's features (genkit.realness), and the entropy of the samples' labels."""
+    data in the judge's features (genkit.realness), and, where the judge is a classifier, the
+    entropy of the samples' labels."""
 
     def line(self) -> str:
+        labels = (f"label entropy {self['label_entropy']:.3f}/{self['max_entropy']:.3f} nats  "
+                  if "label_entropy" in self else "")
         return (f"Fréchet distance {self['frechet']:.3f} (judge features, {self['samples']} samples vs {self['images']} images)  "
-                f"label entropy {self['label_entropy']:.3f}/{self['max_entropy']:.3f} nats  {self['model']}  {self['data']}")
+                f"{labels}{self['model']}  {self['data']}")
 
     def card_rows(self, metrics, model, measure):
-        hist = "/".join(str(v) for v in self["histogram"])
+        judge = str(self["judge"])
+        features = (f"the penultimate-layer features of `{Path(judge).name}`" if judge.endswith(".keras")
+                    else f"{judge}, a fixed untrained network (genkit.realness.RandomFeatures)")
         rows = [
-            self._best(metrics, " (lowest val pixel Fréchet distance: val digits vs the generator's images for fixed noise)"),
+            self._best(metrics, " (lowest val pixel Fréchet distance: val images vs the generator's images for fixed noise)"),
             f"| **test realness** | **squared Fréchet distance {self['frechet']:.3f}** between {self['samples']:,} samples "
-            f"(seed {self['seed']}) and the {self['images']:,} test digits, in the penultimate-layer features of `{Path(self['judge']).name}` |",
-            f"| samples' labels | entropy {self['label_entropy']:.3f} of at most {self['max_entropy']:.3f} nats; per class (judge's labels) {hist} |",
+            f"(seed {self['seed']}) and the {self['images']:,} test images, in {features} |",
         ]
+        if "histogram" in self:
+            hist = "/".join(str(v) for v in self["histogram"])
+            rows.append(f"| samples' labels | entropy {self['label_entropy']:.3f} of at most {self['max_entropy']:.3f} nats; "
+                        f"per class (judge's labels) {hist} |")
         history = "Per epoch, pixel Fréchet distance (train/val) and D's mean output on val real/fake: " + ", ".join(
             f"{r['epoch']}: {r['train_fd_px']:.2f}/{r['val_fd_px']:.2f} ({r['val_d_real']:.2f}/{r['val_d_fake']:.2f})"
             for r in metrics["epochs"])

@@ -45,10 +45,22 @@ from keras.src.utils.tracking import no_automatic_dependency_tracking
 from ...errors import GenkitError
 from ...io import Stream
 from ...palettes import grey256, is_grey
+from ...quantize import map_to_palette
 from .. import register
 from ..base import InterpolatesNoise, Trainable, flip_image
 from ..capabilities import Evaluates, Realness, Samples
 from .config import GANConfig
+
+
+def _shift(x, dy, dx):
+    """Each image of x (B, H, W, C) moved by its own (dy, dx) pixels, zeros shifted in."""
+    b, h, w = tf.shape(x)[0], tf.shape(x)[1], tf.shape(x)[2]
+    ys = tf.range(h)[None, :] - dy[:, None]  # (B, H): source row of each output row
+    xs = tf.range(w)[None, :] - dx[:, None]
+    valid = (((ys >= 0) & (ys < h))[:, :, None] & ((xs >= 0) & (xs < w))[:, None, :])
+    rows = tf.gather(x, tf.clip_by_value(ys, 0, h - 1), axis=1, batch_dims=1)
+    moved = tf.gather(rows, tf.clip_by_value(xs, 0, w - 1), axis=2, batch_dims=1)
+    return moved * tf.cast(valid, x.dtype)[..., None]
 
 
 class Frechet(keras.metrics.Metric):
@@ -106,36 +118,20 @@ class GAN(Trainable, Samples, InterpolatesNoise, Evaluates, keras.Model):
         self.config = config
         self.height, self.width = int(height), int(width)
         self.palette = np.asarray(palette, dtype=np.uint8).reshape(-1, 3)
-        if not is_grey(self.palette):
-            raise GenkitError("the GAN draws grey images: train it on a grey palette (e.g. --dataset mnist)")
         if self.height % 4 or self.width % 4 or self.height < 4 or self.width < 4:
             raise GenkitError(f"the generator doubles its size twice: image sides must be multiples of 4, "
                               f"got {self.width}x{self.height}")
         self.latent, self.channels, self.d_steps = config.latent, config.channels, config.d_steps
         self.beta1, self.norm = config.beta1, config.norm
-        # grey level of each palette index, in [-1, 1]: what D sees of a real image
-        self.levels = self.palette[:, 0].astype(np.float32) / 127.5 - 1.0
-        h4, w4, c = self.height // 4, self.width // 4, self.channels
-        bn = self.norm == "batch"
-
-        def normed(name):
-            if not bn:
-                return []
-            return [layers.BatchNormalization(synchronized=True, name=f"{name}_bn")]
-
-        self.generator = keras.Sequential(
-            [
-                layers.Dense(h4 * w4 * 2 * c, use_bias=not bn, name="g_dense"),
-                *normed("g_dense"),
-                layers.ReLU(name="g_dense_relu"),
-                layers.Reshape((h4, w4, 2 * c), name="g_reshape"),
-                layers.Conv2DTranspose(c, 4, strides=2, padding="same", use_bias=not bn, name="g_up1"),
-                *normed("g_up1"),
-                layers.ReLU(name="g_up1_relu"),
-                layers.Conv2DTranspose(1, 4, strides=2, padding="same", activation="tanh", name="g_up2"),
-            ],
-            name="generator",
-        )
+        # A grey palette is drawn as one grey level, any other as RGB; either in [-1, 1]. What D
+        # sees of a real image is its palette colour; G's colours go to the nearest palette entry.
+        self.colours = 1 if is_grey(self.palette) else 3
+        self.levels = (self.palette[:, : self.colours].astype(np.float32) / 127.5 - 1.0)
+        self.generator = self._generator("g")
+        # sampling's generator: the moving average of G's weights (Karras et al. 2018; Yazıcı et
+        # al. 2019), updated after every G step; G itself when ema is 0
+        self.generator_ema = self._generator("ema") if config.ema > 0 else None
+        c = self.channels
         self.discriminator = keras.Sequential(
             [
                 layers.Conv2D(c, 4, strides=2, padding="same", name="d_conv1"),
@@ -156,34 +152,124 @@ class GAN(Trainable, Samples, InterpolatesNoise, Evaluates, keras.Model):
 
     @classmethod
     def from_config(cls, config):
-        return cls(**config)
+        return cls(**{**cls.config_class.BEFORE, **config})
+
+    def _generator(self, prefix: str) -> keras.Sequential:
+        """G's network: dense -> (H/4, W/4, 2c) -> up to (H/2, W/2, c) -> up to (H, W, colours), tanh."""
+        h4, w4, c = self.height // 4, self.width // 4, self.channels
+        bn = self.norm == "batch"
+
+        def normed(name):
+            return [layers.BatchNormalization(synchronized=True, name=f"{name}_bn")] if bn else []
+
+        p = prefix
+        return keras.Sequential(
+            [
+                layers.Dense(h4 * w4 * 2 * c, use_bias=not bn, name=f"{p}_dense"),
+                *normed(f"{p}_dense"),
+                layers.ReLU(name=f"{p}_dense_relu"),
+                layers.Reshape((h4, w4, 2 * c), name=f"{p}_reshape"),
+                layers.Conv2DTranspose(c, 4, strides=2, padding="same", use_bias=not bn, name=f"{p}_up1"),
+                *normed(f"{p}_up1"),
+                layers.ReLU(name=f"{p}_up1_relu"),
+                layers.Conv2DTranspose(self.colours, 4, strides=2, padding="same", activation="tanh", name=f"{p}_up2"),
+            ],
+            name="generator" if p == "g" else "generator_ema",
+        )
 
     # -- the networks ---------------------------------------------------------------------------
-    def call(self, z, training=False):
-        """G(z): grey levels in [-1, 1], (B, H, W)."""
-        return self.generator(z, training=training)[..., 0]
+    def call(self, z, training=False, average=False):
+        """G(z) in [-1, 1]: grey levels (B, H, W) or RGB (B, H, W, 3); ``average``: the moving
+        average of G's weights (sampling's generator)."""
+        g = self.generator_ema if average and self.generator_ema is not None else self.generator
+        x = g(z, training=training)
+        return x[..., 0] if self.colours == 1 else x
 
     def judge(self, x, training=False):
-        """D's logit (B,) for images x (B, H, W) in [-1, 1]."""
-        return self.discriminator(ops.expand_dims(x, -1), training=training)[:, 0]
+        """D's logit (B,) for images x in [-1, 1], (B, H, W) grey or (B, H, W, 3) RGB."""
+        if self.colours == 1:
+            x = ops.expand_dims(x, -1)
+        return self.discriminator(x, training=training)[:, 0]
 
     def build(self, input_shape=None):
         self.generator.build((None, self.latent))
-        self.discriminator.build((None, self.height, self.width, 1))
+        if self.generator_ema is not None:
+            self.generator_ema.build((None, self.latent))
+            for a, w in zip(self.generator_ema.weights, self.generator.weights):
+                a.assign(w)
+        self.discriminator.build((None, self.height, self.width, self.colours))
+
+    def update_average(self, z) -> None:
+        """After a G step: average <- d * average + (1 - d) * G for each trainable weight, with
+        d = min(ema, (1 + t) / (10 + t)) after t G steps (a short memory at first, so the average
+        does not drag the random start along; the warm-up of TensorFlow's
+        ExponentialMovingAverage). Batch norm's moving statistics are not averaged: the averaged
+        generator runs on the step's noise in training mode, so its statistics are those of its
+        own activations (averaged weights with G's statistics draw worse images)."""
+        if self.generator_ema is None:
+            return
+        t = tf.cast(self.g_optimizer.iterations, tf.float32)
+        d = tf.minimum(tf.constant(self.config.ema, tf.float32), (1.0 + t) / (10.0 + t))
+        for a, w in zip(self.generator_ema.trainable_weights, self.generator.trainable_weights):
+            a.assign(d * a + (1.0 - d) * w)
+        if self.norm == "batch":
+            self.generator_ema(z, training=True)
 
     def build_for_data(self) -> None:
         self.judge(self(np.zeros((1, self.latent), np.float32)))
 
     def pooled(self, x):
-        """What the training loop's realness distance compares: grey levels in [0, 1], 2x2-pooled, flat."""
-        h = ops.average_pool(ops.expand_dims((x + 1.0) * 0.5, -1), 2, strides=2, padding="valid")
-        return ops.reshape(h, (-1, (self.height // 2) * (self.width // 2)))
+        """What the training loop's realness distance compares: grey levels (or RGB) in [0, 1],
+        2x2-pooled, flat."""
+        x = ops.expand_dims(x, -1) if self.colours == 1 else x
+        h = ops.average_pool((x + 1.0) * 0.5, 2, strides=2, padding="valid")
+        return ops.reshape(h, (-1, self.pooled_dim))
+
+    @property
+    def pooled_dim(self) -> int:
+        return (self.height // 2) * (self.width // 2) * self.colours
+
+    def augmented(self, x, seed):
+        """DiffAugment (Zhao et al. 2020): the same differentiable random transforms for real and
+        fake images before D, so D cannot memorise a few hundred images and G is not taught the
+        transforms. colour: brightness, saturation (RGB only), contrast; translation: shift by up
+        to 1/8 of the side, zero (mid-grey) fill; cutout: a zeroed square of half the side."""
+        policies = self.config.policies
+        if not policies:
+            return x
+        grey = self.colours == 1
+        x = ops.expand_dims(x, -1) if grey else x
+        b = tf.shape(x)[0]
+        h, w = self.height, self.width
+        s = [tf.random.experimental.stateless_fold_in(seed, i) for i in range(6)]
+        if "color" in policies:
+            x = x + (tf.random.stateless_uniform([b, 1, 1, 1], s[0]) - 0.5)
+            if not grey:
+                m = tf.reduce_mean(x, axis=-1, keepdims=True)
+                x = (x - m) * (tf.random.stateless_uniform([b, 1, 1, 1], s[1]) * 2.0) + m
+            m = tf.reduce_mean(x, axis=[1, 2, 3], keepdims=True)
+            x = (x - m) * (tf.random.stateless_uniform([b, 1, 1, 1], s[2]) + 0.5) + m
+        if "translation" in policies:
+            ph, pw = max(1, h // 8), max(1, w // 8)
+            dy = tf.random.stateless_uniform([b], s[3], -ph, ph + 1, dtype=tf.int32)
+            dx = tf.random.stateless_uniform([b], s[4], -pw, pw + 1, dtype=tf.int32)
+            x = _shift(x, dy, dx)
+        if "cutout" in policies:
+            ch, cw = h // 2, w // 2
+            cy = tf.random.stateless_uniform([b], s[5], 0, h + (1 - ch % 2), dtype=tf.int32)
+            cx = tf.random.stateless_uniform([b], tf.random.experimental.stateless_fold_in(s[5], 1), 0,
+                                             w + (1 - cw % 2), dtype=tf.int32)
+            ys, xs = tf.range(h)[None, :, None], tf.range(w)[None, None, :]
+            inside = ((tf.abs(ys - cy[:, None, None]) <= ch // 2 - 1 + ch % 2)
+                      & (tf.abs(xs - cx[:, None, None]) <= cw // 2 - 1 + cw % 2))
+            x = x * tf.cast(~inside, x.dtype)[..., None]
+        return x[..., 0] if grey else x
 
     # -- training (genkit.train) --------------------------------------------------------------------
     @classmethod
     def check_training_data(cls, stream: Stream) -> None:
-        if not stream.is_palette or not is_grey(stream.palette):
-            raise GenkitError("the GAN learns grey images: give a grey palette stream (e.g. --dataset mnist)")
+        if not stream.is_palette:
+            raise GenkitError("the GAN learns palette images: quantize them first (gk-quantize ... | gk-train gan)")
 
     def train_arrays(self, stream: Stream) -> tuple:
         return (stream.indices.astype(np.int32),)
@@ -191,25 +277,28 @@ class GAN(Trainable, Samples, InterpolatesNoise, Evaluates, keras.Model):
     def make_example(self, rows, seed, *, training, flip):
         """(x, z): the real image's grey levels in [-1, 1], and d_steps + 1 noise vectors (one per
         D step, then G's), all from the example's stateless seed."""
-        x = tf.gather(tf.constant(self.levels), rows[0])
+        x = tf.gather(tf.constant(self.levels if self.colours == 3 else self.levels[:, 0]), rows[0])
         if flip:
             x = flip_image(x, seed)
         z = tf.random.stateless_normal([self.d_steps + 1, self.latent], seed=tf.random.experimental.stateless_fold_in(seed, 2))
-        return (x, z), tf.zeros([], tf.float32)
+        # one augmentation seed per D step and G's: drawn per example, folded per batch below
+        a = tf.random.stateless_uniform([self.d_steps + 1, 2], seed=tf.random.experimental.stateless_fold_in(seed, 3),
+                                        maxval=2**31 - 1, dtype=tf.int32)
+        return (x, z, a), tf.zeros([], tf.float32)
 
     @no_automatic_dependency_tracking  # as keras.Model.compile: the model is built already
     def compile_for_training(self, lr: float) -> None:
         """Two Adams, one per player, built at once on that player's weights only; the trackers
         (Keras Means, summed over replicas) and the realness distance."""
-        self.d_optimizer = keras.optimizers.Adam(lr, beta_1=self.beta1, name="d_adam")
+        self.d_optimizer = keras.optimizers.Adam(lr * self.config.d_lr, beta_1=self.beta1, name="d_adam")
         self.g_optimizer = keras.optimizers.Adam(lr, beta_1=self.beta1, name="g_adam")
         super().compile(optimizer=self.g_optimizer)
         self.build_optimizer_state()
-        self._trackers = [Frechet((self.height // 2) * (self.width // 2), name="loss")] + [
+        self._trackers = [Frechet(self.pooled_dim, name="loss")] + [
             keras.metrics.Mean(name=n) for n in ("d_loss", "g_loss", "d_real", "d_fake")]
 
     def set_learning_rate(self, lr: float) -> None:
-        self.d_optimizer.learning_rate.assign(lr)
+        self.d_optimizer.learning_rate.assign(lr * self.config.d_lr)
         self.g_optimizer.learning_rate.assign(lr)
 
     def build_optimizer_state(self) -> None:
@@ -222,26 +311,27 @@ class GAN(Trainable, Samples, InterpolatesNoise, Evaluates, keras.Model):
     def metrics(self):
         return list(self._trackers)
 
-    def d_step(self, x, z):
+    def d_step(self, x, z, seed):
         """Fix G, update D: real -> 1, G(z) -> 0. Per-example loss (B,) and D's two outputs."""
         fake = self(z, training=True)
         d_weights = self.discriminator.trainable_weights
         with tf.GradientTape() as tape:
-            real_logit = self.judge(x, training=True)
-            fake_logit = self.judge(fake, training=True)
+            real_logit = self.judge(self.augmented(x, seed), training=True)
+            fake_logit = self.judge(self.augmented(fake, tf.random.experimental.stateless_fold_in(seed, 7)), training=True)
             per = tf.nn.softplus(-real_logit) + tf.nn.softplus(fake_logit)
             loss = tf.nn.compute_average_loss(per)
         self.d_optimizer.apply(tape.gradient(loss, d_weights), d_weights)
         return per, real_logit, fake_logit
 
-    def g_step(self, z):
-        """Fix D, update G to make D say 1 (non-saturating: −log D(G(z)))."""
+    def g_step(self, z, seed):
+        """Fix D, update G to make D say 1 (non-saturating: −log D(G(z))); then G's average."""
         g_weights = self.generator.trainable_weights
         with tf.GradientTape() as tape:
             fake = self(z, training=True)
-            per = tf.nn.softplus(-self.judge(fake, training=True))
+            per = tf.nn.softplus(-self.judge(self.augmented(fake, seed), training=True))
             loss = tf.nn.compute_average_loss(per)
         self.g_optimizer.apply(tape.gradient(loss, g_weights), g_weights)
+        self.update_average(z)
         return per, fake
 
     def _track(self, real, fake, d_per, g_per, real_logit, fake_logit):
@@ -258,15 +348,15 @@ class GAN(Trainable, Samples, InterpolatesNoise, Evaluates, keras.Model):
         return {"loss": g_loss.result(), **{m.name: m.result() for m in self._trackers[1:]}}
 
     def train_step(self, data):
-        (x, z), _ = data
+        (x, z, a), _ = data
         for k in range(self.d_steps):
-            d_per, real_logit, fake_logit = self.d_step(x, z[:, k])
-        g_per, fake = self.g_step(z[:, -1])
+            d_per, real_logit, fake_logit = self.d_step(x, z[:, k], a[0, k])
+        g_per, fake = self.g_step(z[:, -1], a[0, -1])
         return self._track(x, fake, d_per, g_per, real_logit, fake_logit)
 
     def test_step(self, data):
-        (x, z), _ = data
-        fake = self(z[:, -1], training=False)
+        (x, z, _), _ = data
+        fake = self(z[:, -1], training=False, average=True)
         real_logit, fake_logit = self.judge(x), self.judge(fake)
         d_per = tf.nn.softplus(-real_logit) + tf.nn.softplus(fake_logit)
         return self._track(x, fake, d_per, tf.nn.softplus(-fake_logit), real_logit, fake_logit)
@@ -281,7 +371,7 @@ class GAN(Trainable, Samples, InterpolatesNoise, Evaluates, keras.Model):
     # -- streams out ------------------------------------------------------------------------------
     @tf.function(reduce_retracing=True)
     def _generate(self, z):
-        return self(z, training=False)
+        return self(z, training=False, average=True)
 
     def noise(self, n: int, seed: int, temperature: float = 1.0) -> np.ndarray:
         """n noise vectors for a seed: the same seed gives the same vectors, the first k of n
@@ -291,7 +381,8 @@ class GAN(Trainable, Samples, InterpolatesNoise, Evaluates, keras.Model):
         return np.random.default_rng(seed).standard_normal((n, self.latent)).astype(np.float32) * np.float32(temperature)
 
     def decode(self, z: np.ndarray, batch_size: int = 256, meta: dict | None = None, progress=None) -> Stream:
-        """G's images for noise z (N, latent), as palette indices on the model's grey palette."""
+        """G's images for noise z (N, latent), as indices on the model's palette: grey levels
+        to the nearest grey, RGB to the nearest colour."""
         z = np.asarray(z, np.float32).reshape(-1, self.latent)
         out = []
         for i in range(0, len(z), max(1, batch_size)):
@@ -299,8 +390,11 @@ class GAN(Trainable, Samples, InterpolatesNoise, Evaluates, keras.Model):
             out.append(np.clip(np.rint((g + 1.0) * 127.5), 0, 255).astype(np.uint8))
             if progress:
                 progress(len(g))
-        grey = np.concatenate(out) if out else np.zeros((0, self.height, self.width), np.uint8)
         meta = dict(meta or {}, model=self.family)
+        if self.colours == 3:  # RGB onto the nearest palette colour (CIEDE2000, as gk-quantize maps)
+            rgb = np.concatenate(out) if out else np.zeros((0, self.height, self.width, 3), np.uint8)
+            return Stream(indices=map_to_palette(rgb, self.palette), palette=self.palette, meta=meta)
+        grey = np.concatenate(out) if out else np.zeros((0, self.height, self.width), np.uint8)
         if np.array_equal(self.palette, grey256()):
             return Stream(indices=grey, palette=grey256(), meta=meta)
         nearest = np.abs(grey[..., None].astype(np.int16) - self.palette[None, None, None, :, 0]).argmin(-1)
@@ -325,15 +419,17 @@ class GAN(Trainable, Samples, InterpolatesNoise, Evaluates, keras.Model):
                         judge=None, progress=None, k: int | None = None) -> dict:
         """gk-eval: how real G's images look next to the stream's. A GAN has no likelihood;
         this is the squared Fréchet distance between ``samples`` of G's images (seed) and the
-        stream's images in the judge's feature space (genkit.realness, the shipped classifier
-        unless ``judge`` is given), with the label histogram of the samples and its entropy."""
+        stream's images in the judge's feature space (genkit.realness: for grey images the shipped
+        classifier, with the label histogram of the samples and its entropy; for colour images
+        fixed random conv features), unless ``judge`` is given."""
         from ... import realness
 
         if samples < 2:
             raise GenkitError("need at least 2 samples")
         if len(stream) < 2:
             raise GenkitError("need at least 2 images to compare with")
-        judge = judge if judge is not None else realness.load_judge()
+        if judge is None:
+            judge = realness.load_judge() if self.colours == 1 else realness.RandomFeatures()
         drawn = self.sample_stream(samples, seed=seed, batch_size=max(batch_size, 256), progress=progress)
         result = realness.compare(judge, drawn, stream)
         return Realness({"model": self.family, "images": len(stream), "seed": seed, **result,
