@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 DATA   ?= $(abspath ../shared/data)
 STAMP  := $(VENV)/.installed
 
-.PHONY: install test test-fast fuzz demo bench bench-quantize bench-pixel bench-startup bench-train bench-gpu bench-vae bench-gan bench-sentence train-2workers figures figures-sentence checkpoints palettes clean
+.PHONY: install test test-fast fuzz demo bench bench-quantize bench-pixel bench-startup bench-train bench-gpu bench-vae bench-gan bench-sentence bench-masked train-2workers figures figures-sentence figures-masked checkpoints palettes clean
 
 install: $(STAMP)
 
@@ -39,7 +39,7 @@ demo: install
 		| $(BIN)/gk-complete pixelcnn --keep 0.5 -k 3 -o out/demo-complete.png
 	@echo "wrote out/demo.png (samples) and out/demo-complete.png (original | masked | 3 completions)"
 
-bench: bench-quantize bench-pixel bench-startup bench-train bench-vae bench-gan bench-sentence
+bench: bench-quantize bench-pixel bench-startup bench-train bench-vae bench-gan bench-sentence bench-masked
 
 bench-quantize: install
 	$(BIN)/python bench/quantize.py --data $(DATA)/pokemon/sprites
@@ -62,6 +62,11 @@ bench-vae: install
 # GAN vs VAE vs real digits, judged by the shipped classifier (squared Fréchet distance of its
 # features, label entropy): bench/results/gan.md and gan.json. Needs checkpoints/mnist-gan.keras and
 # mnist-classifier.keras; the VAE row uses checkpoints/mnist-vae.keras (else runs/mnist-vae/model.keras).
+# The masked family against the shipped PixelCNN: completion of three mask kinds, sprites/s against the
+# number of steps, the test NLL bound: bench/results/masked.md and masked.json.
+bench-masked: install
+	$(BIN)/python bench/masked.py
+
 bench-gan: install
 	$(BIN)/python bench/gan.py
 
@@ -209,7 +214,20 @@ figures-sentence: install
 	) > figures/interpolations.txt
 	cat figures/interpolations.txt
 
-figures: install figures-vae figures-sentence
+# The masked family beside the PixelCNN: samples, and completions of test sprites 10, 20, ..., 80 with
+# the bottom half, the top half and a random half hidden (original | masked | 3 completions).
+MASKED_STEPS ?= 32
+figures-masked: install
+	@mkdir -p figures out
+	$(BIN)/python -c "import numpy as np; from PIL import Image; m = np.zeros((20, 20), np.uint8); m[10:] = 255; Image.fromarray(m).save('out/keep-bottom.png')"
+	$(BIN)/gk-quantize $(DATA)/pokemon/sprites/0[1-8]0MS.png --crop 20 --palette $(DATA)/pokemon/colormap.txt -f npz -o out/eight.npz
+	for m in pixelcnn masked; do \
+		$(BIN)/gk-complete $$m out/eight.npz --keep 0.5 -k 3 --seed 0 -o figures/$$m-bottom-hidden.png; \
+		$(BIN)/gk-complete $$m out/eight.npz --mask out/keep-bottom.png -k 3 --seed 0 -o figures/$$m-top-hidden.png; \
+		$(BIN)/gk-complete $$m out/eight.npz --keep-random 0.5 -k 3 --seed 0 -o figures/$$m-random-hidden.png; done
+	$(BIN)/gk-sample masked -n 16 --steps $(MASKED_STEPS) --seed 0 -o figures/masked-samples.png
+
+figures: install figures-vae figures-sentence figures-masked
 	@mkdir -p figures
 	$(BIN)/gk-quantize $(DATA)/pokemon/sprites/0[0-4]*.png --crop 20 --palette pokemon-167 --scale 4 -o figures/pokemon-167.png
 	$(BIN)/gk-quantize $(DATA)/pokemon/sprites/0[0-4]*.png --crop 20 --palette $(DATA)/pokemon/colormap.txt --scale 4 -o figures/course-167.png

@@ -54,7 +54,7 @@ from .config import GANConfig
 
 def _shift(x, dy, dx):
     """Each image of x (B, H, W, C) moved by its own (dy, dx) pixels, zeros shifted in."""
-    b, h, w = tf.shape(x)[0], tf.shape(x)[1], tf.shape(x)[2]
+    h, w = tf.shape(x)[1], tf.shape(x)[2]
     ys = tf.range(h)[None, :] - dy[:, None]  # (B, H): source row of each output row
     xs = tf.range(w)[None, :] - dx[:, None]
     valid = (((ys >= 0) & (ys < h))[:, :, None] & ((xs >= 0) & (xs < w))[:, None, :])
