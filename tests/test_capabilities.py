@@ -82,8 +82,8 @@ CASES = [
     (cap.Realness(model="gan", images=10000, seed=0, samples=10000, frechet=19.3456, label_entropy=2.2521, max_entropy=2.302585,
                   histogram=[1054, 696], judge="checkpoints/mnist-classifier.keras"),
      "Fréchet distance 19.346 (judge features, 10000 samples vs 10000 images)  label entropy 2.252/2.303 nats  gan  pokemon:test",
-     ["| best epoch | 2 of 2 (lowest val pixel Fréchet distance: val digits vs the generator's images for fixed noise) |",
-      "| **test realness** | **squared Fréchet distance 19.346** between 10,000 samples (seed 0) and the 10,000 test digits, "
+     ["| best epoch | 2 of 2 (lowest val pixel Fréchet distance: val images vs the generator's images for fixed noise) |",
+      "| **test realness** | **squared Fréchet distance 19.346** between 10,000 samples (seed 0) and the 10,000 test images, "
       "in the penultimate-layer features of `mnist-classifier.keras` |",
       "| samples' labels | entropy 2.252 of at most 2.303 nats; per class (judge's labels) 1054/696 |"],
      "Per epoch, pixel Fréchet distance (train/val) and D's mean output on val real/fake: 1: 30.00/31.00 (0.60/0.40), "
