@@ -16,6 +16,7 @@ from typing import ClassVar
 
 import keras
 import numpy as np
+import tensorflow as tf
 import pytest
 from keras import ops
 
@@ -54,17 +55,16 @@ class Indep(PixelModel):
     def call(self, indices, training=False):
         return ops.expand_dims(ops.zeros_like(ops.cast(indices, "float32")), -1) + self.table
 
-    def stepper(self, batch: int):
-        return IndepStepper(self, batch)
+    def build_layers(self) -> None:  # the table is made in __init__: nothing to build
+        pass
 
+    # the sampling loop's contract: no caches; the logits of position t whatever was drawn before
+    def sample_state(self, batch) -> tuple:
+        return (tf.zeros([batch]),)
 
-class IndepStepper:
-    def __init__(self, model: Indep, batch: int):
-        self.table, self.batch, self.width = ops.convert_to_numpy(model.table), batch, model.width
-
-    def logits(self, t: int, canvas: np.ndarray) -> np.ndarray:
-        r, c = divmod(t, self.width)
-        return np.broadcast_to(self.table[r, c], (self.batch, self.table.shape[-1]))
+    def sample_logits(self, t, canvas, state):
+        logits = tf.reshape(self.table, (-1, self.num_colors))[t]
+        return tf.broadcast_to(logits, (tf.shape(canvas)[1], self.num_colors)), state
 
 
 # -- tiny data and tiny settings ---------------------------------------------------------------------
