@@ -169,8 +169,8 @@ def pokemon_rows(checkpoints: Path, n: int, seeds: int) -> tuple[list[dict], dic
     rows[-1]["frechet_seeds"] += [
         realness.compare(judge, train.select(np.sort(rng.choice(len(train), len(train), replace=True))),
                          ref_stats=ref_stats)["frechet"] for _ in range(POKEMON_RESAMPLES if seeds > 1 else 2)]
-    for label, name in (("PixelCNN samples", "pokemon-pixelcnn.keras"), ("VAE samples", "pokemon-vae.keras"),
-                        ("**GAN** samples", "pokemon-gan.keras")):
+    for label, name in (("PixelCNN samples", "pokemon-pixelcnn.keras"), ("VAE samples (--decode mean)", "pokemon-vae.keras"),
+                        ("masked diffusion samples (32 steps)", "pokemon-masked.keras"), ("**GAN** samples", "pokemon-gan.keras")):
         path = find(checkpoints, name)
         if path is None:
             log(f"pokemon: no {name}")
