@@ -105,7 +105,7 @@ palettes: install
 # Shipped checkpoints: each trained by gk-train, then copied with a model card (scripts/modelcard.py).
 PIXELRNN_TRAIN := gk-train pixelrnn --dataset pokemon --flip --epochs 40 --batch-size 32 --seed 0 -o runs/pokemon-pixelrnn
 PIXELCNN_TRAIN := gk-train pixelcnn --dataset pokemon --flip --epochs 80 --batch-size 32 --lr 0.004 --seed 0 -o runs/pokemon-pixelcnn
-MASKED_TRAIN := gk-train masked --dataset pokemon --flip --epochs 30 --batch-size 32 --lr 0.002 --seed 0 -o runs/pokemon-masked
+MASKED_TRAIN := gk-train masked --dataset pokemon --flip --epochs 45 --batch-size 32 --lr 0.002 --seed 0 -o runs/pokemon-masked
 
 POKEMON_VAE_TRAIN := gk-train vae --dataset pokemon --flip --epochs 150 --batch-size 32 --seed 0 -o runs/pokemon-vae
 MNIST_VAE_TRAIN := gk-train vae --dataset mnist --set arch=mlp --set hidden=512 --set latent=50 --epochs 70 --batch-size 100 --seed 0 -o runs/mnist-vae
