@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 DATA   ?= $(abspath ../shared/data)
 STAMP  := $(VENV)/.installed
 
-.PHONY: install test test-fast fuzz demo bench bench-quantize bench-pixel bench-startup bench-train bench-gpu bench-vae bench-gan bench-sentence bench-masked train-2workers figures figures-sentence figures-masked checkpoints palettes clean
+.PHONY: install test test-fast fuzz demo bench bench-quantize bench-pixel bench-sampling bench-levers bench-startup bench-train bench-gpu bench-vae bench-gan bench-sentence bench-masked train-2workers figures figures-sentence figures-masked checkpoints palettes clean
 
 install: $(STAMP)
 
@@ -39,7 +39,7 @@ demo: install
 		| $(BIN)/gk-complete pixelcnn --keep 0.5 -k 3 -o out/demo-complete.png
 	@echo "wrote out/demo.png (samples) and out/demo-complete.png (original | masked | 3 completions)"
 
-bench: bench-quantize bench-pixel bench-startup bench-train bench-vae bench-gan bench-sentence bench-masked
+bench: bench-quantize bench-pixel bench-sampling bench-levers bench-startup bench-train bench-vae bench-gan bench-sentence bench-masked
 
 bench-quantize: install
 	$(BIN)/python bench/quantize.py --data $(DATA)/pokemon/sprites
@@ -52,6 +52,15 @@ bench-startup: install
 # Needs the shipped checkpoints; trains the course's 1-D LSTM baseline into runs/ if it is missing.
 bench-pixel: install
 	$(BIN)/python bench/pixel.py
+
+# Only the sampling rows of bench-pixel (shipped checkpoints, no training): bench/results/sampling.md.
+bench-sampling: install
+	$(BIN)/python bench/sampling.py
+
+# Test NLL of the shipped pixel models averaged (temperature, per-pixel mixture, mirror), every choice made
+# on the val split: bench/results/pixel-levers.md.
+bench-levers: install
+	$(BIN)/python bench/levers.py
 
 # Needs checkpoints/mnist-vae.keras and pokemon-vae.keras. IWAE with k = 5000 on the first 1000 MNIST test
 # digits (all 10,000 take about 10x as long: VAE_BENCH="-k 5000").
