@@ -144,8 +144,10 @@ class ReadsImages:
         return adapt(stream, self.reads(), note=note)
 
 
-class PixelModel(ReadsImages, Trainable, Samples, Completes, Evaluates, keras.Model):
-    """Base class of the autoregressive pixel models (not registered itself)."""
+class PaletteImageModel(ReadsImages, Trainable, keras.Model):
+    """What the models of palette-coded images (B, H, W) -> logits (B, H, W, K) share: the
+    checkpoint config, the compiled forward pass, the training data they take and their headline
+    in bits per pixel. Subclasses: :class:`PixelModel`, the masked family (not registered itself)."""
 
     family = "?"
     headline = "bits_per_pixel"
@@ -184,15 +186,6 @@ class PixelModel(ReadsImages, Trainable, Samples, Completes, Evaluates, keras.Mo
         """Create the weights by running one tiny batch."""
         self(np.zeros((1, self.height, self.width), dtype=np.int32))
 
-    def build(self, input_shape=None):
-        """Create the weights from the config alone (loading a checkpoint then skips a symbolic
-        run of the whole model): each layer's ``build`` with its input shape (:meth:`build_layers`)."""
-        self.build_layers()
-        self.built = True
-
-    def build_layers(self) -> None:
-        raise NotImplementedError
-
     @tf.function(reduce_retracing=True)
     def forward(self, indices):
         """The compiled inference pass: logits (B, H, W, K)."""
@@ -207,16 +200,28 @@ class PixelModel(ReadsImages, Trainable, Samples, Completes, Evaluates, keras.Mo
     def train_arrays(self, stream: Stream) -> tuple:
         return (stream.indices.astype(np.int32),)
 
+    def report(self, logs: dict) -> dict:
+        return {"bits_per_pixel": float(logs["loss"]) / LN2}
+
+
+class PixelModel(PaletteImageModel, Samples, Completes, Evaluates):
+    """Base class of the autoregressive pixel models (not registered itself)."""
+
+    def build(self, input_shape=None):
+        """Create the weights from the config alone (loading a checkpoint then skips a symbolic
+        run of the whole model): each layer's ``build`` with its input shape (:meth:`build_layers`)."""
+        self.build_layers()
+        self.built = True
+
+    def build_layers(self) -> None:
+        raise NotImplementedError
+
     def make_example(self, rows, seed, *, training, flip):
         x = rows[0]
         if flip:
             x = flip_image(x, seed)
         return x, x
 
-    def report(self, logs: dict) -> dict:
-        return {"bits_per_pixel": float(logs["loss"]) / LN2}
-
-    # -- likelihood ---------------------------------------------------------------------
     def loss_fn(self):
         return keras.losses.SparseCategoricalCrossentropy(from_logits=True)
 

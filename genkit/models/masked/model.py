@@ -33,7 +33,6 @@ fewer artefacts at small S, less diversity, and no longer the model's distributi
 
 from __future__ import annotations
 
-import dataclasses
 import math
 
 import keras
@@ -44,7 +43,7 @@ from keras import ops
 from ...errors import GenkitError
 from ...io import Stream
 from .. import register
-from ..base import LN2, ReadsImages, Trainable, draw, flip_image
+from ..base import LN2, PaletteImageModel, draw, flip_image
 from ..capabilities import Completes, Evaluation, Evaluates, Refines, Samples
 from .config import MaskedDiffusionConfig
 
@@ -85,19 +84,13 @@ class MaskedELBOLoss(keras.losses.Loss):
 
 
 @register("masked")
-class MaskedDiffusion(ReadsImages, Trainable, Samples, Completes, Refines, Evaluates, keras.Model):
+class MaskedDiffusion(PaletteImageModel, Samples, Completes, Refines, Evaluates):
     family = "masked"
-    headline = "bits_per_pixel"
-    headline_unit = "bits/px"
     config_class = MaskedDiffusionConfig
 
     def __init__(self, height, width, palette, **settings):
-        config, rest = self.config_class.split(self._take_input_prep(settings))
-        super().__init__(**rest)
-        self.config = c = config
-        self.height, self.width = int(height), int(width)
-        self.palette = np.asarray(palette, dtype=np.uint8).reshape(-1, 3)
-        self.num_colors = k = len(self.palette)
+        super().__init__(height, width, palette, **settings)
+        c, k = self.config, self.num_colors
         self.mask_token = k
         dilations = [int(v) for v in c.dilations.split(",")]
         self.embedding = keras.layers.Embedding(k + 1, c.embed, name="embed")
@@ -114,19 +107,6 @@ class MaskedDiffusion(ReadsImages, Trainable, Samples, Completes, Refines, Evalu
         self.head_out = keras.layers.Dense(k, name="logits")
         self.drop = keras.layers.Dropout(c.dropout)
 
-    # -- config: what a checkpoint needs to rebuild the model --------------------------------
-    def get_config(self) -> dict:
-        return {"name": self.name, "height": self.height, "width": self.width, "palette": self.palette.tolist(),
-                **dataclasses.asdict(self.config), **self._input_prep_config()}
-
-    @classmethod
-    def from_config(cls, config):
-        return cls(**config)
-
-    def build_for_data(self) -> None:
-        """Create the weights by running one tiny batch."""
-        self(np.zeros((1, self.height, self.width), dtype=np.int32))
-
     # -- the network ---------------------------------------------------------------------------
     def call(self, indices, training=False):
         """Logits (B, H, W, K) over the colours at every pixel, from indices (B, H, W) in which
@@ -139,20 +119,7 @@ class MaskedDiffusion(ReadsImages, Trainable, Samples, Completes, Refines, Evalu
         y = self.drop(ops.gelu(self.head_hidden(ops.gelu(self.head_norm(h)))), training=training)
         return self.head_out(y)
 
-    @tf.function(reduce_retracing=True)
-    def forward(self, indices):
-        """The compiled inference pass: logits (B, H, W, K)."""
-        return self(indices, training=False)
-
     # -- training (genkit.train) -----------------------------------------------------------------
-    @classmethod
-    def check_training_data(cls, stream: Stream) -> None:
-        if not stream.is_palette:
-            raise GenkitError("training data must be palette-coded; quantize it first (gk-quantize ... | gk-train)")
-
-    def train_arrays(self, stream: Stream) -> tuple:
-        return (stream.indices.astype(np.int32),)
-
     def make_example(self, rows, seed, *, training, flip):
         """(x_t, [x, weight]): a masking rate t ~ U(0, 1) and a mask drawn from the stateless seed
         (validation: the fixed draws of epoch -1, so its bound is comparable across epochs)."""
@@ -168,9 +135,6 @@ class MaskedDiffusion(ReadsImages, Trainable, Samples, Completes, Refines, Evalu
 
     def loss_fn(self):
         return MaskedELBOLoss()
-
-    def report(self, logs: dict) -> dict:
-        return {"bits_per_pixel": float(logs["loss"]) / LN2}
 
     # -- sampling and completion -------------------------------------------------------------------
     def generate(self, n: int, *, steps: int | None = None, temperature: float = 1.0, seed: int = 0,
