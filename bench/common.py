@@ -134,6 +134,16 @@ def write_report(folder: Path, name: str, text: str, report: dict, log: Callable
         log(f"wrote {shown(folder / name)}.md and .json")
 
 
+def publish(folder: Path | None, name: str, text: str, report: dict, log: Callable[[str], None]) -> None:
+    """Write the report (see :func:`write_report`) unless ``folder`` is None (a --quick run
+    without --out), then print its text."""
+    if folder is not None:
+        write_report(folder, name, text, report, log)
+    else:
+        log("--quick without --out: nothing written")
+    print(text)
+
+
 def training(*places: str | os.PathLike | None) -> dict:
     """What the first of ``places`` that holds a finished run (a run folder, or its metrics.json)
     says of its training: epochs, best epoch, time, weights and run settings; {} if none does."""

@@ -42,7 +42,7 @@ import numpy as np  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # `python bench/masked.py` works without PYTHONPATH
 
-from bench.common import Run, fmt, logger, meta_lines, out_folder, shown, write_report  # noqa: E402
+from bench.common import Run, fmt, logger, meta_lines, out_folder, publish, shown  # noqa: E402
 from genkit import datasets, models  # noqa: E402
 from genkit.color import ciede2000, srgb_to_lab  # noqa: E402
 from genkit.io import Stream  # noqa: E402
@@ -180,11 +180,7 @@ def main(argv: list[str] | None = None) -> int:
     meta = run.meta(sprites=len(test), settings={**settings, "sweep": list(settings["sweep"])}, models=sources)
     text = markdown(meta, completion, speed, nll)
     out_dir = out_folder(args.out, args.quick)
-    if out_dir is not None:
-        write_report(out_dir, "masked", text, dict(meta=meta, completion=completion, sampling=speed, nll=nll), log)
-    else:
-        log("--quick without --out: nothing written")
-    print(text)
+    publish(out_dir, "masked", text, dict(meta=meta, completion=completion, sampling=speed, nll=nll), log)
     return 0
 
 

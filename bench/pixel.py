@@ -68,7 +68,7 @@ import numpy as np  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # `python bench/pixel.py` works without PYTHONPATH
 
-from bench.common import ROOT, Run, fmt, logger, meta_lines, out_folder, shown, verdict, write_report  # noqa: E402
+from bench.common import ROOT, Run, fmt, logger, meta_lines, out_folder, shown, publish, verdict  # noqa: E402
 from genkit import datasets, models  # noqa: E402
 from genkit.errors import GenkitError  # noqa: E402
 from genkit.io import Stream  # noqa: E402
@@ -572,15 +572,11 @@ def main(argv: list[str] | None = None) -> int:
 
     meta = metadata(run, test, train_s, settings, args.quick)
     text = markdown(meta, nll, sampling, missing, mm, flops, target)
-    if out_dir is not None:
-        report = dict(meta=meta, nll=[asdict(r) for r in nll], sampling=[asdict(r) for r in sampling], missing=missing,
-                      matmul=mm, machine_limit_flops=flops,
-                      flops_per_pixel="2 x weights (one multiply-add per weight per pixel; embedding tables counted)",
-                      target=target)
-        write_report(out_dir, "pixel", text, report, log)
-    else:
-        log("--quick without --out: nothing written")
-    print(text)
+    report = dict(meta=meta, nll=[asdict(r) for r in nll], sampling=[asdict(r) for r in sampling], missing=missing,
+                  matmul=mm, machine_limit_flops=flops,
+                  flops_per_pixel="2 x weights (one multiply-add per weight per pixel; embedding tables counted)",
+                  target=target)
+    publish(out_dir, "pixel", text, report, log)
     return 0
 
 

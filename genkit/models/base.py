@@ -144,6 +144,34 @@ class ReadsImages:
         return adapt(stream, self.reads(), note=note)
 
 
+def completion_inputs(model, stream: Stream, keep: float, mask: np.ndarray | None, k: int):
+    """What gk-complete hands a model's sampler: (the stream on the model's size and palette,
+    known (N*k, H, W), masks (N*k, H, W), True = given, the share given). The mask keeps the first
+    ``keep`` of each image in raster order, or is ``mask`` (H, W)."""
+    stream = model.as_model_stream(stream)
+    hw = model.height * model.width
+    if mask is None:
+        if not 0 < keep < 1:
+            raise GenkitError(f"--keep must be between 0 and 1 (exclusive), got {keep}")
+        mask = (np.arange(hw) < round(keep * hw)).reshape(model.height, model.width)
+    elif mask.shape != (model.height, model.width):
+        raise GenkitError(f"the mask is {mask.shape[1]}x{mask.shape[0]}, the model's images {model.width}x{model.height}")
+    if k < 1:
+        raise GenkitError("-k must be at least 1")
+    known = np.repeat(stream.indices, k, axis=0)
+    return stream, known, np.broadcast_to(mask, known.shape).copy(), float(mask.mean())
+
+
+def completed_stream(model, stream: Stream, out: np.ndarray, masks: np.ndarray, k: int, keep: float, **meta) -> Stream:
+    """The N*k completions ``out`` as a stream: names ``NAME#j``, the ``masks``, and ``meta``
+    (the options that drew them) beside the model, the share given and k."""
+    names = None
+    if stream.names is not None:
+        names = np.array([f"{n}#{j + 1}" for n in stream.names for j in range(k)])
+    return Stream(indices=out, palette=model.palette, names=names, mask=masks,
+                  meta={"model": model.family, "keep": keep, "k": k, **meta})
+
+
 class PaletteImageModel(ReadsImages, Trainable, keras.Model):
     """What the models of palette-coded images (B, H, W) -> logits (B, H, W, K) share: the
     checkpoint config, the compiled forward pass, the training data they take and their headline
@@ -340,25 +368,10 @@ class PixelModel(PaletteImageModel, Samples, Completes, Evaluates):
         """gk-complete: keep the first ``keep`` of each image in raster order (or the True pixels
         of ``mask``, (H, W)) and draw the rest, ``k`` times per image. The result holds the N*k
         completions with their ``mask``; given pixels are exactly the input's."""
-        stream = self.as_model_stream(stream)
-        hw = self.height * self.width
-        if mask is None:
-            if not 0 < keep < 1:
-                raise GenkitError(f"--keep must be between 0 and 1 (exclusive), got {keep}")
-            mask = (np.arange(hw) < round(keep * hw)).reshape(self.height, self.width)
-        elif mask.shape != (self.height, self.width):
-            raise GenkitError(f"the mask is {mask.shape[1]}x{mask.shape[0]}, the model's images {self.width}x{self.height}")
-        if k < 1:
-            raise GenkitError("-k must be at least 1")
-        known = np.repeat(stream.indices, k, axis=0)
-        masks = np.broadcast_to(mask, known.shape).copy()
+        stream, known, masks, keep = completion_inputs(self, stream, keep, mask, k)
         out = self.generate(len(known), temperature=temperature, seed=seed, known=known, mask=masks,
                             batch_size=batch_size, progress=progress)
-        names = None
-        if stream.names is not None:
-            names = np.array([f"{n}#{j + 1}" for n in stream.names for j in range(k)])
-        return Stream(indices=out, palette=self.palette, names=names, mask=masks,
-                      meta={"model": self.family, "keep": float(mask.mean()), "k": k, "temperature": temperature, "seed": seed})
+        return completed_stream(self, stream, out, masks, k, keep, temperature=temperature, seed=seed)
 
     def evaluate_stream(self, stream: Stream, batch_size: int = 64, *, k: int | None = None, seed: int = 0,
                         progress=None) -> PixelNLL:

@@ -43,7 +43,7 @@ from keras import ops
 from ...errors import GenkitError
 from ...io import Stream
 from .. import register
-from ..base import LN2, PaletteImageModel, draw, flip_image
+from ..base import LN2, PaletteImageModel, completed_stream, completion_inputs, draw, flip_image
 from ..capabilities import Completes, Evaluation, Evaluates, Refines, Samples
 from .config import MaskedDiffusionConfig
 
@@ -216,27 +216,12 @@ class MaskedDiffusion(PaletteImageModel, Samples, Completes, Refines, Evaluates)
         of ``mask``, (H, W)) and draw the rest from every kept pixel, ``k`` times per image, in
         ``steps`` refinement steps. Given pixels are exactly the input's; a mask that hides
         nothing returns the input."""
-        stream = self.as_model_stream(stream)
-        hw = self.height * self.width
-        if mask is None:
-            if not 0 < keep < 1:
-                raise GenkitError(f"--keep must be between 0 and 1 (exclusive), got {keep}")
-            mask = (np.arange(hw) < round(keep * hw)).reshape(self.height, self.width)
-        elif mask.shape != (self.height, self.width):
-            raise GenkitError(f"the mask is {mask.shape[1]}x{mask.shape[0]}, the model's images {self.width}x{self.height}")
-        if k < 1:
-            raise GenkitError("-k must be at least 1")
+        stream, known, masks, keep = completion_inputs(self, stream, keep, mask, k)
         steps = self.config.steps if steps is None else steps
-        known = np.repeat(stream.indices, k, axis=0)
-        masks = np.broadcast_to(mask, known.shape).copy()
         out = self.generate(len(known), steps=steps, temperature=temperature, seed=seed, known=known, mask=masks,
                             order=order, batch_size=batch_size, progress=progress)
-        names = None
-        if stream.names is not None:
-            names = np.array([f"{n}#{j + 1}" for n in stream.names for j in range(k)])
-        return Stream(indices=out, palette=self.palette, names=names, mask=masks,
-                      meta={"model": self.family, "keep": float(mask.mean()), "k": k, "temperature": temperature,
-                            "seed": seed, "steps": steps, "order": order})
+        return completed_stream(self, stream, out, masks, k, keep, temperature=temperature, seed=seed, steps=steps,
+                                order=order)
 
     # -- the likelihood bound ------------------------------------------------------------------------
     def elbo_nats(self, indices: np.ndarray, k: int = 32, seed: int = 0, batch_size: int = 64,
