@@ -52,8 +52,8 @@ def main(
     last.keras (for --resume), metrics.json, config.json and TensorBoard logs.
 
     Each epoch is saved as a whole (state.json last), so a run killed at any instant goes on
-    with --resume (its options kept, but for those given again) and ends as an uninterrupted
-    run would. Without --resume, an -o DIR that holds a run is refused; so is one where another
+    with --resume (its options kept, but for those given again; its --dataset or --data too,
+    when none is given) and ends as an uninterrupted run would. Without --resume, an -o DIR that holds a run is refused; so is one where another
     run is live (a killed run's lock is stale and taken). A failed write (a full disk) stops
     the run with the folder at its last complete epoch (exit code 2). Ctrl-C (SIGINT) or
     SIGTERM stops at once, after any epoch being saved is on disk: one line on stderr, exit
@@ -90,9 +90,16 @@ def main(
     model_config = resolve_model_config(model, config, settings) if config or settings else None  # None: the run's own
     if output and not os.environ.get("TF_CONFIG"):  # a folder in use is refused before the data is read
         RunFolder(output).check_lock(take_over=take_over)  # (a multi-worker run's chief alone locks it, in train)
+    if resume and not data and not dataset:  # the run's own data, when it was not read from stdin
+        source = RunFolder(output).source() or {}
+        dataset, data = source.get("dataset"), source.get("paths")
+        if (dataset or data) and not quiet:
+            say(PROG, "reading the run's data again: " + (f"--dataset {dataset}" if dataset else " ".join(data)))
     stream = read_data(data, dataset, None, family=model, prog=PROG)
+    source = ({"dataset": dataset} if dataset else
+              {"paths": [os.path.abspath(p) for p in data]} if data and "-" not in data else None)
     run = RunConfig(family=model, epochs=epochs, batch_size=batch_size, lr=lr, seed=seed, flip=flip,
-                    strategy=strategy, model=model_config)
+                    strategy=strategy, model=model_config, source=source)
     out_dir = output or f"runs/{model}-{time.strftime('%Y%m%d-%H%M%S')}"
     try:
         path = train(stream, run, out_dir, resume=resume, take_over=take_over,

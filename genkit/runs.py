@@ -66,6 +66,9 @@ class RunConfig:
     flip: bool | None = None
     strategy: str | None = None
     model: dict | None = None
+    #: where the data came from, so that --resume can read it again: {"dataset": NAME} or
+    #: {"paths": [absolute paths]}; None: stdin (a resumed run must be fed again)
+    source: dict | None = None
 
     def fresh(self) -> RunConfig:
         """A new run: every option not given takes its default."""
@@ -85,6 +88,8 @@ class RunConfig:
                 raise GenkitError(f"a resumed run keeps its model settings ({', '.join(differ)} asked): resume "
                                   "without --set or --config, or start a new run in another -o DIR")
         out, changed = dataclasses.replace(self, model=model), []
+        if out.source is None:
+            out.source = before.get("source")
         for key, default in self.DEFAULTS.items():
             old = before.get(key, default)
             new = getattr(self, key)
@@ -141,6 +146,13 @@ class RunFolder:
         except (OSError, ValueError, KeyError, TypeError) as e:
             raise GenkitError(f"cannot read the run's state ({type(e).__name__}: {e})", source=str(path)) from None
         return state
+
+    def source(self) -> dict | None:
+        """Where the run's data came from (:attr:`RunConfig.source`), None when it came on stdin,
+        or when no epoch was saved."""
+        run = (self.state() or {}).get("run")
+        source = run.get("source") if isinstance(run, dict) else None
+        return source if isinstance(source, dict) else None
 
     def metrics(self) -> dict:
         """metrics.json: per-epoch rows, sizes, config, training time."""

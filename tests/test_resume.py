@@ -150,7 +150,8 @@ def test_a_run_folder_is_not_clobbered(run_folder, args, msg):
 
 
 def train(out, *args, data=None):
-    return runner.invoke(train_cli.app, ["pixelcnn", "--data", str(data), "--strategy", "default", "-o", str(out), *args])
+    given = ["--data", str(data)] if data is not None else []
+    return runner.invoke(train_cli.app, ["pixelcnn", *given, "--strategy", "default", "-o", str(out), *args])
 
 
 @pytest.fixture(scope="module")
@@ -173,11 +174,13 @@ def test_a_resumed_run_keeps_its_options_but_those_given(tmp_path, tiny_data):
     first = train(out, *TINY, "--epochs", "1", "-b", "8", "--seed", "3", "--flip", "--lr", "0.003", "-q", data=tiny_data)
     assert first.exit_code == 0, first.output
 
-    again = train(out, "--epochs", "2", "--resume", data=tiny_data)  # no --flip, --lr, --set: the run's own
+    again = train(out, "--epochs", "2", "--resume")  # no --flip, --lr, --set, --data: the run's own
     assert again.exit_code == 0, again.output
+    assert f"reading the run's data again: {tiny_data}" in again.stderr
     assert "resuming after epoch 1 (epochs 1 -> 2 from here on)" in again.stderr
     state, config, lrs, metrics = run_of(out)
     assert state == config == metrics
+    assert state["source"] == {"paths": [str(tiny_data)]}
     assert (state["flip"], state["lr"], state["batch_size"], state["seed"], state["epochs"]) == (True, 0.003, 8, 3, 2)
     assert state["model"]["channels"] == 4 and lrs == pytest.approx([0.003, 0.003])
 
