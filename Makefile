@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 DATA   ?= $(abspath ../shared/data)
 STAMP  := $(VENV)/.installed
 
-.PHONY: install test test-fast fuzz demo bench bench-quantize bench-pixel bench-sampling bench-levers bench-startup bench-train bench-gpu bench-vae bench-gan bench-sentence bench-masked train-2workers figures figures-sentence figures-masked checkpoints palettes clean
+.PHONY: install test test-fast fuzz demo bench bench-quantize bench-pixel bench-sampling bench-levers bench-poems bench-startup bench-train bench-gpu bench-vae bench-gan bench-sentence bench-masked train-2workers figures figures-sentence figures-masked checkpoints palettes clean
 
 install: $(STAMP)
 
@@ -39,7 +39,7 @@ demo: install
 		| $(BIN)/gk-complete pixelcnn --keep 0.5 -k 3 -o out/demo-complete.png
 	@echo "wrote out/demo.png (samples) and out/demo-complete.png (original | masked | 3 completions)"
 
-bench: bench-quantize bench-pixel bench-sampling bench-levers bench-startup bench-train bench-vae bench-gan bench-sentence bench-masked
+bench: bench-quantize bench-pixel bench-sampling bench-levers bench-poems bench-startup bench-train bench-vae bench-gan bench-sentence bench-masked
 
 bench-quantize: install
 	$(BIN)/python bench/quantize.py --data $(DATA)/pokemon/sprites
@@ -56,6 +56,12 @@ bench-pixel: install
 # Only the sampling rows of bench-pixel (shipped checkpoints, no training): bench/results/sampling.md.
 bench-sampling: install
 	$(BIN)/python bench/sampling.py
+
+# Tang poem models as gk-interp uses them: reconstruction of test lines, NLL, the path between pairs of
+# lines: bench/results/poems.md. POEM_MODELS: checkpoints, run folders or zoo names.
+POEM_MODELS ?= tang-sentence-vae
+bench-poems: install
+	$(BIN)/python bench/poems.py $(POEM_MODELS)
 
 # Test NLL of the shipped pixel models averaged (temperature, per-pixel mixture, mirror), every choice made
 # on the val split: bench/results/pixel-levers.md.
