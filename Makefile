@@ -138,7 +138,7 @@ PTB_VAE_FINISH := gk-train sentence-vae --dataset ptb --resume --epochs 16 --lr 
 PTB_LM_TRAIN := gk-train sentence-vae --dataset ptb --epochs 10 --lr 0.002 $(PTB_SETTINGS) --set latent=0 -o runs/ptb-lstm-lm
 PTB_LM_FINISH := gk-train sentence-vae --dataset ptb --resume --epochs 16 --lr 0.0005 --batch-size 64 --seed 0 -o runs/ptb-lstm-lm
 SONNET_VAE_TRAIN := gk-train sentence-vae --dataset sonnets --epochs 2 --batch-size 64 --lr 0.002 --seed 0 --set vocab=10000 --set sampled=1024 --set word_dropout=0.25 --set kl_k=0.005 --set kl_x0=600 --set kl_floor=12 -o runs/sonnet-sentence-vae
-TANG_VAE_TRAIN := gk-train sentence-vae --dataset tang --epochs 1 --batch-size 128 --lr 0.002 --seed 0 --set embed=128 --set vocab=6000 --set sampled=1024 --set word_dropout=0.25 --set kl_k=0.0025 --set kl_x0=1200 --set kl_floor=10 -o runs/tang-sentence-vae
+TANG_VAE_TRAIN := gk-train sentence-vae --dataset tang --epochs 5 --batch-size 128 --lr 0.002 --seed 0 --set embed=128 --set vocab=6000 --set sampled=1024 --set word_dropout=0.25 --set latent=32 --set kl_x0=1200 --set kl_floor=45 -o runs/tang-sentence-vae
 
 checkpoints: palettes checkpoints/pokemon-pixelrnn.keras checkpoints/pokemon-pixelcnn.keras checkpoints/pokemon-masked.keras \
 	checkpoints/pokemon-vae.keras checkpoints/mnist-vae.keras checkpoints/mnist-cvae.keras \
@@ -160,7 +160,7 @@ checkpoints/sonnet-sentence-vae.keras: | install
 
 checkpoints/tang-sentence-vae.keras: | install
 	$(BIN)/$(TANG_VAE_TRAIN)
-	$(BIN)/python scripts/modelcard.py runs/tang-sentence-vae $@ --command "$(TANG_VAE_TRAIN)" --dataset tang -k 10
+	$(BIN)/python scripts/modelcard.py runs/tang-sentence-vae $@ --command "$(TANG_VAE_TRAIN)" --dataset tang -k 10 --half
 
 checkpoints/pokemon-pixelrnn.keras: | install
 	$(BIN)/$(PIXELRNN_TRAIN)
