@@ -68,7 +68,7 @@ import numpy as np  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # `python bench/pixel.py` works without PYTHONPATH
 
-from bench.common import ROOT, Run, fmt, logger, meta_lines, out_folder, shown, publish, verdict  # noqa: E402
+from bench.common import ROOT, Run, fmt, logger, meta_lines, out_folder, publish, shown, verdict  # noqa: E402
 from genkit import datasets, models  # noqa: E402
 from genkit.errors import GenkitError  # noqa: E402
 from genkit.io import Stream  # noqa: E402

@@ -50,20 +50,21 @@ def pick_pairs(texts: list[str], n: int, rng: np.random.Generator) -> list[tuple
     return [(by_len[a][rng.integers(len(by_len[a]))], by_len[b][rng.integers(len(by_len[b]))]) for a, b in kinds]
 
 
-def path_figures(model, pairs: list[tuple[str, str]], steps: int = STEPS) -> dict:
-    """Ends right, well-formed in-between lines, distinct in-between lines, over ``pairs``."""
+def path_figures(model, pairs: list[tuple[str, str]], steps: int = STEPS, examples: int = 3) -> dict:
+    """Ends right, well-formed in-between lines, distinct in-between lines, over ``pairs``; the
+    paths of ``examples`` pairs spread over the kinds."""
     ends = formed = inner = 0
-    moves = []
+    moves, paths = [], []
     for a, b in pairs:
         lines = model.interpolate_text(a, b, steps, warn=lambda msg: None)
+        paths.append(lines)
         ends += lines[0] == a and lines[-1] == b
         middle = lines[1:-1]
         inner += len(middle)
         formed += sum(len(t) in (5, 7) and "<unk>" not in t for t in middle)
         moves.append(len(set(middle) - {lines[0], lines[-1]}))
     return {"pairs": len(pairs), "ends_right": ends / len(pairs), "well_formed": formed / max(1, inner),
-            "distinct_between": float(np.mean(moves)), "examples": [model.interpolate_text(a, b, steps, warn=lambda m: None)
-                                                                    for a, b in pairs[:: max(1, len(pairs) // 3)][:3]]}
+            "distinct_between": float(np.mean(moves)), "examples": paths[:: max(1, len(pairs) // examples)][:examples]}
 
 
 def score(spec: str, test, lines: int, pairs: int, k: int, seed: int) -> dict:

@@ -53,12 +53,12 @@ def main(
 
     Each epoch is saved as a whole (state.json last), so a run killed at any instant goes on
     with --resume (its options kept, but for those given again; its --dataset or --data too,
-    when none is given) and ends as an uninterrupted run would. Without --resume, an -o DIR that holds a run is refused; so is one where another
-    run is live (a killed run's lock is stale and taken). A failed write (a full disk) stops
-    the run with the folder at its last complete epoch (exit code 2). Ctrl-C (SIGINT) or
-    SIGTERM stops at once, after any epoch being saved is on disk: one line on stderr, exit
-    code 130 (SIGTERM: 143). With --strategy multi-worker only the chief writes the run folder,
-    log lines and stdout.
+    when none is given) and ends as an uninterrupted run would. Without --resume, an -o DIR
+    that holds a run is refused; so is one where another run is live (a killed run's lock is
+    stale and taken). A failed write (a full disk) stops the run with the folder at its last
+    complete epoch (exit code 2). Ctrl-C (SIGINT) or SIGTERM stops at once, after any epoch
+    being saved is on disk: one line on stderr, exit code 130 (SIGTERM: 143). With --strategy
+    multi-worker only the chief writes the run folder, log lines and stdout.
 
     Examples:
 

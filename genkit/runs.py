@@ -66,7 +66,7 @@ class RunConfig:
     flip: bool | None = None
     strategy: str | None = None
     model: dict | None = None
-    #: where the data came from, so that --resume can read it again: {"dataset": NAME} or
+    #: where this leg's data came from, so that --resume can read it again: {"dataset": NAME} or
     #: {"paths": [absolute paths]}; None: stdin (a resumed run must be fed again)
     source: dict | None = None
 
@@ -88,8 +88,6 @@ class RunConfig:
                 raise GenkitError(f"a resumed run keeps its model settings ({', '.join(differ)} asked): resume "
                                   "without --set or --config, or start a new run in another -o DIR")
         out, changed = dataclasses.replace(self, model=model), []
-        if out.source is None:
-            out.source = before.get("source")
         for key, default in self.DEFAULTS.items():
             old = before.get(key, default)
             new = getattr(self, key)

@@ -116,6 +116,16 @@ def test_a_conditional_model_s_card_says_the_likelihood_is_conditional():
     assert row.endswith("0.1650 bits/px) — conditional on the label, −log p(x | y) |")
 
 
+def test_a_sentence_card_says_free_bits_and_bag_of_words_pick_the_best_epoch():
+    result = CASES[3][0]
+    with_floor = SimpleNamespace(**vars(MODEL), config=SimpleNamespace(kl_floor=45.0, bow=0.0))
+    both = SimpleNamespace(**vars(MODEL), config=SimpleNamespace(kl_floor=4.0, bow=0.5))
+    assert result.card_rows(METRICS, with_floor, None)[1][0] == (
+        "| best epoch | 2 of 2 (by validation loss: reconstruction + max(KL, 45)) |")
+    assert result.card_rows(METRICS, both, None)[1][0] == (
+        "| best epoch | 2 of 2 (by validation loss: reconstruction + max(KL, 4) + 0.5 x bag-of-words NLL) |")
+
+
 def test_a_language_model_s_line_says_exact():
     lm = cap.SentenceNLL(model="sentence-vae", sentences=2, tokens=9, latent=0, k=1, nll_nats=10.0, ppl=3.0,
                          nelbo_nats=10.0, kl_nats=0.0, rec_nats=10.0, ppl_elbo=3.0, data="-")

@@ -243,6 +243,16 @@ class Reconstruction(Evaluation):
         return f"decoder likelihood {model.likelihood}; ", rows, _elbo_history(metrics)
 
 
+def _sentence_selection(config) -> str:
+    """How a sentence model's best epoch was picked: its validation loss, which is the -ELBO
+    unless free bits (kl_floor) or a bag-of-words loss are on."""
+    floor, bow = getattr(config, "kl_floor", 0.0) or 0.0, getattr(config, "bow", 0.0) or 0.0
+    if not floor and not bow:
+        return " (by validation -ELBO, KL weight 1)"
+    terms = ["reconstruction", f"max(KL, {floor:g})" if floor else "KL"] + ([f"{bow:g} x bag-of-words NLL"] if bow else [])
+    return f" (by validation loss: {' + '.join(terms)})"
+
+
 class SentenceNLL(Evaluation):
     """A sentence model's NLL (IWAE for a VAE, exact for a language model), −ELBO, KL, perplexity;
     a VAE's also its reconstruction (``exact_lines``, ``token_accuracy``, a character model's
@@ -272,7 +282,7 @@ class SentenceNLL(Evaluation):
     def card_rows(self, metrics, model, measure):
         how = f"IWAE bound, k = {self['k']}" if self["latent"] else "exact"
         rows = [
-            self._best(metrics, " (by validation -ELBO, KL weight 1)"),
+            self._best(metrics, _sentence_selection(getattr(model, "config", None))),
             f"| **test NLL** | **{self['nll_nats']:.2f} nats/sentence** ({how}); perplexity {self['ppl']:.1f} per token "
             f"({self['tokens']:,} tokens with one <eos> per sentence, {self['sentences']:,} sentences) |",
             f"| test -ELBO | {self['nelbo_nats']:.2f} nats/sentence (reconstruction {self['rec_nats']:.2f} + KL {self['kl_nats']:.2f}) |",
