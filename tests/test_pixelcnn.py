@@ -150,3 +150,41 @@ def test_compiled_loop_equals_naive_for_completion_and_temperature():
     a = model.generate(3, seed=4, known=known, mask=mask, temperature=0.7, batch_size=2)
     np.testing.assert_array_equal(a, model.generate(3, seed=4, known=known, mask=mask, temperature=0.7, batch_size=2, naive=True))
     np.testing.assert_array_equal(model.generate(2, temperature=0), model.generate(2, temperature=0, naive=True))
+
+
+@pytest.mark.parametrize("threads", ["1", "3"])
+def test_threads_draw_the_images_of_one_loop(monkeypatch, threads):
+    # A batch split among sampling threads keeps each image's uniforms: the images of one thread,
+    # and of the naive loop, for sampling and completion.
+    model = tiny()
+    assert model.parallel_sampling
+    rng = np.random.default_rng(3)
+    known = rng.integers(0, K, (5, H, W))
+    mask = rng.random((5, H, W)) < 0.3
+    monkeypatch.setenv("GENKIT_SAMPLING_THREADS", threads)
+    drawn = model.generate(5, seed=2, known=known, mask=mask, temperature=0.8, batch_size=5)
+    np.testing.assert_array_equal(drawn, model.generate(5, seed=2, known=known, mask=mask, temperature=0.8, naive=True))
+
+
+def test_sampling_threads_setting(monkeypatch):
+    from genkit.models.base import sampling_threads
+    monkeypatch.setenv("GENKIT_SAMPLING_THREADS", "3")
+    assert sampling_threads() == 3
+    monkeypatch.setenv("GENKIT_SAMPLING_THREADS", "many")
+    with pytest.raises(GenkitError, match="GENKIT_SAMPLING_THREADS"):
+        sampling_threads()
+    monkeypatch.delenv("GENKIT_SAMPLING_THREADS")
+    assert sampling_threads() >= 1
+
+
+def test_prefix_sums_agree_in_numpy_and_tensorflow():
+    # pick and pick_tf share one order of additions, so they agree to the bit; it is a cumsum.
+    from genkit.models.base import pick, pick_tf, prefix_sums
+    rng = np.random.default_rng(0)
+    x = rng.random((7, 167))
+    a = prefix_sums(x, lambda v, s: np.pad(v, [(0, 0), (s, 0)])[:, : v.shape[1]])
+    b = prefix_sums(tf.constant(x), lambda v, s: tf.pad(v, [[0, 0], [s, 0]])[:, : v.shape[1]]).numpy()
+    np.testing.assert_array_equal(a, b)
+    np.testing.assert_allclose(a, np.cumsum(x, axis=1), rtol=1e-12)
+    logits, u = rng.normal(size=(500, 167)) * 3, rng.random(500)
+    np.testing.assert_array_equal(pick(logits, 0.9, u), pick_tf(tf.constant(logits), tf.constant(0.9, tf.float64), tf.constant(u)).numpy())

@@ -9,6 +9,7 @@ steps, never a re-run over the whole prefix per pixel.
 
 from __future__ import annotations
 
+import concurrent.futures
 import dataclasses
 import math
 import os
@@ -271,10 +272,22 @@ class PixelModel(PaletteImageModel, Samples, Completes, Evaluates):
         """The caches of the sampling loop before pixel 0, for ``batch`` images (a tuple of tensors)."""
         raise NotImplementedError
 
+    #: split a batch among threads (:meth:`_sample_parallel`): for a family whose sampling step is
+    #: many small products, which one XLA program runs on about one core
+    parallel_sampling = False
+
+    def sample_row(self, r, canvas, state) -> tuple:
+        """The state at the start of row r, before :meth:`sample_logits` of its first pixel; called
+        for r = 0, 1, ... in order (row 0 too). ``canvas`` holds every row < r. By default the
+        state as it is; a model with per-row work (PixelCNN's vertical stack) does it here, once a
+        row, outside the loop over the row's pixels."""
+        return state
+
     def sample_logits(self, t, canvas, state) -> tuple:
         """(logits (B, K) of raster position t, the state after it), in TensorFlow ops; ``canvas``
         (H*W, B) int32, raster position first, holds every pixel < t. Called for t = 0, 1, ...
-        in order, inside the compiled loop (:meth:`_sample_batch`) or one call at a time (:meth:`stepper`)."""
+        in order, after :meth:`sample_row` at each row's start, inside the compiled loop
+        (:meth:`_sample_batch`) or one call at a time (:meth:`stepper`)."""
         raise NotImplementedError
 
     def stepper(self, batch: int) -> "Stepper":
@@ -285,22 +298,32 @@ class PixelModel(PaletteImageModel, Samples, Completes, Evaluates):
     def _step(self, t, canvas, state):
         return self.sample_logits(t, canvas, state)
 
+    @tf.function(autograph=False, reduce_retracing=True)
+    def _row(self, r, canvas, state):
+        return self.sample_row(r, canvas, state)
+
     @tf.function(autograph=False, jit_compile=True, input_signature=[
         tf.TensorSpec([None, None], tf.int32), tf.TensorSpec([None, None], tf.bool),
         tf.TensorSpec([None, None], tf.float64), tf.TensorSpec([], tf.float64)])
     def _sample_batch(self, canvas, given, uniforms, temperature):
         """The whole raster loop as one XLA program: ``canvas`` (H*W, B) with the given pixels
-        (``given`` True) in place; pixel t is drawn by :func:`pick` from ``uniforms[t]`` (B,)."""
-        hw = self.height * self.width
+        (``given`` True) in place; pixel t is drawn by :func:`pick` from ``uniforms[t]`` (B,).
+        A loop over rows (:meth:`sample_row`) around a loop over the row's pixels."""
+        w = self.width
 
-        def body(t, canvas, state):
+        def pixel(t, canvas, state):
             logits, state = self.sample_logits(t, canvas, state)
             drawn = pick_tf(logits, temperature, tf.gather(uniforms, t))
             row = tf.where(tf.gather(given, t), tf.gather(canvas, t), drawn)
             return t + 1, tf.tensor_scatter_nd_update(canvas, t[None, None], row[None]), state
 
+        def row(r, canvas, state):
+            state = self.sample_row(r, canvas, state)
+            _, canvas, state = tf.while_loop(lambda t, *_: t < (r + 1) * w, pixel, (r * w, canvas, state))
+            return r + 1, canvas, state
+
         state = self.sample_state(tf.shape(canvas)[1])
-        _, canvas, _ = tf.while_loop(lambda t, *_: t < hw, body, (tf.constant(0), canvas, state))
+        _, canvas, _ = tf.while_loop(lambda r, *_: r < self.height, row, (tf.constant(0), canvas, state))
         return canvas
 
     def naive_logits(self, t: int, canvas: np.ndarray) -> np.ndarray:
@@ -348,12 +371,27 @@ class PixelModel(PaletteImageModel, Samples, Completes, Evaluates):
                     drawn = pick(self.naive_logits(t, canvas), temperature, uniforms[t])
                     canvas[:, t] = np.where(given[:, t], canvas[:, t], drawn)
             else:
-                canvas = self._sample_batch(tf.constant(canvas.T), tf.constant(given.T), tf.constant(uniforms),
-                                            tf.constant(float(temperature), tf.float64)).numpy().T
+                canvas = self._sample_parallel(canvas, given, uniforms, float(temperature))
             out[start:stop] = canvas
             if progress:
                 progress(stop - start)
         return out.reshape(n, self.height, self.width).astype(np.uint8)
+
+    def _sample_parallel(self, canvas: np.ndarray, given: np.ndarray, uniforms: np.ndarray, temperature: float):
+        """One batch (B, H*W) through :meth:`_sample_batch`, its images split among :func:`sampling_threads`
+        threads. Each image keeps its own column of ``uniforms``, so the split draws the same images.
+        (One XLA program runs its small matmuls on about one core; two programs side by side use two.)"""
+        parts = np.array_split(np.arange(len(canvas)), min(sampling_threads() if self.parallel_sampling else 1, len(canvas)))
+        temperature = tf.constant(temperature, tf.float64)
+
+        def run(rows):
+            return self._sample_batch(tf.constant(canvas[rows].T), tf.constant(given[rows].T),
+                                      tf.constant(uniforms[:, rows]), temperature).numpy().T
+
+        if len(parts) == 1:
+            return run(parts[0])
+        with concurrent.futures.ThreadPoolExecutor(len(parts)) as pool:
+            return np.concatenate(list(pool.map(run, parts)))
 
     # -- what the commands call ----------------------------------------------------------
     def sample_stream(self, n: int, *, temperature: float = 1.0, seed: int = 0, batch_size: int = 64,
@@ -475,6 +513,21 @@ def completion_sheet(original: Stream, completed: Stream, k: int) -> Stream:
     return Stream(indices=np.stack(rows), palette=palette, meta={**completed.meta, "cols": k + 2})
 
 
+def sampling_threads() -> int:
+    """How many compiled sampling loops run side by side: $GENKIT_SAMPLING_THREADS, else the
+    CPU cores this process may use."""
+    value = os.environ.get("GENKIT_SAMPLING_THREADS", "")
+    if value.strip():
+        try:
+            return max(1, int(value))
+        except ValueError:
+            raise GenkitError(f"GENKIT_SAMPLING_THREADS must be a whole number, got {value!r}") from None
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
 def draw(logits: np.ndarray, temperature: float, rng: np.random.Generator) -> np.ndarray:
     """One category per row of (B, K) logits at a temperature (0 = argmax), by inverse CDF."""
     return pick(logits, temperature, None if temperature == 0 else rng.random(len(logits)))
@@ -488,9 +541,21 @@ def pick(logits: np.ndarray, temperature: float, u: np.ndarray | None) -> np.nda
     z = logits / temperature
     z -= z.max(axis=1, keepdims=True)
     p = np.exp(z)
-    cdf = np.cumsum(p, axis=1)
+    cdf = prefix_sums(p, lambda x, s: np.pad(x, [(0, 0), (s, 0)])[:, : x.shape[1]])
     u = u * cdf[:, -1]
     return np.minimum((cdf < u[:, None]).sum(axis=1), p.shape[1] - 1)
+
+
+def prefix_sums(x, shifted):
+    """The running sums along axis 1 of (B, K) ``x`` in log2(K) rounds (Hillis & Steele):
+    x + x shifted right by 1, 2, 4, ... with zeros coming in (``shifted(x, s)``). The same
+    additions in the same order in numpy and in TensorFlow, so :func:`pick` and :func:`pick_tf`
+    agree to the bit; XLA's cumsum costs K^2 a row on the CPU, this K log K."""
+    s = 1
+    while s < x.shape[1]:
+        x = x + shifted(x, s)
+        s *= 2
+    return x
 
 
 def pick_tf(logits, temperature, u):
@@ -499,7 +564,7 @@ def pick_tf(logits, temperature, u):
     greedy = tf.argmax(logits, axis=1, output_type=tf.int32)
     z = logits / tf.where(temperature > 0, temperature, tf.constant(1.0, tf.float64))
     z = z - tf.reduce_max(z, axis=1, keepdims=True)
-    cdf = tf.cumsum(tf.exp(z), axis=1)
+    cdf = prefix_sums(tf.exp(z), lambda x, s: tf.pad(x, [[0, 0], [s, 0]])[:, : x.shape[1]])
     below = tf.cast(cdf < (u * cdf[:, -1])[:, None], tf.int32)
     drawn = tf.minimum(tf.reduce_sum(below, axis=1), tf.shape(logits)[1] - 1)
     return tf.where(temperature > 0, drawn, greedy)
@@ -519,6 +584,8 @@ class Stepper:
         elif t != self.next_t:
             raise ValueError(f"the stepper expects raster position {self.next_t}, got {t}")
         canvas = tf.constant(np.ascontiguousarray(np.asarray(canvas, np.int32).T))
+        if t % self.model.width == 0:
+            self.state = self.model._row(tf.constant(t // self.model.width), canvas, self.state)
         logits, self.state = self.model._step(tf.constant(t), canvas, self.state)
         self.next_t = t + 1
         return logits.numpy()

@@ -17,7 +17,8 @@ All convolutions are plain ``Conv2D(padding="valid")`` / ``Dense`` layers with t
 shifting done by ``ops.pad`` and slicing in :meth:`PixelCNN.call_embedded`, so the model
 saves and loads as a .keras file in safe mode without custom layers.
 
-Sampling (:meth:`PixelCNN.sample_logits`) caches, Fast-PixelCNN style, what the earlier pixels left:
+Sampling (:meth:`PixelCNN.sample_row`, :meth:`PixelCNN.sample_logits`) caches, Fast-PixelCNN
+style, what the earlier pixels left:
 
 * at the start of each row r, the vertical stack advances by one row for every layer (each
   layer keeps the kernel//2 rows of input above), giving the vertical->horizontal link of row r;
@@ -48,6 +49,7 @@ def gate(x):
 @register("pixelcnn")
 class PixelCNN(PixelModel):
     config_class = PixelCNNConfig
+    parallel_sampling = True  # ~20 small products a pixel: 2 threads sample 1.7x faster than 1 on 2 cores
 
     def __init__(self, height, width, palette, **settings):
         super().__init__(height, width, palette, **settings)
@@ -123,20 +125,24 @@ class PixelCNN(PixelModel):
         bufs = tuple(tf.zeros(tf.stack([batch, self.kv - 1, w + 2 * self.pad, ch])) for ch in in_channels)
         return (links, h_state) + bufs
 
-    def sample_logits(self, t, canvas, state):
+    def sample_row(self, r, canvas, state):
         w = self.width
         links, h_state, bufs = state[0], state[1], state[2:]
-        r, col = t // w, t % w
 
         def next_row():  # the row above is finished: advance the vertical stack by it
             row = tf.transpose(tf.gather(canvas, (r - 1) * w + tf.range(w)))
             return self._row_step(row, bufs)
 
-        links, bufs = tf.cond((col == 0) & (r > 0), next_row, lambda: (links, bufs))
+        links, bufs = tf.cond(r > 0, next_row, lambda: (links, tuple(bufs)))
+        return (links, h_state) + tuple(bufs)
+
+    def sample_logits(self, t, canvas, state):
+        links, h_state = state[0], state[1]
+        col = t % self.width
         valid = tf.cast(col > 0, h_state.dtype)  # 0 at a row's start: nothing to the left
         prev = tf.gather(canvas, tf.maximum(t - 1, 0))
         logits, h_state = self._pixel_step(prev, valid, col, links, h_state * valid)
-        return logits, (links, h_state) + tuple(bufs)
+        return logits, (links, h_state) + tuple(state[2:])
 
     def _row_step(self, row, v_bufs):
         """Advance the vertical stack by one finished row (B, W) of indices.
