@@ -144,26 +144,27 @@ class PixelCNN(PixelModel):
         logits, h_state = self._pixel_step(prev, valid, col, links, h_state * valid)
         return logits, (links, h_state) + tuple(state[2:])
 
+    # Sampling runs in raw TensorFlow ops on the layers' variables: tracing Keras ops and layer
+    # calls cost about twice as much Python, paid again by every process that samples.
     def _row_step(self, row, v_bufs):
         """Advance the vertical stack by one finished row (B, W) of indices.
 
         ``v_bufs[i]`` (B, kv-1, W+2p, C_in) holds the inputs of layer i for the kv-1 rows
         above, padded at the sides. Returns the next row's vertical->horizontal links with
         the horizontal biases added, all layers side by side (B, W, layers*2C), and the
-        updated buffers. The convolution of one row is one matmul over its patches.
+        updated buffers. The convolution of one row is one valid convolution of its window.
         """
-        p, w, k = self.pad, self.width, self.config.kernel
-        x = self.embedding(row)
+        p = self.pad
+        x = tf.gather(self.embedding.embeddings, row)
         links, new_bufs = [], []
         for i in range(self.config.layers):
-            window = ops.concatenate([v_bufs[i], ops.pad(x, [[0, 0], [p, p], [0, 0]])[:, None]], axis=1)
+            window = tf.concat([v_bufs[i], tf.pad(x, [[0, 0], [p, p], [0, 0]])[:, None]], axis=1)
             new_bufs.append(window[:, 1:])
-            conv = self.v_convs[i]
-            patches = ops.concatenate([window[:, a, b : b + w] for a in range(self.kv) for b in range(k)], axis=-1)
-            v_pre = ops.matmul(patches, ops.reshape(conv.kernel, (-1, conv.filters))) + conv.bias
-            links.append(self.v_to_h[i](v_pre) + self.h_convs[i].bias)
-            x = gate(v_pre)
-        return ops.concatenate(links, axis=-1), tuple(new_bufs)
+            conv, to_h = self.v_convs[i], self.v_to_h[i]
+            v_pre = tf.nn.conv2d(window, conv.kernel, 1, "VALID")[:, 0] + conv.bias
+            links.append(tf.einsum("bwc,cd->bwd", v_pre, to_h.kernel) + (to_h.bias + self.h_convs[i].bias))
+            x = _gate(v_pre)
+        return tf.concat(links, axis=-1), tuple(new_bufs)
 
     def _pixel_step(self, prev, valid, col, links, state):
         """Logits (B, K) of the pixel at column ``col`` of the current row, and the new state.
@@ -175,25 +176,30 @@ class PixelCNN(PixelModel):
         ones costs more than the step itself.)
         """
         e, c, n, kh = self.config.embed, self.config.channels, self.config.layers, self.kh
-        link = ops.take(links, col, axis=1)
-        x = ops.concatenate([state[:, : kh * e], self.embedding(prev) * valid], axis=1)[:, e:]
+        link = tf.gather(links, col, axis=1)
+        x = tf.concat([state[:, e : kh * e], tf.gather(self.embedding.embeddings, prev) * valid], axis=1)
         new_state = [x]
         h, outs = None, []
         for i in range(n):
             if i > 0:
                 start = kh * e + (i - 1) * (kh - 1) * c
-                x = ops.concatenate([state[:, start : start + (kh - 1) * c], h], axis=1)
+                x = tf.concat([state[:, start : start + (kh - 1) * c], h], axis=1)
                 new_state.append(x[:, c:])
-            conv = self.h_convs[i]
-            out = gate(ops.matmul(x, ops.reshape(conv.kernel, (-1, 2 * c))) + link[:, 2 * c * i : 2 * c * (i + 1)])
+            kernel = tf.reshape(self.h_convs[i].kernel, (-1, 2 * c))
+            out = _gate(tf.matmul(x, kernel) + link[:, 2 * c * i : 2 * c * (i + 1)])
             outs.append(out)
             if i < n - 1:
-                r = self.h_res[i](out)
+                r = tf.matmul(out, self.h_res[i].kernel) + self.h_res[i].bias
                 h = r if i == 0 else h + r
         # The skips of all layers at once: one matmul over the concatenated gated outputs.
-        kernel = ops.concatenate([s.kernel for s in self.skips], axis=0)
-        bias = self.skips[0].bias
-        for s in self.skips[1:]:
-            bias = bias + s.bias
-        skip = ops.matmul(ops.concatenate(outs, axis=1), kernel) + bias
-        return self._head(skip), ops.concatenate(new_state, axis=1)
+        kernel = tf.concat([s.kernel for s in self.skips], axis=0)
+        bias = tf.add_n([s.bias for s in self.skips])
+        skip = tf.matmul(tf.concat(outs, axis=1), kernel) + bias
+        y = tf.nn.relu(tf.matmul(tf.nn.relu(skip), self.head_hidden.kernel) + self.head_hidden.bias)
+        return tf.matmul(y, self.head_out.kernel) + self.head_out.bias, tf.concat(new_state, axis=1)
+
+
+def _gate(x):
+    """:func:`gate` in TensorFlow ops."""
+    a, b = tf.split(x, 2, axis=-1)
+    return tf.tanh(a) * tf.sigmoid(b)
