@@ -41,9 +41,10 @@ from .config import PixelCNNConfig
 
 
 def gate(x):
-    """tanh(a) * sigmoid(b) over the two halves of the last axis."""
-    a, b = ops.split(x, 2, axis=-1)
-    return ops.tanh(a) * ops.sigmoid(b)
+    """tanh(a) * sigmoid(b) over the two halves of the last axis (TensorFlow ops: sampling traces
+    it once a layer, row and pixel, and Keras ops cost more Python to trace)."""
+    a, b = tf.split(x, 2, axis=-1)
+    return tf.tanh(a) * tf.sigmoid(b)
 
 
 @register("pixelcnn")
@@ -163,7 +164,7 @@ class PixelCNN(PixelModel):
             conv, to_h = self.v_convs[i], self.v_to_h[i]
             v_pre = tf.nn.conv2d(window, conv.kernel, 1, "VALID")[:, 0] + conv.bias
             links.append(tf.einsum("bwc,cd->bwd", v_pre, to_h.kernel) + (to_h.bias + self.h_convs[i].bias))
-            x = _gate(v_pre)
+            x = gate(v_pre)
         return tf.concat(links, axis=-1), tuple(new_bufs)
 
     def _pixel_step(self, prev, valid, col, links, state):
@@ -186,7 +187,7 @@ class PixelCNN(PixelModel):
                 x = tf.concat([state[:, start : start + (kh - 1) * c], h], axis=1)
                 new_state.append(x[:, c:])
             kernel = tf.reshape(self.h_convs[i].kernel, (-1, 2 * c))
-            out = _gate(tf.matmul(x, kernel) + link[:, 2 * c * i : 2 * c * (i + 1)])
+            out = gate(tf.matmul(x, kernel) + link[:, 2 * c * i : 2 * c * (i + 1)])
             outs.append(out)
             if i < n - 1:
                 r = tf.matmul(out, self.h_res[i].kernel) + self.h_res[i].bias
@@ -197,9 +198,3 @@ class PixelCNN(PixelModel):
         skip = tf.matmul(tf.concat(outs, axis=1), kernel) + bias
         y = tf.nn.relu(tf.matmul(tf.nn.relu(skip), self.head_hidden.kernel) + self.head_hidden.bias)
         return tf.matmul(y, self.head_out.kernel) + self.head_out.bias, tf.concat(new_state, axis=1)
-
-
-def _gate(x):
-    """:func:`gate` in TensorFlow ops."""
-    a, b = tf.split(x, 2, axis=-1)
-    return tf.tanh(a) * tf.sigmoid(b)

@@ -78,12 +78,6 @@ class PixelRNN(PixelModel):
         h = self._embed(prev, above, t)
         new_state = []
         for i, rnn in enumerate(self.rnns):
-            # The cell's two products as one, [x, h] @ [kernel; recurrent kernel] (Keras' gate order
-            # i, f, c, o; activations tanh and sigmoid, the layer's defaults).
-            cell, c_prev = rnn.cell, state[2 * i + 1]
-            z = tf.matmul(tf.concat([h, state[2 * i]], 1), tf.concat([cell.kernel, cell.recurrent_kernel], 0)) + cell.bias
-            z_i, z_f, z_c, z_o = tf.split(z, 4, axis=1)
-            c = tf.sigmoid(z_f) * c_prev + tf.sigmoid(z_i) * tf.tanh(z_c)
-            h = tf.sigmoid(z_o) * tf.tanh(c)
-            new_state += [h, c]
-        return tf.matmul(h, self.head.kernel) + self.head.bias, tuple(new_state)
+            h, (s_h, s_c) = rnn.cell(h, [state[2 * i], state[2 * i + 1]], training=False)
+            new_state += [s_h, s_c]
+        return self.head(h), tuple(new_state)
