@@ -75,19 +75,29 @@ class RunConfig:
         return dataclasses.replace(self, **{k: v for k, v in self.DEFAULTS.items() if getattr(self, k) is None},
                                    model={} if self.model is None else self.model)
 
-    def resumed(self, before: dict, model: dict, defaults: dict) -> tuple[RunConfig, list[str]]:
+    def resumed(self, before: dict, model: dict, defaults: dict,
+                training_only: tuple = ()) -> tuple[RunConfig, list[str]]:
         """The run to go on with: the options given here over ``before`` (the resumed run's
         options, as state.json holds them; the default where an older state lacks one), and what
         changed ("lr 0.003 -> 0.0005"). Model settings cannot change: a setting of the given
         ``model`` that is not at its default (the family's ``defaults``) and differs from the
-        run's (``model``) is refused."""
+        run's (``model``) is refused, except those in ``training_only`` (settings of the training
+        loss that no weight depends on, such as a KL floor), which change from here on."""
+        model = dict(model)
+        changed = []
         if self.model is not None:
-            differ = [f"{k} {model[k]} -> {v}" for k, v in self.model.items()
-                      if k in model and model[k] != v and not (k in defaults and defaults[k] == v)]
+            # a key the run's settings lack (a setting newer than the run) had its default
+            asked = {k: v for k, v in self.model.items()
+                     if k in defaults and model.get(k, defaults[k]) != v and defaults[k] != v}
+            differ = [f"{k} {model.get(k, defaults[k])} -> {v}" for k, v in asked.items() if k not in training_only]
             if differ:
                 raise GenkitError(f"a resumed run keeps its model settings ({', '.join(differ)} asked): resume "
-                                  "without --set or --config, or start a new run in another -o DIR")
-        out, changed = dataclasses.replace(self, model=model), []
+                                  "without --set or --config, or start a new run in another -o DIR"
+                                  + (f" (a resumed run may change {', '.join(training_only)})" if training_only else ""))
+            for k, v in asked.items():
+                changed.append(f"{k} {model.get(k, defaults[k])} -> {v}")
+                model[k] = v
+        out = dataclasses.replace(self, model=model)
         for key, default in self.DEFAULTS.items():
             old = before.get(key, default)
             new = getattr(self, key)

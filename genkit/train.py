@@ -120,6 +120,9 @@ class RunState:
     best: float = math.inf
     history: list[dict] = dataclasses.field(default_factory=list)
     rng: list | None = None
+    #: the best epoch is picked among those after this one: a resumed run that changed a setting
+    #: of its loss (``TRAINING_ONLY``) compares only the epochs trained with the new loss
+    best_from: int = 0
 
 
 def train(
@@ -217,13 +220,18 @@ def _resume_state(strategy, folder: RunFolder, run: RunConfig, resume: bool, log
         if state is not None:
             if not folder.last_path.is_file():
                 raise GenkitError(f"cannot resume: {LAST} is missing", source=str(folder.path))
-            done = RunState(state["epoch"], state["best_val_loss"], state.get("history", []), state.get("rng"))
+            done = RunState(state["epoch"], state["best_val_loss"], state.get("history", []), state.get("rng"),
+                            state.get("best_from", 0))
             try:
-                defaults = models.config_class(run.family).defaults()
-                run, changed = run.resumed(state.get("run") or {}, state["model"], defaults)
+                settings = models.config_class(run.family)
+                run, changed = run.resumed(state.get("run") or {}, state["model"], settings.defaults(),
+                                           settings.TRAINING_ONLY)
             except GenkitError as e:
                 raise GenkitError(str(e), source=str(folder.path)) from None
             log(f"resuming after epoch {done.epoch}" + (f" ({', '.join(changed)} from here on)" if changed else ""))
+            if any(c.split(" ", 1)[0] in settings.TRAINING_ONLY for c in changed):
+                done.best, done.best_from = math.inf, done.epoch  # the loss changed: earlier losses do not compare
+                log(f"the loss changed: the best epoch is picked among epochs {done.epoch + 1} on")
         else:
             run = run.fresh()
             if resume:
@@ -307,7 +315,8 @@ class EpochCommits(keras.callbacks.Callback):
         if improved:
             files[MODEL] = lambda path: models.save(self.model, path, optimizer=False)
         state = {"family": self.run.family, "epoch": epoch + 1, "best_val_loss": self.done.best, "model": self.run.model,
-                 "run": dataclasses.asdict(self.run), "rng": runs.rng_state(self.model), "history": self.done.history}
+                 "run": dataclasses.asdict(self.run), "rng": runs.rng_state(self.model), "history": self.done.history,
+                 "best_from": self.done.best_from}
         with self.interrupts.hold():  # Ctrl-C waits until the epoch is on disk
             try:
                 self.folder.commit(files, state)
@@ -336,7 +345,8 @@ class EpochCommits(keras.callbacks.Callback):
     def metrics(self) -> dict:
         """metrics.json: the fixed facts, the best epoch so far, the training time and every row."""
         history, headline = self.done.history, self.facts["headline"]
-        best_row = min(history, key=lambda r: r["val_loss"]) if history else None
+        rows = [r for r in history if r["epoch"] > self.done.best_from]
+        best_row = min(rows, key=lambda r: r["val_loss"]) if rows else None
         return {
             **self.facts,
             "best_epoch": best_row["epoch"] if best_row else None,

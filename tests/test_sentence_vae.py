@@ -75,6 +75,10 @@ def test_free_bits_floor_the_kl_term_of_the_training_loss():
     out = np.array([[10.0, 0.5, 1.0, 5.0], [10.0, 6.0, 0.5, 5.0]], np.float32)  # rec, KL, weight, tokens
     assert float(SentenceLoss(0.0)(np.zeros(2), out)) == pytest.approx((10.5 + 13.0) / 2)
     assert float(SentenceLoss(2.0)(np.zeros(2), out)) == pytest.approx((12.0 + 13.0) / 2)  # 0.5 counts as 2
+    # by length: 5 tokens at 1.5 nats a token floor the KL at 7.5 (6 counts as 7.5); kl_floor still holds
+    out[1, 3] = 3.0
+    assert float(SentenceLoss(0.0, kl_floor_token=1.5)(np.zeros(2), out)) == pytest.approx((17.5 + 13.0) / 2)
+    assert float(SentenceLoss(2.0, kl_floor_token=0.5)(np.zeros(2), out)) == pytest.approx((12.5 + 13.0) / 2)
 
 
 def test_word_dropout_drops_whole_words_in_training_only():
@@ -183,6 +187,21 @@ def test_train_loop_takes_text_and_logs_the_kl_weight(tmp_path):
     assert weights == pytest.approx([0.1875, 0.6875])
     assert all(r["val_kl_weight"] == 1.0 for r in metrics["epochs"])
     assert models.load(str(path)).vocabulary[4:6] == [".", "the"]  # most frequent first, ties by token
+
+    # a resumed run may change a setting of its loss (a larger KL budget), not one of its weights
+    logged = []
+    more = dict(cfg, kl_floor_token=2.0)
+    train(data, RunConfig(family="sentence-vae", epochs=3, model=more), tmp_path / "run", resume=True, progress=False,
+          log=logged.append)
+    assert "resuming after epoch 2 (kl_floor_token 0.0 -> 2.0, epochs 2 -> 3 from here on)" in logged
+    state = json.loads((tmp_path / "run" / "state.json").read_text())
+    assert state["model"]["kl_floor_token"] == 2.0 and state["best_from"] == 2
+    metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
+    assert metrics["best_epoch"] == 3  # the only epoch trained on the new loss, whatever its val loss
+    assert models.load(str(tmp_path / "run" / "model.keras")).config.kl_floor_token == 2.0
+    with pytest.raises(GenkitError, match=r"keeps its model settings \(latent 4 -> 8 asked\)"):
+        train(data, RunConfig(family="sentence-vae", epochs=4, model=dict(more, latent=8)), tmp_path / "run",
+              resume=True, progress=False)
 
 
 # -- the commands ---------------------------------------------------------------------------

@@ -32,6 +32,9 @@ class Settings:
     CHOICES: ClassVar[dict[str, tuple]] = {}
     #: what the family learns from: "images" (genkit.io.Stream) or "text" (genkit.text.Sentences)
     DATA_KIND: ClassVar[str] = "images"
+    #: settings of the training loss alone (no weight depends on them): a resumed run may change
+    #: them (``gk-train --resume --set KEY=VALUE``), e.g. to fine-tune with a larger KL budget
+    TRAINING_ONLY: ClassVar[tuple[str, ...]] = ()
     #: keys that older checkpoints hold and the family no longer has: dropped when loading
     RETIRED: ClassVar[tuple[str, ...]] = ()
 

@@ -10,7 +10,10 @@ sentence word by word after a start token. The loss per sentence, in nats, is
 where w(step) is the KL annealing weight (``kl_anneal``: logistic, linear or none); with
 ``kl_floor`` > 0 the KL term of each sentence counts as at least that many nats in the training
 loss ("free bits", Kingma et al. 2016), so that the code carries information rather than
-collapsing onto the prior (the reported KL, and every evaluation, is the true one). With
+collapsing onto the prior (the reported KL, and every evaluation, is the true one);
+``kl_floor_token`` > 0 raises that floor to as many nats a token (with <eos>) for longer
+sentences, so that a 7-character line gets a larger budget than a 5-character one. The floors,
+the annealing and the dropouts are ``TRAINING_ONLY``: a resumed run may change them. With
 ``bow`` > 0 the training loss also has ``bow`` times a bag-of-words term (Zhao et al. 2017): a
 layer from z alone scores each word of the sentence (order ignored, <eos> not counted) under one
 softmax, ``bow_nll`` nats a sentence, so that z must hold the sentence's words; it is not part
@@ -87,15 +90,16 @@ def build_vocabulary(texts, unit: str, size: int, min_count: int, pretokenized: 
 
 
 class SentenceLoss(keras.losses.Loss):
-    """Per sentence: reconstruction + w · max(KL, kl_floor) (+ bow · the bag-of-words NLL, the
-    5th column), from the model's (B, 4) output ((B, 5) with ``bow``)."""
+    """Per sentence: reconstruction + w · max(KL, kl_floor, kl_floor_token · tokens) (+ bow · the
+    bag-of-words NLL, the 5th column), from the model's (B, 4) output ((B, 5) with ``bow``)."""
 
-    def __init__(self, kl_floor: float = 0.0, bow: float = 0.0, **kwargs):
+    def __init__(self, kl_floor: float = 0.0, bow: float = 0.0, kl_floor_token: float = 0.0, **kwargs):
         super().__init__(name="sentence_elbo", **kwargs)
-        self.kl_floor, self.bow = float(kl_floor), float(bow)
+        self.kl_floor, self.bow, self.kl_floor_token = float(kl_floor), float(bow), float(kl_floor_token)
 
     def call(self, y_true, y_pred):
-        loss = y_pred[:, 0] + y_pred[:, 2] * ops.maximum(y_pred[:, 1], self.kl_floor)
+        floor = ops.maximum(self.kl_floor, self.kl_floor_token * y_pred[:, 3]) if self.kl_floor_token else self.kl_floor
+        loss = y_pred[:, 0] + y_pred[:, 2] * ops.maximum(y_pred[:, 1], floor)
         return loss + self.bow * y_pred[:, 4] if self.bow else loss
 
 
@@ -405,7 +409,8 @@ class SentenceVAE(Trainable, SamplesSentences, InterpolatesSentences, Evaluates,
         return (y, dec_in, eps), tf.zeros([], tf.float32)
 
     def loss_fn(self):
-        return SentenceLoss(self.config.kl_floor, self.config.bow if self.bow_out is not None else 0.0)
+        return SentenceLoss(self.config.kl_floor, self.config.bow if self.bow_out is not None else 0.0,
+                            self.config.kl_floor_token)
 
     def compile_for_training(self, lr: float) -> None:
         columns = ((0, "rec"), (1, "kl"), (2, "kl_weight"), (3, "tokens")) + (((4, "bow_nll"),) if self.bow_out is not None else ())
