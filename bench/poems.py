@@ -77,7 +77,7 @@ def score(spec: str, test, lines: int, pairs: int, k: int, seed: int) -> dict:
     path = path_figures(model, pick_pairs(test.texts, pairs, np.random.default_rng([seed, 1])))
     by = ev.get("by_length", {})
     config = model.get_config()
-    settings = {key: config[key] for key in ("latent", "embed", "hidden", "kl_floor", "word_dropout", "bow", "dropout")
+    settings = {key: config[key] for key in ("latent", "embed", "hidden", "kl_floor", "kl_floor_token", "word_dropout", "bow", "dropout")
                 if key in config}
     return {"model": shown(getattr(model, "checkpoint_path", None) or spec), "settings": settings,
             "lines": len(subset), "k": k, "nll_nats": ev["nll_nats"], "nelbo_nats": ev["nelbo_nats"], "kl_nats": ev["kl_nats"],

@@ -31,7 +31,7 @@ def main(
     resume: Annotated[bool, typer.Option("--resume", help="Continue the run in -o DIR from its last completed epoch (weights, optimizer, random state), with its own options but those given here. Without it, a folder that holds a run is refused.")] = False,
     take_over: Annotated[bool, typer.Option("--take-over", help="Take -o DIR's lock from a run on another host (or an unreadable lock): that run must be gone.")] = False,
     flip: Annotated[Optional[bool], typer.Option("--flip/--no-flip", show_default=False, help="Augment with random horizontal flips [default: no flips].")] = None,
-    config: Annotated[Optional[str], typer.Option("--config", metavar="FILE", help="Model settings as JSON (then --set overrides). A resumed run keeps its settings: these must match them.")] = None,
+    config: Annotated[Optional[str], typer.Option("--config", metavar="FILE", help="Model settings as JSON (then --set overrides). A resumed run keeps its settings: these must match them, but for settings of the loss alone (e.g. a sentence VAE's kl_floor), which change from there on.")] = None,
     settings: Annotated[Optional[List[str]], typer.Option("--set", metavar="KEY=VALUE", help="One model setting, e.g. --set hidden=128 (repeatable).")] = None,
     latent: Annotated[Optional[int], typer.Option("--latent", metavar="N", help="VAEs: size of the code (same as --set latent=N) [default: 10].", show_default=False)] = None,
     kl_anneal: Annotated[Optional[str], typer.Option("--kl-anneal", metavar="NAME", help="sentence-vae: the KL weight's schedule, logistic, linear or none (same as --set kl_anneal=NAME; its shape: --set kl_k, kl_x0, kl_steps).", show_default=False)] = None,

@@ -350,6 +350,7 @@ class EpochCommits(keras.callbacks.Callback):
         return {
             **self.facts,
             "best_epoch": best_row["epoch"] if best_row else None,
+            **({"best_from": self.done.best_from} if self.done.best_from else {}),
             f"best_val_{headline}": best_row[f"val_{headline}"] if best_row else None,
             "train_time_s": round(self.spent_before + time.time() - self.t0, 1),
             "run": dataclasses.asdict(self.run),

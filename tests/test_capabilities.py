@@ -124,6 +124,11 @@ def test_a_sentence_card_says_free_bits_and_bag_of_words_pick_the_best_epoch():
         "| best epoch | 2 of 2 (by validation loss: reconstruction + max(KL, 45)) |")
     assert result.card_rows(METRICS, both, None)[1][0] == (
         "| best epoch | 2 of 2 (by validation loss: reconstruction + max(KL, 4) + 0.5 x bag-of-words NLL) |")
+    by_length = SimpleNamespace(**vars(MODEL), config=SimpleNamespace(kl_floor=45.0, kl_floor_token=8.5, bow=0.0))
+    resumed = {**METRICS, "best_from": 1}  # a resume changed the loss after epoch 1
+    assert result.card_rows(resumed, by_length, None)[1][0] == (
+        "| best epoch | 2 of 2 (by validation loss: reconstruction + max(KL, 45, 8.5 x tokens), among epochs 2-2, "
+        "those trained with this loss) |")
 
 
 def test_a_language_model_s_line_says_exact():

@@ -180,7 +180,11 @@ class Evaluation(dict):
         raise NotImplementedError
 
     def _best(self, metrics: dict, how: str = "") -> str:
-        return f"| best epoch | {metrics['best_epoch']} of {len(metrics['epochs'])}{how} |"
+        n, since = len(metrics["epochs"]), metrics.get("best_from") or 0
+        if since:  # a resume changed the loss: the epochs before do not compare
+            among = f", among epochs {since + 1}-{n}, those trained with this loss"
+            how = f"{how[:-1]}{among})" if how.endswith(")") else f"{how} ({among[2:]})"
+        return f"| best epoch | {metrics['best_epoch']} of {n}{how} |"
 
 
 class PixelNLL(Evaluation):
@@ -247,9 +251,12 @@ def _sentence_selection(config) -> str:
     """How a sentence model's best epoch was picked: its validation loss, which is the -ELBO
     unless free bits (kl_floor) or a bag-of-words loss are on."""
     floor, bow = getattr(config, "kl_floor", 0.0) or 0.0, getattr(config, "bow", 0.0) or 0.0
-    if not floor and not bow:
+    per_token = getattr(config, "kl_floor_token", 0.0) or 0.0
+    if not floor and not bow and not per_token:
         return " (by validation -ELBO, KL weight 1)"
-    terms = ["reconstruction", f"max(KL, {floor:g})" if floor else "KL"] + ([f"{bow:g} x bag-of-words NLL"] if bow else [])
+    floors = ([f"{floor:g}"] if floor else []) + ([f"{per_token:g} x tokens"] if per_token else [])
+    kl = f"max(KL, {', '.join(floors)})" if floors else "KL"
+    terms = ["reconstruction", kl] + ([f"{bow:g} x bag-of-words NLL"] if bow else [])
     return f" (by validation loss: {' + '.join(terms)})"
 
 
