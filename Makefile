@@ -147,6 +147,7 @@ SONNET_VAE_TRAIN := gk-train sentence-vae --dataset sonnets --epochs 2 --batch-s
 TANG_SETTINGS := --batch-size 128 --seed 0 --set embed=128 --set vocab=6000 --set sampled=1024
 TANG_VAE_TRAIN := gk-train sentence-vae --dataset tang --epochs 9 --lr 0.002 $(TANG_SETTINGS) --set word_dropout=0.25 --set latent=32 --set kl_x0=1200 --set kl_floor=45 -o runs/tang-sentence-vae
 TANG_VAE_FINISH := gk-train sentence-vae --dataset tang --resume --epochs 13 --lr 0.0005 -o runs/tang-sentence-vae
+TANG_VAE_LENGTH := gk-train sentence-vae --dataset tang --resume --epochs 16 --set kl_floor_token=8.5 -o runs/tang-sentence-vae
 TANG_LM_TRAIN := gk-train sentence-vae --dataset tang --epochs 2 --lr 0.002 $(TANG_SETTINGS) --set word_dropout=0 --set latent=0 -o runs/tang-lstm-lm
 
 checkpoints: palettes checkpoints/pokemon-pixelrnn.keras checkpoints/pokemon-pixelcnn.keras checkpoints/pokemon-masked.keras \
@@ -170,7 +171,8 @@ checkpoints/sonnet-sentence-vae.keras: | install
 checkpoints/tang-sentence-vae.keras: | install
 	$(BIN)/$(TANG_VAE_TRAIN)
 	$(BIN)/$(TANG_VAE_FINISH)
-	$(BIN)/python scripts/modelcard.py runs/tang-sentence-vae $@ --command "$(TANG_VAE_TRAIN); $(TANG_VAE_FINISH)" --dataset tang -k 10 --half
+	$(BIN)/$(TANG_VAE_LENGTH)
+	$(BIN)/python scripts/modelcard.py runs/tang-sentence-vae $@ --command "$(TANG_VAE_TRAIN); $(TANG_VAE_FINISH); $(TANG_VAE_LENGTH)" --dataset tang -k 10 --half
 
 # The plain LSTM LM the Tang VAE's likelihood is compared with (README): same sizes, no code.
 runs/tang-lstm-lm/model.keras: | install

@@ -77,7 +77,7 @@ def card_text(checkpoint: Path, command: str, dataset: str, metrics: dict, model
         f"| split | {SPLIT[dataset].format(fit=metrics['train_images'], val=metrics['val_images'], test=test.count)} |",
         f"| command | `{command}` |",
         f"| settings | {json.dumps(run['model'], sort_keys=True)}; {extra}batch {run['batch_size']}, lr {run['lr']}, seed {run['seed']}, "
-        f"{flip}{run['epochs']} epochs |",
+        f"{flip}{len(metrics['epochs'])} epochs |",
         f"| parameters | {metrics['params']:,} ({checkpoint.stat().st_size / 1e6:.1f} MB file"
         + (", weights stored as float16" if half else "") + ") |",
         f"| training time | {metrics['train_time_s'] / 60:.1f} min (wall) on {platform.processor() or platform.machine()} "
