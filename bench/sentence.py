@@ -131,13 +131,14 @@ def markdown(rows: list[dict], meta: dict) -> str:
     for r in ptb:
         au = f"{r['active_units']}/{r['latent']}" if r["latent"] else "–"
         kl = f"{r['kl_nats']:.2f}" if r["latent"] else "–"
-        lines.append(f"| **{r['name']}** (`{r['source']}`) | **{r['nll_nats']:.2f}** | {r['nelbo_nats']:.2f} | {kl} | "
+        carried = f"; {r['carried']}" if r.get("carried") else ""
+        lines.append(f"| **{r['name']}** (`{r['source']}`{carried}) | **{r['nll_nats']:.2f}** | {r['nelbo_nats']:.2f} | {kl} | "
                      f"{r['ppl']:.1f} | {au} | {pct(r.get('exact_lines'))} | {pct(r.get('token_accuracy'))} | "
                      f"{r['params']:,} | {train_cell(r)} |")
     for what, nll, kl, note in PUBLISHED:
         lines.append(f"| {what} (published, {note}) | {nll:.2f} | | {'' if kl is None else f'{kl:.2f}'} | | | | | | |")
     vae = next(r for r in ptb if r["latent"])
-    timing = ", ".join("{:.1f} min ({})".format(r["eval_s"] / 60, r["name"]) for r in rows)
+    timing = ", ".join("{:.1f} min ({})".format(r["eval_s"] / 60, r["name"]) for r in rows if not r.get("carried"))
     met = vae["nll_nats"] <= TARGET_NLL and vae["kl_nats"] >= TARGET_KL
     lines += [
         "",
@@ -171,6 +172,8 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--tang", default="tang-sentence-vae", help="the Tang VAE: run folder, .keras or shipped name")
     ap.add_argument("--poems-k", type=int, default=10, help="importance samples per line for the poem models' NLL")
     ap.add_argument("--no-poems", action="store_true", help="PTB only: leave the poem models out")
+    ap.add_argument("--earlier", metavar="JSON", help="an earlier sentence.json: where --lm's run is not here, its LM "
+                    "row is shown as scored then (marked); where --vae-metrics is not here, the VAE's training as recorded then")
     ap.add_argument("--quick", action="store_true", help="the first 200 test sentences of each set only (debugging)")
     args = ap.parse_args(argv)
     run = Run(__file__, argv)
@@ -180,8 +183,18 @@ def main(argv: list[str] | None = None) -> None:
         return data.select(slice(0, 200)) if args.quick else data
 
     data = test_split("ptb")
-    rows = [score("LSTM language model", args.lm, args.lm_metrics, data, 1),
-            score("sentence VAE", args.vae, args.vae_metrics, data, args.k)]
+    earlier = json.loads(Path(args.earlier).read_text()) if args.earlier else None
+    if earlier and not Path(args.lm).exists():  # the LM's run is gone: its row as measured then
+        lm = dict(next(r for r in earlier["rows"] if r.get("dataset", "ptb") == "ptb" and not r["latent"]))
+        lm.setdefault("dataset", "ptb")
+        lm.setdefault("carried", f"scored {earlier['meta']['date'][:10]}, from {args.earlier}")  # carried twice: the first date
+        log(f"{args.lm} is not here: the LM's row from {args.earlier} ({lm['carried']})")
+    else:
+        lm = score("LSTM language model", args.lm, args.lm_metrics, data, 1)
+    vae_metrics = args.vae_metrics if Path(args.vae_metrics).exists() or not earlier else None
+    rows = [lm, score("sentence VAE", args.vae, vae_metrics, data, args.k)]
+    if earlier and not rows[1]["training"]:  # the run folder is gone: its training as recorded then
+        rows[1]["training"] = next((r["training"] for r in earlier["rows"] if r["source"] == rows[1]["source"]), None)
     if not args.no_poems:
         rows += [score("sonnet VAE", args.sonnets, None, test_split("sonnets"), args.poems_k, "sonnets"),
                  score("Tang VAE", args.tang, None, test_split("tang"), args.poems_k, "tang")]
