@@ -129,7 +129,7 @@ MASKED_TRAIN := gk-train masked --dataset pokemon --flip --epochs 45 --batch-siz
 
 POKEMON_VAE_TRAIN := gk-train vae --dataset pokemon --flip --epochs 150 --batch-size 32 --seed 0 -o runs/pokemon-vae
 MNIST_VAE_TRAIN := gk-train vae --dataset mnist --set arch=mlp --set hidden=512 --set latent=50 --epochs 70 --batch-size 100 --seed 0 -o runs/mnist-vae
-MNIST_GAN_TRAIN := gk-train gan --dataset mnist --epochs 32 --batch-size 64 --lr 0.0002 --seed 0 -o runs/mnist-gan
+MNIST_GAN_TRAIN := gk-train gan --dataset mnist --epochs 18 --batch-size 64 --lr 0.0002 --seed 0 --set channels=64 -o runs/mnist-gan
 POKEMON_GAN_TRAIN := gk-train gan --dataset pokemon --flip --epochs 360 --batch-size 32 --lr 0.0002 --seed 0 --set channels=64 --set augment=color,translation,cutout -o runs/pokemon-gan
 MNIST_CLASSIFIER_TRAIN := gk-train classifier --dataset mnist --epochs 3 --batch-size 128 --lr 0.001 --seed 0 -o runs/mnist-classifier
 MNIST_CVAE_TRAIN := gk-train cvae --dataset mnist --set arch=mlp --set hidden=512 --latent 10 --epochs 30 --batch-size 100 --seed 0 -o runs/mnist-cvae
