@@ -26,9 +26,10 @@ metrics.json. Target: the GAN's distance at most 9.5 (half the VAE's 18.96 when 
 with label entropy at least 2.28 nats; stretch: at most 3x the floor.
 Results go to ``<out>/gan.md`` and ``<out>/gan.json`` (written atomically).
 
-    python bench/gan.py [--checkpoints DIR] [--out bench/results] [--quick]
+    python bench/gan.py [--checkpoints DIR] [--out bench/results] [--quick] [--masked]
 
-``--quick`` (debugging the script) uses 1,000 images per set and writes nothing unless ``--out``
+``--masked`` adds the masked diffusion model's Pokemon row (32 steps; about 1 sprite/s here, so
+over half an hour for its three draws). ``--quick`` (debugging the script) uses 1,000 images per set and writes nothing unless ``--out``
 is given.
 """
 
@@ -144,7 +145,7 @@ def markdown(meta: dict, rows: list[dict], floor: float, target: dict) -> str:
 POKEMON_RESAMPLES = 20
 
 
-def pokemon_rows(checkpoints: Path, n: int, seeds: int) -> tuple[list[dict], dict]:
+def pokemon_rows(checkpoints: Path, n: int, seeds: int, masked: bool = False) -> tuple[list[dict], dict]:
     """The Pokemon table: every set against the 81 test sprites in genkit.realness.RandomFeatures.
     The floor is the 711 training sprites (fit + val), and its spread the floor of
     ``POKEMON_RESAMPLES`` bootstrap resamples of them (81 test sprites are few, so the distance
@@ -169,8 +170,11 @@ def pokemon_rows(checkpoints: Path, n: int, seeds: int) -> tuple[list[dict], dic
     rows[-1]["frechet_seeds"] += [
         realness.compare(judge, train.select(np.sort(rng.choice(len(train), len(train), replace=True))),
                          ref_stats=ref_stats)["frechet"] for _ in range(POKEMON_RESAMPLES if seeds > 1 else 2)]
-    for label, name in (("PixelCNN samples", "pokemon-pixelcnn.keras"), ("VAE samples (--decode mean)", "pokemon-vae.keras"),
-                        ("masked diffusion samples (32 steps)", "pokemon-masked.keras"), ("**GAN** samples", "pokemon-gan.keras")):
+    compared = [("PixelCNN samples", "pokemon-pixelcnn.keras"), ("VAE samples (--decode mean)", "pokemon-vae.keras"),
+                ("**GAN** samples", "pokemon-gan.keras")]
+    if masked:  # opt-in: about 1 sprite/s at 32 steps, so its rows alone take over half an hour
+        compared.insert(2, ("masked diffusion samples (32 steps)", "pokemon-masked.keras"))
+    for label, name in compared:
         path = find(checkpoints, name)
         if path is None:
             log(f"pokemon: no {name}")
@@ -226,6 +230,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--quick", action="store_true", help="debugging: 1,000 images per set")
     ap.add_argument("--ablation", action="append", default=[], metavar="LABEL=PATH",
                     help="an extra GAN row (an ablation: another run's model.keras), repeatable")
+    ap.add_argument("--masked", action="store_true",
+                    help="also the masked diffusion model's Pokemon row (slow: about 1 sprite/s, over 30 min)")
     args = ap.parse_args(argv)
     n = 1000 if args.quick else N
     seeds = 1 if args.quick else SEEDS
@@ -321,7 +327,7 @@ def main(argv: list[str] | None = None) -> int:
         lines.append("not measured: no GAN checkpoint")
     target = {"met": met, "ratio_target": TARGET_RATIO, "lines": lines}
 
-    pk_rows, pk_meta = pokemon_rows(args.checkpoints, 711 if not args.quick else 200, seeds)
+    pk_rows, pk_meta = pokemon_rows(args.checkpoints, 711 if not args.quick else 200, seeds, masked=args.masked)
     meta = run.meta(judge=shown(judge_path), judge_accuracy=accuracy, feature_dim=judge.hidden, reference=len(reference),
                     images_per_row=n, seed=SEED, seeds=seeds, quick=args.quick)
     text = markdown(meta, rows, floor, target) + "\n" + "\n".join(pokemon_markdown(pk_rows, pk_meta))

@@ -5,11 +5,14 @@
    to a temporary folder, against ``python -c "import tensorflow"``; the runs are interleaved
    (baseline, command, command, ..., ``--repeat`` rounds) and the best of each counts. The ratio
    command / baseline is the issue's measure of fixed cost (target <= 1.25 for gk-sample pixelcnn).
-   The commands use the user's XLA compilation cache (genkit.models.base.use_compilation_cache),
-   filled by an untimed warm-up run of each; one more run of each with an empty cache
-   (``GENKIT_CACHE`` pointed at a new folder) shows the cost of a first use.
+   The commands use the user's caches (genkit.models.compiled: XLA's compiled code and each
+   checkpoint's compiled sampler), filled by an untimed warm-up run of each; one more run of each
+   with an empty cache (``GENKIT_CACHE`` pointed at a new folder) shows the cost of a first use.
+   One more row runs the target command with ``GENKIT_COMPILED=0``: the Keras model built from
+   its checkpoint and the loop traced in every process, as before the compiled samplers.
 2. **Breakdown**, in a fresh process per run (best of ``--repeat``): *import* (the command's module,
-   genkit's model family, TensorFlow and Keras), *load* (``genkit.models.load``), *first call*
+   genkit's model family, TensorFlow and Keras), *load* (``genkit.models.load_sampler``, as the
+   commands load: the compiled sampler, or the Keras model), *first call*
    (the command's library call: tracing, XLA compile or cache read, and the work) and *work* (the
    same call again in the same process); first call - work is the per-process cost of compiling.
 
@@ -48,7 +51,7 @@ import cli.sample, cli.complete  # noqa: F401  (the commands' own imports: typer
 from genkit import models
 models.get(models.family_of(models.resolve(name)))  # the family's module: TensorFlow and Keras
 t1 = time.perf_counter()
-net = models.load(name)
+net = models.load_sampler(name)
 t2 = time.perf_counter()
 if kind == "sample":
     call = lambda: net.sample_stream(16, seed=0)
@@ -60,14 +63,17 @@ call()
 t3 = time.perf_counter()
 call()
 t4 = time.perf_counter()
-print(json.dumps(dict(imports=t1 - t0, load=t2 - t1, first_call=t3 - t2, work=t4 - t3)))
+print(json.dumps(dict(imports=t1 - t0, load=t2 - t1, first_call=t3 - t2, work=t4 - t3, loaded=type(net).__name__)))
 """
 
 log = logger("startup")
 
 
-def env(cache: str | None = None) -> dict:
-    out = dict(os.environ, PYTHONPATH=str(ROOT), TF_CPP_MIN_LOG_LEVEL="3")
+KERAS = {"GENKIT_COMPILED": "0"}  # the Keras model in every process: no compiled sampler
+
+
+def env(cache: str | None = None, extra: dict | None = None) -> dict:
+    out = dict(os.environ, PYTHONPATH=str(ROOT), TF_CPP_MIN_LOG_LEVEL="3", **(extra or {}))
     if cache is not None:
         out["GENKIT_CACHE"] = cache
     return out
@@ -86,19 +92,21 @@ def wall(argv: list[str], environ: dict) -> float:
     return took
 
 
-def commands(tmp: Path) -> list[tuple[str, list[str], tuple]]:
-    """(shown command, argv, phase-timer arguments) of each timed command."""
+def commands(tmp: Path) -> list[tuple[str, list[str], tuple, dict]]:
+    """(shown command, argv, phase-timer arguments, environment) of each timed command."""
     from genkit import datasets
     from genkit.io import write_stream
 
     sprites = tmp / "sprites.npz"
     write_stream(datasets.load("pokemon", split="test").select(slice(0, 4)), str(sprites), "npz")
     png = str(tmp / "out.png")
+    target = [str(BIN / "gk-sample"), "pixelcnn", "-n", "16", "-o", png]
     return [
-        (TARGET_COMMAND, [str(BIN / "gk-sample"), "pixelcnn", "-n", "16", "-o", png], ("sample", "pixelcnn")),
-        ("gk-sample pixelrnn -n 16", [str(BIN / "gk-sample"), "pixelrnn", "-n", "16", "-o", png], ("sample", "pixelrnn")),
+        (TARGET_COMMAND, target, ("sample", "pixelcnn"), {}),
+        ("gk-sample pixelrnn -n 16", [str(BIN / "gk-sample"), "pixelrnn", "-n", "16", "-o", png], ("sample", "pixelrnn"), {}),
         ("gk-complete pixelcnn (4 sprites, -k 1)",
-         [str(BIN / "gk-complete"), "pixelcnn", str(sprites), "-k", "1", "-o", png], ("complete", "pixelcnn", str(sprites))),
+         [str(BIN / "gk-complete"), "pixelcnn", str(sprites), "-k", "1", "-o", png], ("complete", "pixelcnn", str(sprites)), {}),
+        (f"{TARGET_COMMAND}, GENKIT_COMPILED=0 (Keras model)", target, ("sample", "pixelcnn"), KERAS),
     ]
 
 
@@ -114,28 +122,28 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="genkit-bench-startup-") as tmp:
         tmp = Path(tmp)
         cmds = commands(tmp)
-        for shown_cmd, cmd, _ in cmds:  # fill the user's compilation cache, untimed
+        for shown_cmd, cmd, _, extra in cmds:  # fill the user's caches, untimed
             log(f"warm-up: {shown_cmd}")
-            wall(cmd, env())
+            wall(cmd, env(extra=extra))
         whole = {BASELINE[0]: []} | {c[0]: [] for c in cmds}
         for r in range(args.repeat):
             log(f"round {r + 1} of {args.repeat}")
             whole[BASELINE[0]].append(wall(BASELINE[1], env()))
-            for shown_cmd, cmd, _ in cmds:
-                whole[shown_cmd].append(wall(cmd, env()))
+            for shown_cmd, cmd, _, extra in cmds:
+                whole[shown_cmd].append(wall(cmd, env(extra=extra)))
         cold = {}
-        for shown_cmd, cmd, _ in cmds:
+        for shown_cmd, cmd, _, extra in cmds:
             log(f"empty cache: {shown_cmd}")
-            cold[shown_cmd] = wall(cmd, env(str(tmp / f"cache-{len(cold)}")))
+            cold[shown_cmd] = wall(cmd, env(str(tmp / f"cache-{len(cold)}"), extra))
         phases = {}
-        for shown_cmd, _, timer in cmds:
+        for shown_cmd, _, timer, extra in cmds:
             runs = []
             for r in range(args.repeat):
                 log(f"breakdown {r + 1} of {args.repeat}: {shown_cmd}")
-                done = subprocess.run([sys.executable, "-c", PHASES, *timer], env=env(), capture_output=True, text=True,
-                                      check=True)
+                done = subprocess.run([sys.executable, "-c", PHASES, *timer], env=env(extra=extra), capture_output=True,
+                                      text=True, check=True)
                 runs.append(json.loads(done.stdout.strip().splitlines()[-1]))
-            phases[shown_cmd] = {k: min(x[k] for x in runs) for k in runs[0]}
+            phases[shown_cmd] = {k: min(x[k] for x in runs) if k != "loaded" else runs[0][k] for k in runs[0]}
     import keras  # noqa: F401  (the report gives its version and TensorFlow's)
 
     base = min(whole[BASELINE[0]])
@@ -151,8 +159,10 @@ def main(argv: list[str] | None = None) -> int:
         "",
         f"## Whole process (wall s, best of {args.repeat}, interleaved)",
         "",
-        "Each command writes a PNG to a temporary folder. Cache: the user's XLA compilation cache, filled by a warm-up "
-        "run; *empty cache*: one run with GENKIT_CACHE pointed at a new folder (a first use: the compile counts).",
+        "Each command writes a PNG to a temporary folder. Cache: the user's caches (XLA's compiled code and the "
+        "checkpoint's compiled sampler, genkit.models.compiled), filled by a warm-up run; *empty cache*: one run with "
+        "GENKIT_CACHE pointed at a new folder (a first use: the compile and the writing of the sampler count). "
+        "GENKIT_COMPILED=0: the Keras model built and the loop traced in every process (the XLA cache still used).",
         "",
         "| command | best s | runs s | / import tensorflow | empty cache s |",
         "|---|---:|---|---:|---:|",
@@ -164,16 +174,17 @@ def main(argv: list[str] | None = None) -> int:
         "",
         f"## Breakdown (s, in one process, best of {args.repeat} fresh processes)",
         "",
-        "import: the command's modules, the model family, TensorFlow and Keras; load: genkit.models.load; first call: "
+        "import: the command's modules, the model family, TensorFlow and Keras; load: genkit.models.load_sampler (what "
+        "it gave in the last column); first call: "
         "the library call the command makes (sample_stream(16) / complete_stream(k=1)); work: the same call again. "
         "first call - work: tracing and compiling (or reading the compilation cache).",
         "",
-        "| command | import | load | first call | work | first call - work |",
-        "|---|---:|---:|---:|---:|---:|",
+        "| command | import | load | first call | work | first call - work | loaded |",
+        "|---|---:|---:|---:|---:|---:|---|",
     ]
     for r in rows[1:]:
         lines.append(f"| `{r['command']}` | {r['imports']:.2f} | {r['load']:.2f} | {r['first_call']:.2f} | {r['work']:.2f} | "
-                     f"{r['first_call'] - r['work']:.2f} |")
+                     f"{r['first_call'] - r['work']:.2f} | {r['loaded']} |")
     lines += ["", "## Target", "",
               f"- `{TARGET_COMMAND}` / `import tensorflow` <= {TARGET_RATIO} -> {'**met**' if met else '**not met**'} "
               f"({target['best_s']:.2f} s / {base:.2f} s = {target['ratio']:.2f}x)",

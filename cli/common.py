@@ -289,13 +289,14 @@ def adapted(net, stream, prog: str):
     return stream
 
 
-def load_model(spec: str, capability: type, *, command: str):
+def load_model(spec: str, capability: type, *, command: str, sampler: bool = False):
     """A model by path, run folder or zoo name that has ``capability`` (genkit.models.capabilities),
-    else a one-line refusal naming the zoo's models that have it."""
+    else a one-line refusal naming the zoo's models that have it. ``sampler``: for drawing images,
+    a pixel model's compiled sampler when the cache has one (genkit.models.load_sampler)."""
     from genkit import models
     from genkit.models.capabilities import require
 
-    return require(models.load(spec), capability, command=command)
+    return require(models.load_sampler(spec) if sampler else models.load(spec), capability, command=command)
 
 
 def output_format(output: str | None, fmt: str | None, default: str = "png") -> str:

@@ -55,9 +55,10 @@ def main(
       gk-complete pixelrnn sprites/025MS.png --keep 0.25 -o quarter.png
       gk-complete masked --dataset pokemon --split test --keep-random 0.5 --steps 32 > scattered.png
     """
+    from genkit import models
     from genkit.errors import GenkitError
     from genkit.io import read_stream
-    from genkit.models.base import completion_sheet
+    from genkit.models.raster import completion_sheet
     from genkit.models.capabilities import Completes, Refines, random_keep, require
     from genkit.progress import bar
 
@@ -68,7 +69,7 @@ def main(
         raise GenkitError("give --mask or --keep-random, not both")
     if steps is not None and steps < 1:
         raise GenkitError(f"--steps must be at least 1, got {steps}")
-    net = load_model(model, Completes, command=PROG)
+    net = load_model(model, Completes, command=PROG, sampler=True)
     if steps is not None:
         require(net, Refines, command="--steps")
     stream = adapted(net, read_data(sources, dataset, split, family=net.family, prog=PROG), PROG)
@@ -102,6 +103,7 @@ def main(
         write_output(sheet, output, "png", scale=scale, cols=k + 2, terminal=terminal, prog=PROG, made=len(stream), asked=asked)
     else:
         write_output(done, output, "npz", terminal=terminal, prog=PROG, made=len(stream), asked=asked)
+    models.remember(net)  # a pixel model's next run starts from its compiled sampler
 
 
 run = entry(app, PROG)

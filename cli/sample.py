@@ -64,7 +64,7 @@ def main(
     from cli.common import parse_labels
     from genkit import models
     from genkit.errors import GenkitError
-    from genkit.models.base import read_one
+    from genkit.models.raster import read_one
     from genkit.models.capabilities import Conditional, Refines, Samples, SweepsCode, require
     from genkit.progress import bar
     from genkit.text import text_format
@@ -92,7 +92,7 @@ def main(
     text = models.data_kind(models.family_of(models.resolve(model))) == "text"
     # the output format is decided before any work: a format of the other kind is refused here
     fmt = text_format(output, fmt) if text else output_format(output, fmt)
-    net = load_model(model, Samples, command=PROG)
+    net = load_model(model, Samples, command=PROG, sampler=True)
     terminal = None
     if not text:
         count = steps * steps if dims is not None else n
@@ -124,6 +124,7 @@ def main(
             result = net.sample_stream(n, temperature=temperature, seed=seed, batch_size=batch_size, progress=advance, **extra)
     write_output(result, output, fmt, scale=scale, cols=cols, terminal=terminal, prog=PROG,
                  asked=steps * steps if dims is not None else None if terminal is None else terminal.count)
+    models.remember(net)  # a pixel model's next run starts from its compiled sampler
 
 
 run = entry(app, PROG)

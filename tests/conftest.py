@@ -9,6 +9,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+# compiled samplers (genkit.models.compiled) only where a test asks for them: the others build the
+# Keras model every time and leave nothing in the user's cache
+os.environ["GENKIT_COMPILED"] = "0"
+
 DATA = Path(os.environ.get("GENKIT_DATA", ROOT.parent / "shared" / "data"))
 
 

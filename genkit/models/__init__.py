@@ -212,6 +212,26 @@ def load(spec: str):
     return model
 
 
+def load_sampler(spec: str):
+    """For drawing and completing images: a pixel model's compiled sampler from the cache
+    (genkit.models.compiled: no Keras, no tracing) when an earlier command left one, else
+    :func:`load`'s model. Both draw the same images for the same seed."""
+    from . import compiled
+
+    path = resolve(spec)
+    family = family_of(path)
+    return compiled.load(path, family) or load(str(path))
+
+
+def remember(model) -> None:
+    """After a command has sampled from a Keras pixel model: keep its compiled sampler, so that
+    the next :func:`load_sampler` of the same checkpoint skips Keras (genkit.models.compiled)."""
+    from . import compiled
+
+    if model.family in compiled.FAMILIES and not isinstance(model, compiled.CompiledPixelModel):
+        compiled.save(model)
+
+
 def save(model, path: str | os.PathLike, *, optimizer: bool = True, half: bool = False) -> Path:
     """Save atomically: a temporary .keras file in the same folder, then a rename.
 
