@@ -111,7 +111,7 @@ def main(
         print(path)
 
 
-run = entry(app, PROG)
+run = entry(app, PROG, quick_exit=False)  # a run's log writers close in the teardown
 
 if __name__ == "__main__":
     run()

@@ -32,3 +32,43 @@ def test_a_failing_command_prints_one_line(command, args, tmp_path):
     lines = done.stderr.splitlines()
     assert len(lines) == 1 and lines[0].startswith(f"{command}: "), done.stderr
     assert done.stdout == ""
+
+
+@pytest.mark.slow
+def test_a_command_that_ends_quickly_leaves_its_output_whole(tmp_path):
+    """After TensorFlow is loaded the commands end without the interpreter's teardown
+    (cli.common.leave): stdout is flushed first, a file is whole, and the exit status holds."""
+    import numpy as np
+
+    script = BIN / "gk-sample"
+    if not script.exists():
+        pytest.skip("gk-sample is not installed in this environment")
+    from test_compiled import checkpoint
+
+    path = checkpoint(tmp_path, "pixelrnn")
+    outputs = []
+    for quick in ("1", "0"):
+        env = dict(__import__("os").environ, GENKIT_QUICK_EXIT=quick, GENKIT_CACHE=str(tmp_path / "cache"))
+        done = subprocess.run([str(script), str(path), "-n", "300", "-f", "npz"], cwd=tmp_path, capture_output=True,
+                              timeout=300, env=env)
+        assert done.returncode == 0, done.stderr
+        outputs.append(done.stdout)
+        png = tmp_path / f"out{quick}.png"
+        done = subprocess.run([str(script), str(path), "-n", "3", "-o", str(png)], cwd=tmp_path, capture_output=True,
+                              timeout=300, env=env)
+        assert done.returncode == 0 and png.stat().st_size > 0, done.stderr
+    assert outputs[0] == outputs[1] and len(outputs[0]) > 1000  # the same whole stream either way
+    from genkit import io as gio
+
+    assert gio.decode(outputs[0]).indices.shape == (300, 5, 4) and np.all(gio.decode(outputs[0]).indices < 6)
+    bad = subprocess.run([str(script), str(path), "--temperature", "-1"], cwd=tmp_path, capture_output=True, text=True,
+                         timeout=300)
+    assert bad.returncode == 2 and bad.stderr.startswith("gk-sample: ")
+
+
+def test_leave_exits_with_the_code():
+    from cli.common import leave
+
+    with pytest.raises(SystemExit) as e:
+        leave(3, quick=False)
+    assert e.value.code == 3
