@@ -68,6 +68,20 @@ def test_the_key_follows_the_checkpoint_and_damage_falls_back(tmp_path, cache):
     assert isinstance(gm.load_sampler(str(a)), PixelRNN)  # the Keras model serves instead
 
 
+def test_the_cache_keeps_the_most_recently_used(tmp_path, cache, monkeypatch):
+    monkeypatch.setattr(compiled, "MAX_SAMPLERS", 2)
+    paths = [checkpoint(tmp_path, "pixelrnn", seed=s) for s in (1, 2, 3)]
+    folders = [compiled.save(gm.load(str(p))) for p in paths[:2]]
+    import os
+    import time
+
+    os.utime(folders[1] / "genkit.json", (time.time() - 100, time.time() - 100))
+    assert compiled.load(paths[1], "pixelrnn") is not None  # used now: the newest
+    os.utime(folders[0] / "genkit.json", (time.time() - 50, time.time() - 50))
+    third = compiled.save(gm.load(str(paths[2])))
+    assert sorted(p.name for p in (cache / "samplers").iterdir()) == sorted([folders[1].name, third.name])
+
+
 def test_turned_off_and_other_families(tmp_path, cache, monkeypatch):
     path = checkpoint(tmp_path, "pixelrnn")
     compiled.save(gm.load(str(path)))

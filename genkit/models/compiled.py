@@ -37,6 +37,9 @@ FAMILIES = ("pixelrnn", "pixelcnn")
 #: the code that builds the loop: a change to any of these files makes a new key
 _SOURCES = ("raster.py", "base.py", "compiled.py")
 _META = "genkit.json"
+#: samplers kept at most; the least recently used go first (a run folder sampled after every epoch
+#: makes a new one each time)
+MAX_SAMPLERS = 16
 
 
 def cache_root() -> Path:
@@ -119,6 +122,7 @@ def load(path: str | os.PathLike, family: str) -> CompiledPixelModel | None:
         if not (folder / _META).is_file():
             return None
         meta = json.loads((folder / _META).read_text())
+        os.utime(folder / _META)  # used now: the last to be pruned
         use_compilation_cache()
         import tensorflow as tf
 
@@ -161,6 +165,22 @@ def save(model) -> Path | None:
             os.replace(tmp, folder)
         except OSError:  # another process wrote it first
             shutil.rmtree(tmp, ignore_errors=True)
+        prune(folder.parent, keep=folder)
         return folder if (folder / _META).is_file() else None
     except Exception:
         return None
+
+
+def prune(samplers: Path, keep: Path | None = None, limit: int | None = None) -> None:
+    """Delete the least recently used samplers beyond ``limit`` (:data:`MAX_SAMPLERS`), never ``keep``."""
+    limit = MAX_SAMPLERS if limit is None else limit
+    entries = []
+    for folder in samplers.iterdir():
+        try:
+            entries.append(((folder / _META).stat().st_mtime, folder))
+        except OSError:
+            continue  # a temporary folder being written, or not ours
+    entries.sort(reverse=True)
+    for _, folder in entries[limit:]:
+        if folder != keep:
+            shutil.rmtree(folder, ignore_errors=True)
