@@ -55,7 +55,6 @@ def main(
       gk-complete pixelrnn sprites/025MS.png --keep 0.25 -o quarter.png
       gk-complete masked --dataset pokemon --split test --keep-random 0.5 --steps 32 > scattered.png
     """
-    from genkit import models
     from genkit.errors import GenkitError
     from genkit.io import read_stream
     from genkit.models.raster import completion_sheet
@@ -103,7 +102,6 @@ def main(
         write_output(sheet, output, "png", scale=scale, cols=k + 2, terminal=terminal, prog=PROG, made=len(stream), asked=asked)
     else:
         write_output(done, output, "npz", terminal=terminal, prog=PROG, made=len(stream), asked=asked)
-    models.remember(net)  # a pixel model's next run starts from its compiled sampler
 
 
 run = entry(app, PROG)

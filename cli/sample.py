@@ -124,7 +124,6 @@ def main(
             result = net.sample_stream(n, temperature=temperature, seed=seed, batch_size=batch_size, progress=advance, **extra)
     write_output(result, output, fmt, scale=scale, cols=cols, terminal=terminal, prog=PROG,
                  asked=steps * steps if dims is not None else None if terminal is None else terminal.count)
-    models.remember(net)  # a pixel model's next run starts from its compiled sampler
 
 
 run = entry(app, PROG)

@@ -213,23 +213,21 @@ def load(spec: str):
 
 
 def load_sampler(spec: str):
-    """For drawing and completing images: a pixel model's compiled sampler from the cache
-    (genkit.models.compiled: no Keras, no tracing) when an earlier command left one, else
-    :func:`load`'s model. Both draw the same images for the same seed."""
+    """For drawing and completing images: a pixel model's compiled sampler (genkit.models.compiled:
+    no Keras, no tracing), written to the cache from the Keras model on first use; else (another
+    family, GENKIT_COMPILED=0, or a cache that cannot be written) :func:`load`'s model. Both draw
+    the same images for the same seed."""
     from . import compiled
 
     path = resolve(spec)
     family = family_of(path)
-    return compiled.load(path, family) or load(str(path))
-
-
-def remember(model) -> None:
-    """After a command has sampled from a Keras pixel model: keep its compiled sampler, so that
-    the next :func:`load_sampler` of the same checkpoint skips Keras (genkit.models.compiled)."""
-    from . import compiled
-
-    if model.family in compiled.FAMILIES and not isinstance(model, compiled.CompiledPixelModel):
-        compiled.save(model)
+    fast = compiled.load(path, family)
+    if fast is not None or family not in compiled.FAMILIES:
+        return fast or load(str(path))
+    model = load(str(path))
+    # the first process samples through the saved loop too, so that XLA's cache holds the program
+    # that later processes run (the Keras model's own loop would be compiled under another key)
+    return (compiled.load(path, family) if compiled.save(model) is not None else None) or model
 
 
 def save(model, path: str | os.PathLike, *, optimizer: bool = True, half: bool = False) -> Path:

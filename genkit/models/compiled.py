@@ -12,8 +12,9 @@ Two caches under ``$GENKIT_CACHE`` (else ``$XDG_CACHE_HOME/genkit``, else ``~/.c
 
 KEY hashes the checkpoint's bytes with the TensorFlow version and the source of the code that
 builds the loop, so a retrained checkpoint or edited code never meets a stale program. A sampler
-is written once, after the first command that sampled from the Keras model
-(:func:`remember`); any trouble reading or writing the cache falls back to the Keras model.
+is written once, by the first command that samples from the checkpoint
+(genkit.models.load_sampler); any trouble reading or writing the cache falls back to the Keras
+model, and a damaged entry is removed.
 A SavedModel holds graph ops and tensors only (no Python objects), and is written by genkit itself
 from a checkpoint that passed :func:`genkit.models.load`'s checks.
 """
@@ -128,7 +129,8 @@ def load(path: str | os.PathLike, family: str) -> CompiledPixelModel | None:
 
         module = tf.saved_model.load(str(folder))
         return CompiledPixelModel(meta, module, checkpoint_path=str(path))
-    except Exception:  # a damaged or foreign cache entry: the Keras model serves instead
+    except Exception:  # a damaged entry: removed (the next save writes it again); the Keras model serves
+        shutil.rmtree(folder, ignore_errors=True)
         return None
 
 
