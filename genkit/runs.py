@@ -82,20 +82,21 @@ class RunConfig:
         changed ("lr 0.003 -> 0.0005"). Model settings cannot change: a setting of the given
         ``model`` that is not at its default (the family's ``defaults``) and differs from the
         run's (``model``) is refused, except those in ``training_only`` (settings of the training
-        loss that no weight depends on, such as a KL floor), which change from here on."""
+        loss that no weight depends on, such as a KL floor), which change from here on. Each change
+        is a :class:`Change`: the log's words, with the option's ``key``."""
         model = dict(model)
         changed = []
         if self.model is not None:
             # a key the run's settings lack (a setting newer than the run) had its default
             asked = {k: v for k, v in self.model.items()
                      if k in defaults and model.get(k, defaults[k]) != v and defaults[k] != v}
-            differ = [f"{k} {model.get(k, defaults[k])} -> {v}" for k, v in asked.items() if k not in training_only]
+            differ = [Change(k, model.get(k, defaults[k]), v) for k, v in asked.items() if k not in training_only]
             if differ:
                 raise GenkitError(f"a resumed run keeps its model settings ({', '.join(differ)} asked): resume "
                                   "without --set or --config, or start a new run in another -o DIR"
                                   + (f" (a resumed run may change {', '.join(training_only)})" if training_only else ""))
             for k, v in asked.items():
-                changed.append(f"{k} {model.get(k, defaults[k])} -> {v}")
+                changed.append(Change(k, model.get(k, defaults[k]), v))
                 model[k] = v
         out = dataclasses.replace(self, model=model)
         for key, default in self.DEFAULTS.items():
@@ -104,8 +105,19 @@ class RunConfig:
             if new is None:
                 setattr(out, key, old)
             elif new != old:
-                changed.append(f"{key} {old} -> {new}")
+                changed.append(Change(key, old, new))
         return out, changed
+
+
+class Change(str):
+    """One option a resumed run changes, as the log says it ("lr 0.003 -> 0.0005"), with its ``key``."""
+
+    key: str
+
+    def __new__(cls, key: str, old, new):
+        change = super().__new__(cls, f"{key} {old} -> {new}")
+        change.key = key
+        return change
 
 
 class RunFolder:

@@ -229,7 +229,7 @@ def _resume_state(strategy, folder: RunFolder, run: RunConfig, resume: bool, log
             except GenkitError as e:
                 raise GenkitError(str(e), source=str(folder.path)) from None
             log(f"resuming after epoch {done.epoch}" + (f" ({', '.join(changed)} from here on)" if changed else ""))
-            if any(c.split(" ", 1)[0] in settings.TRAINING_ONLY for c in changed):
+            if any(c.key in settings.TRAINING_ONLY for c in changed):
                 done.best, done.best_from = math.inf, done.epoch  # the loss changed: earlier losses do not compare
                 log(f"the loss changed: the best epoch is picked among epochs {done.epoch + 1} on")
         else:

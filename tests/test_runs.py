@@ -200,6 +200,7 @@ def test_run_options_not_given_keep_the_resumed_runs():
     run, changed = runs.RunConfig("x", model={"a": 1, "b": 7, "c": 3}).resumed(before, {"a": 1, "b": 2}, {**defaults, "c": 0},
                                                                               training_only=("b", "c"))
     assert run.model == {"a": 1, "b": 7, "c": 3} and changed == ["b 2 -> 7", "c 0 -> 3"]
+    assert [c.key for c in changed] == ["b", "c"]  # what genkit.train reads to reset the best epoch
     with pytest.raises(GenkitError, match=r"\(a 1 -> 2 asked\).*may change b, c"):
         runs.RunConfig("x", model={"a": 2, "b": 7}).resumed(before, {"a": 1, "b": 2}, defaults, training_only=("b", "c"))
     assert runs.RunConfig("x", lr=0.01).fresh() == runs.RunConfig("x", 30, 32, 0.01, 0, False, "auto", {})

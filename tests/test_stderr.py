@@ -37,7 +37,7 @@ def test_a_failing_command_prints_one_line(command, args, tmp_path):
 @pytest.mark.slow
 def test_a_command_that_ends_quickly_leaves_its_output_whole(tmp_path):
     """After TensorFlow is loaded the commands end without the interpreter's teardown
-    (cli.common.leave): stdout is flushed first, a file is whole, and the exit status holds."""
+    (cli.common.leave): stdout is flushed first and the exit status holds."""
     import numpy as np
 
     script = BIN / "gk-sample"
@@ -53,10 +53,6 @@ def test_a_command_that_ends_quickly_leaves_its_output_whole(tmp_path):
                               timeout=300, env=env)
         assert done.returncode == 0, done.stderr
         outputs.append(done.stdout)
-        png = tmp_path / f"out{quick}.png"
-        done = subprocess.run([str(script), str(path), "-n", "3", "-o", str(png)], cwd=tmp_path, capture_output=True,
-                              timeout=300, env=env)
-        assert done.returncode == 0 and png.stat().st_size > 0, done.stderr
     assert outputs[0] == outputs[1] and len(outputs[0]) > 1000  # the same whole stream either way
     from genkit import io as gio
 
