@@ -316,7 +316,7 @@ def adapted(net, stream, prog: str):
 def load_model(spec: str, capability: type, *, command: str, sampler: bool = False):
     """A model by path, run folder or zoo name that has ``capability`` (genkit.models.capabilities),
     else a one-line refusal naming the zoo's models that have it. ``sampler``: for drawing images,
-    a pixel model's compiled sampler when the cache has one (genkit.models.load_sampler)."""
+    a pixel model's compiled sampler, written to the cache on first use (genkit.models.load_sampler)."""
     from genkit import models
     from genkit.models.capabilities import require
 

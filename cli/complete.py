@@ -57,8 +57,8 @@ def main(
     """
     from genkit.errors import GenkitError
     from genkit.io import read_stream
-    from genkit.models.raster import completion_sheet
     from genkit.models.capabilities import Completes, Refines, random_keep, require
+    from genkit.models.raster import completion_sheet
     from genkit.progress import bar
 
     fmt = output_format(output, fmt)

@@ -64,8 +64,8 @@ def main(
     from cli.common import parse_labels
     from genkit import models
     from genkit.errors import GenkitError
-    from genkit.models.raster import read_one
     from genkit.models.capabilities import Conditional, Refines, Samples, SweepsCode, require
+    from genkit.models.raster import read_one
     from genkit.progress import bar
     from genkit.text import text_format
 

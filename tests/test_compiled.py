@@ -2,6 +2,8 @@
 draws the same images as the Keras model, is keyed by the checkpoint, and falls back when missing
 or damaged; gk-sample writes it on a first run and uses it on the next."""
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -82,6 +84,21 @@ def test_the_cache_keeps_the_most_recently_used(tmp_path, cache, monkeypatch):
     os.utime(folders[0] / "genkit.json", (time.time() - 50, time.time() - 50))
     third = compiled.save(gm.load(str(paths[2])))
     assert sorted(p.name for p in (cache / "samplers").iterdir()) == sorted([folders[1].name, third.name])
+
+
+def test_a_failed_save_leaves_nothing_behind(tmp_path, cache, monkeypatch):
+    path = checkpoint(tmp_path, "pixelrnn")
+    model = gm.load(str(path))
+
+    def full(module, folder, *args, **kwargs):  # writes part of the folder, then the disk is full
+        Path(folder).mkdir(parents=True)
+        (Path(folder) / "saved_model.pb").write_bytes(b"half")
+        raise OSError("No space left on device")
+
+    monkeypatch.setattr(tf.saved_model, "save", full)
+    assert compiled.save(model) is None
+    assert list((cache / "samplers").iterdir()) == []  # no half-written folder
+    assert isinstance(gm.load_sampler(str(path)), PixelRNN)  # the Keras model serves
 
 
 def test_turned_off_and_other_families(tmp_path, cache, monkeypatch):

@@ -21,6 +21,7 @@ from a checkpoint that passed :func:`genkit.models.load`'s checks.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -74,7 +75,13 @@ def enabled() -> bool:
 def key(path: str | os.PathLike, family: str) -> str:
     """The cache key of a checkpoint's sampler: its bytes, the TensorFlow version, and the source
     of the code that builds the loop (this package's raster, base and compiled modules and the
-    family's model module)."""
+    family's model module). Hashed once per process for a file of the same size and time."""
+    stat = os.stat(path)
+    return _key(str(Path(path).resolve()), family, stat.st_size, stat.st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=8)
+def _key(path: str, family: str, size: int, mtime_ns: int) -> str:
     import tensorflow as tf
 
     here = Path(__file__).resolve().parent
@@ -118,6 +125,7 @@ def load(path: str | os.PathLike, family: str) -> CompiledPixelModel | None:
     GENKIT_COMPILED=0, or unreadable: the caller then loads the Keras model)."""
     if family not in FAMILIES or not enabled():
         return None
+    folder = None
     try:
         folder = folder_of(path, family)
         if not (folder / _META).is_file():
@@ -130,7 +138,8 @@ def load(path: str | os.PathLike, family: str) -> CompiledPixelModel | None:
         module = tf.saved_model.load(str(folder))
         return CompiledPixelModel(meta, module, checkpoint_path=str(path))
     except Exception:  # a damaged entry: removed (the next save writes it again); the Keras model serves
-        shutil.rmtree(folder, ignore_errors=True)
+        if folder is not None:
+            shutil.rmtree(folder, ignore_errors=True)
         return None
 
 
@@ -143,6 +152,7 @@ def save(model) -> Path | None:
     path = getattr(model, "checkpoint_path", None)
     if path is None or model.family not in FAMILIES or not enabled():
         return None
+    tmp = None
     try:
         folder = folder_of(path, model.family)
         if (folder / _META).is_file():
@@ -169,7 +179,9 @@ def save(model) -> Path | None:
             shutil.rmtree(tmp, ignore_errors=True)
         prune(folder.parent, keep=folder)
         return folder if (folder / _META).is_file() else None
-    except Exception:
+    except Exception:  # a cache that cannot be written (full, read-only): no half-written folder stays
+        if tmp is not None:
+            shutil.rmtree(tmp, ignore_errors=True)
         return None
 
 
