@@ -47,7 +47,6 @@ def format_option(default: str = "png"):
                         help=f"Output format [default: from -o's extension, else {default}].")
 
 
-Model = Annotated[str, model_argument()]
 Output = Annotated[Optional[str], typer.Option("--output", "-o", metavar="FILE", help="Write to FILE (atomically) instead of stdout.")]
 Format = Annotated[Optional[str], format_option("png")]
 #: -f for commands whose model writes images or sentences
@@ -259,12 +258,13 @@ def entry(app: typer.Typer, prog: str, *, quick_exit: bool = True) -> Callable[[
 
 
 def leave(code, *, quick: bool = True) -> None:
-    """End the process with exit status ``code``. Once TensorFlow is loaded, the interpreter's
-    own teardown (freeing TensorFlow's modules, graphs and thread pools) takes one to three
-    seconds of the user's wait after the work is done (`make bench-startup` measures it). Every
-    output is written by now (files atomically, by rename), so with ``quick`` the process flushes
-    stdout and stderr and ends at once (os._exit). GENKIT_QUICK_EXIT=0 keeps the teardown."""
-    if not isinstance(code, (int, type(None))) or not quick or "tensorflow" not in sys.modules \
+    """End the process with exit status ``code``. The interpreter's own teardown takes one to
+    three seconds of the user's wait after the work is done once TensorFlow is loaded (freeing
+    its modules, graphs and thread pools; `make bench-startup` measures it), and about 30 ms
+    with numpy alone (a tenth of gk-quantize's run; `make bench-quantize`). Every output is
+    written by now (files atomically, by rename), so with ``quick`` the process flushes stdout
+    and stderr and ends at once (os._exit). GENKIT_QUICK_EXIT=0 keeps the teardown."""
+    if not isinstance(code, (int, type(None))) or not quick \
             or os.environ.get("GENKIT_QUICK_EXIT", "1").strip() == "0":
         sys.exit(code)
     code = code or 0

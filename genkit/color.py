@@ -59,15 +59,17 @@ _C25_7 = 25.0**7
 _T_PHASES = {d: (float(np.cos(np.radians(d))), float(np.sin(np.radians(d)))) for d in (30, 6, 63)}
 
 
-def ciede2000(lab1: np.ndarray, lab2: np.ndarray) -> np.ndarray:
+def ciede2000(lab1: np.ndarray, lab2: np.ndarray, dtype=np.float64) -> np.ndarray:
     """CIEDE2000 colour difference (kL = kC = kH = 1) between broadcastable Lab arrays.
 
     Sharma, Wu & Dalal (2005) with the hue terms written as vectors: dH' from the dot and cross
     products of the (a', b) pairs, the mean hue as the bisector of the shorter arc, and T's
-    cosines from cos/sin of that one angle (equal to the angle form to ~1e-10).
+    cosines from cos/sin of that one angle (equal to the angle form to ~1e-10). ``dtype``
+    float32 computes in single precision (about twice as fast, to ~1e-5 of a unit): enough to
+    rank and weight colours while fitting a palette; scores stay float64.
     """
-    lab1 = np.asarray(lab1, dtype=np.float64)
-    lab2 = np.asarray(lab2, dtype=np.float64)
+    lab1 = np.asarray(lab1, dtype=dtype)
+    lab2 = np.asarray(lab2, dtype=dtype)
     L1, a1, b1 = lab1[..., 0], lab1[..., 1], lab1[..., 2]
     L2, a2, b2 = lab2[..., 0], lab2[..., 1], lab2[..., 2]
 
@@ -92,7 +94,9 @@ def ciede2000(lab1: np.ndarray, lab2: np.ndarray) -> np.ndarray:
     ux = a1p * inv1 + a2p * inv2
     uy = b1 * inv1 + b2 * inv2
     hp = np.arctan2(uy, ux)
-    opposite = (ux * ux + uy * uy < 1e-20) & (c1p > 0) & (c2p > 0)
+    # the sum of two opposite unit vectors is rounding noise: ~1e-32 in float64, ~1e-14 in float32
+    tiny = 1e-20 if np.dtype(dtype).itemsize >= 8 else 1e-10
+    opposite = (ux * ux + uy * uy < tiny) & (c1p > 0) & (c2p > 0)
     if opposite.any():
         shape = opposite.shape
         h1 = np.arctan2(np.broadcast_to(b1, shape)[opposite], np.broadcast_to(a1p, shape)[opposite]) % (2 * np.pi)

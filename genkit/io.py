@@ -438,7 +438,7 @@ def encode_png(stream: Stream, *, cols: int | None = None, scale: int | None = N
         im = Image.fromarray(canvas)
     info.add_text(SHEET_CHUNK, json.dumps(sheet, separators=(",", ":")))
     buf = io.BytesIO()
-    im.save(buf, format="PNG", pnginfo=info, optimize=False, compress_level=6)
+    im.save(buf, format="PNG", pnginfo=info, optimize=False, compress_level=3)
     return buf.getvalue()
 
 

@@ -9,11 +9,18 @@ Fitting: greedy k-means++ seeds from the weighted means of 3-unit Lab cubes, a f
 and CIEDE2000-weighted refinement on 2-unit cubes, one last refinement step on the colours, then
 the centres rounded to sRGB. Mapping: CIEDE2000 among the few nearest palette colours by Lab
 distance.
+
+Speed (issue 17: a whole gk-quantize run within 2x pngquant's): distinct colours by one radix
+sort and pixels mapped through a 2^24-entry table; CIEDE2000 in float32 while fitting; the
+row-wise work (candidates, assignments, the final mapping, which reuses the last step's
+candidates) in two threads, one per half of the rows. The result is the same in one thread.
 """
 
 from __future__ import annotations
 
 import math
+import os
+import threading
 from typing import Callable, Sequence
 
 import numpy as np
@@ -39,15 +46,45 @@ REFINE_EUCLID, REFINE_DE, REFINE_FINAL = 2, 4, 1
 #: Candidate centres per colour during refinement (the nearest by Lab distance at its start; RERANK
 #: for a single step).
 CANDIDATES = 8
+#: Row-wise work (candidates, assignments, the mapping) runs in this many threads, of halves of
+#: the rows, when there are at least PARALLEL_ROWS rows; GENKIT_THREADS=1 keeps it in one.
+THREADS = 2 if (os.cpu_count() or 1) > 1 and os.environ.get("GENKIT_THREADS", "").strip() != "1" else 1
+PARALLEL_ROWS = 2048
+
+
+def _color_keys(rgb: np.ndarray) -> np.ndarray:
+    """uint8 RGB (..., 3) -> one int32 key per pixel, 0xRRGGBB, flat."""
+    flat = np.asarray(rgb, dtype=np.uint8).reshape(-1, 3).astype(np.int32)
+    return (flat[:, 0] << 16) | (flat[:, 1] << 8) | flat[:, 2]
+
+
+def _key_colors(keys: np.ndarray) -> np.ndarray:
+    return np.stack([(keys >> 16) & 255, (keys >> 8) & 255, keys & 255], axis=1).astype(np.uint8)
 
 
 def unique_colors(rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """uint8 (..., 3) -> (colours (U, 3) uint8, counts (U,), inverse (prod(...),))."""
-    flat = np.asarray(rgb, dtype=np.uint8).reshape(-1, 3).astype(np.int32)
-    keys = (flat[:, 0] << 16) | (flat[:, 1] << 8) | flat[:, 2]
-    uniq, inverse, counts = np.unique(keys, return_inverse=True, return_counts=True)
-    colors = np.stack([(uniq >> 16) & 255, (uniq >> 8) & 255, uniq & 255], axis=1).astype(np.uint8)
-    return colors, counts.astype(np.float64), inverse.reshape(-1)
+    uniq, inverse, counts = np.unique(_color_keys(rgb), return_inverse=True, return_counts=True)
+    return _key_colors(uniq), counts.astype(np.float64), inverse.reshape(-1)
+
+
+def _unique_keys(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct keys, ascending, and their counts (float64): as np.unique, by one sort (numpy
+    sorts int32 by radix; np.unique's own path is several times slower)."""
+    s = np.sort(keys)
+    first = np.empty(len(s), dtype=bool)
+    first[:1] = True
+    np.not_equal(s[1:], s[:-1], out=first[1:])
+    starts = np.flatnonzero(first)
+    return s[starts], np.diff(np.append(starts, len(s))).astype(np.float64)
+
+
+def _lookup(uniq: np.ndarray, values: np.ndarray, keys: np.ndarray) -> np.ndarray:
+    """uint8 ``values`` of the distinct keys ``uniq`` -> the value of each of ``keys``, through a
+    table over all 2^24 colours (16 MB, allocated lazily: only the pages touched are zeroed)."""
+    table = np.zeros(1 << 24, dtype=np.uint8)
+    table[uniq] = values
+    return table[keys]
 
 
 def _sq_dists(x: np.ndarray, c: np.ndarray, x_sq: np.ndarray | None = None, *, exact: bool = True) -> np.ndarray:
@@ -74,27 +111,38 @@ def _two_nearest(x: np.ndarray, c: np.ndarray) -> tuple[np.ndarray, np.ndarray, 
 
 
 def _kmeanspp(x: np.ndarray, w: np.ndarray, k: int, rng: np.random.Generator) -> np.ndarray:
-    """Greedy weighted k-means++ seeding (Arthur & Vassilvitskii 2007, with 2 + log k trials)."""
+    """Greedy weighted k-means++ seeding (Arthur & Vassilvitskii 2007, with 2 + log k trials).
+
+    The candidates' distances are laid out (trials, points), points contiguous: the products
+    and adds then run down long rows (about 4x faster than (points, trials) for 3-D points)."""
     trials = 2 + int(math.log(k))
+    xt = np.ascontiguousarray(x.T)
     x_sq = (x * x).sum(1)
+    w32 = w.astype(x.dtype)  # the trials are scored in float32 (a float64 product would copy them)
 
     def draw(p: np.ndarray, size: int) -> np.ndarray:
         cdf = np.cumsum(p, dtype=np.float64)
         return np.minimum(np.searchsorted(cdf, rng.random(size) * cdf[-1], side="right"), len(p) - 1)
 
+    def sq_dists(c: np.ndarray) -> np.ndarray:  # (len(c), points), as _sq_dists(x, c, x_sq).T
+        d = (-2 * c) @ xt
+        d += (c * c).sum(1)[:, None]
+        d += x_sq[None, :]
+        return np.maximum(d, 0, out=d)
+
     centres = np.empty((k, x.shape[1]), dtype=x.dtype)
     centres[0] = x[draw(w, 1)[0]]
-    closest = _sq_dists(x, centres[:1], x_sq)[:, 0]
+    closest = sq_dists(centres[:1])[0]
     for i in range(1, k):
         p = w * closest
         if p.sum() <= 0:  # fewer distinct colours than k: the rest are duplicates
             centres[i:] = centres[0]
             break
         cand = draw(p, trials)
-        cand_d = np.minimum(closest[:, None], _sq_dists(x, x[cand], x_sq))
-        best = int(np.argmin(w @ cand_d))
+        cand_d = np.minimum(sq_dists(x[cand]), closest[None, :])
+        best = int(np.argmin(cand_d @ w32))
         centres[i] = x[cand[best]]
-        closest = cand_d[:, best]
+        closest = cand_d[best]
     return centres
 
 
@@ -150,9 +198,9 @@ def _fit(colors, counts, n_colors: int, *, seed: int, n_init: int = 1, max_iter:
     if len(colors) <= n_colors:
         palette = colors
     else:
-        cells, cell_counts = _cells(lab, counts, CELL)
+        cells, cell_counts, cell_of = _cells(lab, counts, CELL, inverse=True)
         if len(cells) <= 2 * n_colors:  # too few cells to seed from: use every colour
-            cells, cell_counts = lab, counts
+            cells, cell_counts, cell_of = lab, counts, np.arange(len(lab))
         x = cells.astype(np.float32)
         seeds, seed_counts = _cells(lab, counts, SEED_CELL)
         if len(seeds) <= 2 * n_colors:
@@ -165,9 +213,16 @@ def _fit(colors, counts, n_colors: int, *, seed: int, n_init: int = 1, max_iter:
             centres, _, inertia = _lloyd(x, cell_counts, centres, max_iter=min(max_iter, LLOYD_ITERS))
             if best is None or inertia < best[1]:
                 best = (centres, inertia)
-        centres = _refine_ciede2000(cells, cell_counts, best[0].astype(np.float64), REFINE_EUCLID, REFINE_DE)
-        palette = _snap(_refine_ciede2000(lab, counts, centres, 0, REFINE_FINAL))
-    idx = _nearest(lab, palette)
+        centres = _refine_ciede2000(cells, cell_counts, best[0].astype(np.float64), REFINE_EUCLID, REFINE_DE)[0]
+        # the last step is on the colours themselves; each colour's candidates are its cube's
+        # (the centres nearest the cube's mean, whose colours lie within a CELL-wide cube)
+        near = _k_nearest(cells.astype(np.float32), centres.astype(np.float32), min(CANDIDATES, n_colors))[0]
+        centres, cand = _refine_ciede2000(lab, counts, centres, 0, REFINE_FINAL, cand=near[cell_of])
+        palette, of = _snap(centres)
+    if len(colors) <= n_colors:
+        idx = _nearest(lab, palette)
+    else:  # the last step's candidates (the centres nearest each colour), now palette entries
+        idx = _nearest_among(lab, srgb_to_lab(palette), of[cand])
     usage = np.bincount(idx, weights=counts, minlength=len(palette))
     order = np.lexsort((np.arange(len(palette)), -usage))
     rank = np.empty_like(order)
@@ -175,16 +230,19 @@ def _fit(colors, counts, n_colors: int, *, seed: int, n_init: int = 1, max_iter:
     return np.ascontiguousarray(palette[order]), rank[idx]
 
 
-def _cells(lab: np.ndarray, w: np.ndarray, size: float) -> tuple[np.ndarray, np.ndarray]:
-    """Lab colours binned into cubes ``size`` wide: (weighted mean Lab of each cube, its weight)."""
+def _cells(lab: np.ndarray, w: np.ndarray, size: float, *, inverse: bool = False) -> tuple:
+    """Lab colours binned into cubes ``size`` wide: (weighted mean Lab of each cube, its weight),
+    and with ``inverse`` the cube of each colour."""
     cell = np.floor(lab / size).astype(np.int64) + 1024
-    _, inverse = np.unique((cell[:, 0] << 22) | (cell[:, 1] << 11) | cell[:, 2], return_inverse=True)
-    mass = np.bincount(inverse, weights=w)
-    sums = np.stack([np.bincount(inverse, weights=w * lab[:, j]) for j in range(3)], 1)
-    return sums / mass[:, None], mass
+    _, of = np.unique((cell[:, 0] << 22) | (cell[:, 1] << 11) | cell[:, 2], return_inverse=True)
+    of = of.reshape(-1)
+    mass = np.bincount(of, weights=w)
+    sums = np.stack([np.bincount(of, weights=w * lab[:, j]) for j in range(3)], 1)
+    return (sums / mass[:, None], mass) + ((of,) if inverse else ())
 
 
-def _refine_ciede2000(lab: np.ndarray, w: np.ndarray, centres: np.ndarray, euclid: int, perceptual: int) -> np.ndarray:
+def _refine_ciede2000(lab: np.ndarray, w: np.ndarray, centres: np.ndarray, euclid: int,
+                      perceptual: int, *, cand: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Re-weighted Lloyd steps (Weiszfeld / IRLS) that move each centre towards the point
     minimising its colours' summed CIEDE2000 rather than their squared Lab error.
 
@@ -192,33 +250,65 @@ def _refine_ciede2000(lab: np.ndarray, w: np.ndarray, centres: np.ndarray, eucli
     far-away colours; weighting each colour by count / CIEDE2000 to its centre fixes that. The
     first ``euclid`` steps assign colours by Lab distance, the next ``perceptual`` ones as
     ``_nearest`` does (CIEDE2000 among the nearest few), so that the clusters are the ones the
-    mapping will use. Each colour considers only the CANDIDATES centres nearest to it at the start.
+    mapping will use. Each colour considers only the CANDIDATES centres nearest to it at the start
+    (or the given ``cand``, (U, n)): (the centres, those candidates).
     """
     k = len(centres)
-    rows = np.arange(len(lab))
-    n = CANDIDATES if euclid + perceptual > 1 else RERANK  # one step needs no spare candidates
-    cand = _k_nearest(lab.astype(np.float32), centres.astype(np.float32), min(n, k))[0]
-    for step in range(euclid + perceptual):
+    if cand is None:
+        n = CANDIDATES if euclid + perceptual > 1 else RERANK  # one step needs no spare candidates
+        cand = _k_nearest(lab.astype(np.float32), centres.astype(np.float32), min(n, k))[0]
+
+    def assign(lab, cand, euclidean: bool) -> tuple[np.ndarray, np.ndarray]:  # each colour's centre, its CIEDE2000
         diff = lab[:, None, :] - centres[cand]
         d = np.einsum("ukc,ukc->uk", diff, diff)
-        if step < euclid:
-            a = cand[rows, np.argmin(d, axis=1)]
-            de = ciede2000(lab, centres[a])
-        else:
-            order = np.argsort(d, axis=1, kind="stable")[:, :RERANK]
-            a, de = _rerank(lab, centres, np.take_along_axis(cand, order, 1), np.take_along_axis(d, order, 1),
-                            REFINE_RATIO)
+        if euclidean:
+            a = cand[np.arange(len(lab)), np.argmin(d, axis=1)]
+            return a, ciede2000(lab, centres[a], np.float32)
+        order = np.argsort(d, axis=1, kind="stable")[:, :RERANK]
+        return _rerank(lab, centres, np.take_along_axis(cand, order, 1), np.take_along_axis(d, order, 1),
+                       REFINE_RATIO, np.float32)
+
+    for step in range(euclid + perceptual):
+        a, de = _in_halves(lambda lab, cand: assign(lab, cand, step < euclid), lab, cand)
         wt = w / np.maximum(de, 0.3)
         mass = np.bincount(a, weights=wt, minlength=k)
         sums = np.stack([np.bincount(a, weights=wt * lab[:, j], minlength=k) for j in range(3)], 1)
         ok = mass > 0
         centres[ok] = sums[ok] / mass[ok, None]
-    return centres
+    return centres, cand
+
+
+def _in_halves(fn: Callable[..., tuple], *arrays: np.ndarray) -> tuple:
+    """``fn(*arrays)`` for a function of rows that returns a tuple of row arrays, computed as
+    fn of the first half of the rows here and of the second half in a thread (numpy lets go of
+    the GIL inside its loops, so the halves run on two cores); the same result as one call."""
+    n = len(arrays[0])
+    if n < PARALLEL_ROWS or THREADS < 2:
+        return fn(*arrays)
+    half, out, failed = n // 2, [None, None], []
+
+    def run(i: int, rows: slice) -> None:
+        try:
+            out[i] = fn(*(a[rows] for a in arrays))
+        except BaseException as e:  # raised again here, in the caller
+            failed.append(e)
+
+    worker = threading.Thread(target=run, args=(1, slice(half, None)))
+    worker.start()
+    run(0, slice(0, half))
+    worker.join()
+    if failed:
+        raise failed[0]
+    return tuple(np.concatenate(parts) for parts in zip(*out))
 
 
 def _k_nearest(x: np.ndarray, c: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
     """The ``n`` nearest centres of each row of x by Lab distance, nearest first: (indices,
     squared distances), each (U, n)."""
+    return _in_halves(lambda x: _k_nearest_rows(x, c, n), x)
+
+
+def _k_nearest_rows(x: np.ndarray, c: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
     d = _sq_dists(x, c, exact=False)
     rows = np.arange(len(x))
     cand = np.empty((len(x), n), dtype=np.intp)
@@ -232,25 +322,30 @@ def _k_nearest(x: np.ndarray, c: np.ndarray, n: int) -> tuple[np.ndarray, np.nda
 
 
 def _rerank(lab: np.ndarray, pal_lab: np.ndarray, cand: np.ndarray, dist: np.ndarray,
-            ratio: float = RERANK_RATIO) -> tuple[np.ndarray, np.ndarray]:
+            ratio: float = RERANK_RATIO, dtype=np.float64) -> tuple[np.ndarray, np.ndarray]:
     """Among candidate centres (nearest first, with their squared Lab distances), the one of least
     CIEDE2000 for each colour, and that difference; runners-up whose squared distance exceeds
     ``ratio`` times the nearest's + 1 are skipped."""
-    de = np.full(cand.shape, np.inf)
-    de[:, 0] = ciede2000(lab, pal_lab[cand[:, 0]])
+    de = np.full(cand.shape, np.inf, dtype=dtype)
+    de[:, 0] = ciede2000(lab, pal_lab[cand[:, 0]], dtype)
     keep = dist[:, 1:] <= ratio * dist[:, :1] + 1.0
     pi, pj = np.nonzero(keep)
-    de[pi, pj + 1] = ciede2000(lab[pi], pal_lab[cand[pi, pj + 1]])
+    de[pi, pj + 1] = ciede2000(lab[pi], pal_lab[cand[pi, pj + 1]], dtype)
     j = np.argmin(de, axis=1)
     rows = np.arange(len(lab))
     return cand[rows, j], de[rows, j]
 
 
-def _snap(centres: np.ndarray) -> np.ndarray:
-    """Lab centres -> distinct uint8 sRGB colours (duplicates after rounding are dropped)."""
+def _snap(centres: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Lab centres -> (distinct uint8 sRGB colours, the colour each centre became): duplicates
+    after rounding are dropped, the first kept."""
     rgb = lab_to_srgb(centres)
-    _, first = np.unique(rgb.astype(np.int32) @ np.array([65536, 256, 1]), return_index=True)
-    return rgb[np.sort(first)]
+    _, first, inverse = np.unique(rgb.astype(np.int32) @ np.array([65536, 256, 1]), return_index=True,
+                                  return_inverse=True)
+    order = np.argsort(first)
+    rank = np.empty_like(order)
+    rank[order] = np.arange(len(order))
+    return rgb[first[order]], rank[inverse.reshape(-1)]
 
 
 def _nearest(lab: np.ndarray, palette: np.ndarray) -> np.ndarray:
@@ -263,6 +358,19 @@ def _nearest(lab: np.ndarray, palette: np.ndarray) -> np.ndarray:
     if cand.shape[1] == 1:
         return cand[:, 0]
     return _rerank(lab, pal_lab, cand, dist)[0]
+
+
+def _nearest_among(lab: np.ndarray, pal_lab: np.ndarray, cand: np.ndarray) -> np.ndarray:
+    """As :func:`_nearest`, among given candidate palette entries (U, n) for each colour."""
+
+    def rows(lab, cand):
+        diff = lab[:, None, :] - pal_lab[cand]
+        d = np.einsum("ukc,ukc->uk", diff, diff)
+        order = np.argsort(d, axis=1, kind="stable")[:, :RERANK]
+        return _rerank(lab, pal_lab, np.take_along_axis(cand, order, 1), np.take_along_axis(d, order, 1),
+                       dtype=np.float32)[:1]
+
+    return _in_halves(rows, lab, cand)[0]
 
 
 def _check_palette(palette) -> np.ndarray:
@@ -288,14 +396,16 @@ def map_to_palette(rgb: np.ndarray, palette: np.ndarray) -> np.ndarray:
 def quantize(stream: Stream, *, n_colors: int = 167, palette: np.ndarray | None = None, seed: int = 0) -> Stream:
     """A stream (RGB or palette-coded) -> palette-coded, on a fitted or a given palette."""
     rgb = stream.rgb()
-    colors, counts, inverse = unique_colors(rgb)
+    keys = _color_keys(rgb)
+    uniq, counts = _unique_keys(keys)
+    colors = _key_colors(uniq)
     if palette is None:
         palette, idx = _fit(colors, counts, n_colors, seed=seed)
     else:
         palette = _check_palette(palette)
         idx = _nearest(srgb_to_lab(colors), palette)
     return Stream(
-        indices=idx.astype(np.uint8)[inverse].reshape(rgb.shape[:-1]),
+        indices=_lookup(uniq, idx.astype(np.uint8), keys).reshape(rgb.shape[:-1]),
         palette=palette,
         names=stream.names,
         labels=stream.labels,

@@ -35,11 +35,13 @@ def test_quantize_never_imports_tensorflow(sprites, tmp_path):
         "try:\n    run()\nexcept SystemExit as e:\n    assert not e.code, e.code\n"
         "print(sorted(m for m in ('tensorflow', 'keras', 'tensorflow_datasets') if m in sys.modules))"
     )
+    env = dict(os.environ, GENKIT_QUICK_EXIT="0")  # run() returns (SystemExit) instead of ending the process
     out = subprocess.run([sys.executable, "-c", code, str(sprites[0]), "-o", str(tmp_path / "x.npz")],
-                         cwd=ROOT, capture_output=True, text=True)
+                         cwd=ROOT, capture_output=True, text=True, env=env)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "[]"
-    out = subprocess.run([sys.executable, "-c", code.replace("*sys.argv[1:]", "'--help'")], cwd=ROOT, capture_output=True, text=True)
+    out = subprocess.run([sys.executable, "-c", code.replace("*sys.argv[1:]", "'--help'")], cwd=ROOT, capture_output=True,
+                         text=True, env=env)
     assert out.stdout.strip().endswith("[]")
 
 

@@ -23,6 +23,8 @@ def test_ciede2000_matches_published_pairs():
     want = np.array([p[2] for p in SHARMA])
     assert np.allclose(color.ciede2000(a, b), want, atol=1e-4)
     assert np.allclose(color.ciede2000(b, a), want, atol=1e-4)  # symmetric
+    single = color.ciede2000(a, b, np.float32)  # the fitting's precision
+    assert single.dtype == np.float32 and np.allclose(single, want, atol=1e-3)
 
 
 def test_lab_of_known_colours_and_round_trip(rng):
@@ -108,3 +110,37 @@ def test_map_to_palette_skips_only_runners_up_that_would_lose(rng):
     near = np.argsort(((lab[:, None] - pal_lab) ** 2).sum(-1), axis=1)[:, : quantize.RERANK]
     want = near[np.arange(len(lab)), color.ciede2000(lab[:, None], pal_lab[near]).argmin(1)]
     assert (quantize.map_to_palette(img, pal).reshape(-1) == want).mean() > 0.995
+
+
+def test_fast_paths_match_the_plain_ones(rng, monkeypatch):
+    """The sort-based unique colours and the 2^24 lookup table give np.unique's answer; the fit
+    in two threads (halves of the rows) gives the one-thread palette and indices exactly."""
+    rgb = np.concatenate([blobs(rng, k=12, n=4000), rng.integers(0, 256, (1, 40, 100, 3)).astype(np.uint8)], axis=2)
+    colors, counts, inverse = quantize.unique_colors(rgb)
+    keys = quantize._color_keys(rgb)
+    uniq, fast_counts = quantize._unique_keys(keys)
+    assert np.array_equal(quantize._key_colors(uniq), colors) and np.array_equal(fast_counts, counts)
+    values = (np.arange(len(uniq)) % 251).astype(np.uint8)
+    assert np.array_equal(quantize._lookup(uniq, values, keys), values[inverse])
+    monkeypatch.setattr(quantize, "PARALLEL_ROWS", 16)
+    fits = []
+    for threads in (1, 2):
+        monkeypatch.setattr(quantize, "THREADS", threads)
+        fits.append(quantize._fit(colors, counts, 24, seed=1))
+    assert np.array_equal(fits[0][0], fits[1][0]) and np.array_equal(fits[0][1], fits[1][1])
+    assert np.array_equal(quantize.quantize(Stream(images=rgb), n_colors=24, seed=1).indices.reshape(-1),
+                          fits[1][1][inverse])
+
+
+def test_a_failure_in_the_second_thread_is_raised_in_the_caller(monkeypatch):
+    monkeypatch.setattr(quantize, "PARALLEL_ROWS", 2)
+    monkeypatch.setattr(quantize, "THREADS", 2)
+
+    def fn(x):
+        if x[0] >= 5:
+            raise ValueError("second half")
+        return (x * 2,)
+
+    with pytest.raises(ValueError, match="second half"):
+        quantize._in_halves(fn, np.arange(10))
+    assert np.array_equal(quantize._in_halves(lambda x: (x * 2,), np.arange(10))[0], np.arange(10) * 2)
