@@ -19,12 +19,13 @@ class GANConfig(Settings):
     ema: float = 0.999  # samples come from an exponential moving average of G's weights with this decay; 0: G itself
     d_lr: float = 1.0  # D's learning rate as a multiple of --lr (two time-scale update rule when != 1)
     augment: str = "none"  # what D sees, real and fake alike (DiffAugment, differentiable): none, or a comma list of translation, cutout, color
+    d_norm: str = "none"  # D's weights: none, or spectral (each layer's kernel divided by its largest singular value; Miyato et al. 2018)
 
     LIMITS: ClassVar[dict] = {"latent": (1, None), "channels": (1, None), "d_steps": (1, None), "beta1": (0.0, 1.0),
                               "ema": (0.0, 1.0), "d_lr": (1e-6, None)}
-    CHOICES: ClassVar[dict] = {"norm": ("batch", "none")}
+    CHOICES: ClassVar[dict] = {"norm": ("batch", "none"), "d_norm": ("none", "spectral")}
     #: what a checkpoint that predates a setting was trained with (not today's default)
-    BEFORE: ClassVar[dict] = {"ema": 0.0}
+    BEFORE: ClassVar[dict] = {"ema": 0.0, "d_norm": "none"}
 
     def check(self) -> None:
         policies = [p for p in self.augment.split(",") if p] if self.augment != "none" else []

@@ -132,14 +132,18 @@ class GAN(Trainable, Samples, InterpolatesNoise, Evaluates, keras.Model):
         # al. 2019), updated after every G step; G itself when ema is 0
         self.generator_ema = self._generator("ema") if config.ema > 0 else None
         c = self.channels
+
+        def weighted(layer):  # spectral normalisation: Keras' power iteration, one step per training call
+            return layers.SpectralNormalization(layer, name=f"{layer.name}_sn") if config.d_norm == "spectral" else layer
+
         self.discriminator = keras.Sequential(
             [
-                layers.Conv2D(c, 4, strides=2, padding="same", name="d_conv1"),
+                weighted(layers.Conv2D(c, 4, strides=2, padding="same", name="d_conv1")),
                 layers.LeakyReLU(0.2, name="d_conv1_lrelu"),
-                layers.Conv2D(2 * c, 4, strides=2, padding="same", name="d_conv2"),
+                weighted(layers.Conv2D(2 * c, 4, strides=2, padding="same", name="d_conv2")),
                 layers.LeakyReLU(0.2, name="d_conv2_lrelu"),
                 layers.Flatten(name="d_flat"),
-                layers.Dense(1, name="d_logit"),
+                weighted(layers.Dense(1, name="d_logit")),
             ],
             name="discriminator",
         )
