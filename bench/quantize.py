@@ -453,12 +453,13 @@ def main(argv: list[str] | None = None) -> int:
     pngquant = shutil.which("pngquant")
     crops = load_crops(args.data)
     with tempfile.TemporaryDirectory(prefix="genkit-bench-") as tmp:
+        # The whole processes first: the in-process rows start thread pools here (OpenBLAS,
+        # scikit-learn's OpenMP) whose idle workers spin for a while and would take CPU from them.
+        Image.fromarray(make_mosaic(crops)).save(Path(tmp) / "mosaic.png")
+        more, process = process_rows(pngquant, Path(tmp) / "mosaic.png", args.rounds)
+        rows, target = [], None
         if args.only == "all":
             rows, target = run_all(crops, args.data.parent / "colormap.txt", args.repeat, pngquant, Path(tmp))
-        else:
-            rows, target = [], None
-            Image.fromarray(make_mosaic(crops)).save(Path(tmp) / "mosaic.png")
-        more, process = process_rows(pngquant, Path(tmp) / "mosaic.png", args.rounds)
     meta = metadata(run, args.data.resolve(), len(crops), pngquant, args.repeat)
     text = markdown(meta, rows + more, [t["line"] for t in (target, process) if t])
     write_report(args.out, "quantize", text,

@@ -326,6 +326,9 @@ def to_rgb(im) -> np.ndarray:
             keyed = np.asarray(im) == im.info["transparency"]
             rgb[keyed] = 255
         return rgb
+    if im.mode in ("RGB", "L", "P") and "transparency" not in im.info:
+        # Opaque: compositing on white would give each colour back ((255 c + 127) // 255 = c).
+        return np.array(im.convert("RGB") if im.mode != "RGB" else im, dtype=np.uint8)
     rgba = np.asarray(im.convert("RGBA"), dtype=np.uint16)
     alpha = rgba[..., 3:4]
     rgb = (rgba[..., :3] * alpha + 255 * (255 - alpha) + 127) // 255

@@ -395,3 +395,24 @@ def test_text_that_is_not_utf8_or_empty_or_a_gzip_bomb_is_one_line(tmp_path):
     (tmp_path / "cut.gz").write_bytes(gzip.compress(b"a line\n" * 100)[:-12])
     with pytest.raises(GenkitError, match="bad gzip data"):
         read_sentences([str(tmp_path / "cut.gz")])
+
+
+def test_to_rgb_of_opaque_images_equals_compositing_on_white():
+    """Opaque modes take a shortcut (no RGBA round trip); it must give what compositing gives,
+    and a writable array. Keyed transparency still goes through the compositing path."""
+    from PIL import Image
+
+    rng = np.random.default_rng(0)
+    a = rng.integers(0, 256, (12, 10, 3)).astype(np.uint8)
+
+    def composited(im):
+        rgba = np.asarray(im.convert("RGBA"), dtype=np.uint16)
+        alpha = rgba[..., 3:4]
+        return ((rgba[..., :3] * alpha + 255 * (255 - alpha) + 127) // 255).astype(np.uint8)
+
+    keyed = Image.fromarray(a).quantize(16)
+    keyed.info["transparency"] = 3
+    for im in (Image.fromarray(a), Image.fromarray(a[..., 0]), Image.fromarray(a).quantize(16), keyed):
+        got = gio.to_rgb(im)
+        assert got.dtype == np.uint8 and got.flags.writeable and np.array_equal(got, composited(im)), im.mode
+    assert (gio.to_rgb(keyed)[np.asarray(keyed) == 3] == 255).all()
