@@ -65,8 +65,9 @@ def ciede2000(lab1: np.ndarray, lab2: np.ndarray, dtype=np.float64) -> np.ndarra
     Sharma, Wu & Dalal (2005) with the hue terms written as vectors: dH' from the dot and cross
     products of the (a', b) pairs, the mean hue as the bisector of the shorter arc, and T's
     cosines from cos/sin of that one angle (equal to the angle form to ~1e-10). ``dtype``
-    float32 computes in single precision (about twice as fast, to ~1e-5 of a unit): enough to
-    rank and weight colours while fitting a palette; scores stay float64.
+    float32 computes in single precision, about 1.6x as fast: within 1e-4 of a unit on Sharma's
+    test pairs and under 0.01 on 50,000 random ones. Enough to rank and weight colours while
+    fitting a palette; scores stay float64.
     """
     lab1 = np.asarray(lab1, dtype=dtype)
     lab2 = np.asarray(lab2, dtype=dtype)

@@ -441,6 +441,7 @@ def encode_png(stream: Stream, *, cols: int | None = None, scale: int | None = N
         im = Image.fromarray(canvas)
     info.add_text(SHEET_CHUNK, json.dumps(sheet, separators=(",", ":")))
     buf = io.BytesIO()
+    # zlib level 3: 2.4x faster to encode than 6, 5% larger (the 720x440 sprite mosaic: 138.6 against 132.5 KB)
     im.save(buf, format="PNG", pnginfo=info, optimize=False, compress_level=3)
     return buf.getvalue()
 
