@@ -79,6 +79,14 @@ def _unique_keys(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return s[starts], np.diff(np.append(starts, len(s))).astype(np.float64)
 
 
+def _distinct(rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """uint8 RGB (..., 3) -> (each pixel's key, the distinct keys, their colours (U, 3), their
+    counts): what fitting and mapping work on; :func:`_lookup` takes the result back to pixels."""
+    keys = _color_keys(rgb)
+    uniq, counts = _unique_keys(keys)
+    return keys, uniq, _key_colors(uniq), counts
+
+
 def _lookup(uniq: np.ndarray, values: np.ndarray, keys: np.ndarray) -> np.ndarray:
     """uint8 ``values`` of the distinct keys ``uniq`` -> the value of each of ``keys``, through a
     table over all 2^24 colours (16 MB, allocated lazily: only the pages touched are zeroed)."""
@@ -184,7 +192,7 @@ def fit_palette(rgb: np.ndarray, n_colors: int = 167, *, seed: int = 0, n_init: 
     most used first (for sprites on white, index 0 is the white background, as in the course).
     Fewer than ``n_colors`` distinct input colours give exactly those colours.
     """
-    colors, counts, _ = unique_colors(rgb)
+    _, _, colors, counts = _distinct(rgb)
     return _fit(colors, counts, n_colors, seed=seed, n_init=n_init, max_iter=max_iter)[0]
 
 
@@ -198,11 +206,11 @@ def _fit(colors, counts, n_colors: int, *, seed: int, n_init: int = 1, max_iter:
     if len(colors) <= n_colors:
         palette = colors
     else:
-        cells, cell_counts, cell_of = _cells(lab, counts, CELL, inverse=True)
+        cells, cell_counts, cell_of = _cells(lab, counts, CELL)
         if len(cells) <= 2 * n_colors:  # too few cells to seed from: use every colour
             cells, cell_counts, cell_of = lab, counts, np.arange(len(lab))
         x = cells.astype(np.float32)
-        seeds, seed_counts = _cells(lab, counts, SEED_CELL)
+        seeds, seed_counts, _ = _cells(lab, counts, SEED_CELL)
         if len(seeds) <= 2 * n_colors:
             seeds, seed_counts = cells, cell_counts
         seeds = seeds.astype(np.float32)
@@ -230,15 +238,15 @@ def _fit(colors, counts, n_colors: int, *, seed: int, n_init: int = 1, max_iter:
     return np.ascontiguousarray(palette[order]), rank[idx]
 
 
-def _cells(lab: np.ndarray, w: np.ndarray, size: float, *, inverse: bool = False) -> tuple:
-    """Lab colours binned into cubes ``size`` wide: (weighted mean Lab of each cube, its weight),
-    and with ``inverse`` the cube of each colour."""
+def _cells(lab: np.ndarray, w: np.ndarray, size: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Lab colours binned into cubes ``size`` wide: (weighted mean Lab of each cube, its weight,
+    the cube of each colour)."""
     cell = np.floor(lab / size).astype(np.int64) + 1024
     _, of = np.unique((cell[:, 0] << 22) | (cell[:, 1] << 11) | cell[:, 2], return_inverse=True)
     of = of.reshape(-1)
     mass = np.bincount(of, weights=w)
     sums = np.stack([np.bincount(of, weights=w * lab[:, j]) for j in range(3)], 1)
-    return (sums / mass[:, None], mass) + ((of,) if inverse else ())
+    return sums / mass[:, None], mass, of
 
 
 def _refine_ciede2000(lab: np.ndarray, w: np.ndarray, centres: np.ndarray, euclid: int,
@@ -388,24 +396,22 @@ def map_to_palette(rgb: np.ndarray, palette: np.ndarray) -> np.ndarray:
     """uint8 RGB (..., 3) -> uint8 palette indices (...), nearest colour by CIEDE2000."""
     palette = _check_palette(palette)
     rgb = np.asarray(rgb, dtype=np.uint8)
-    colors, _, inverse = unique_colors(rgb)
-    idx = _nearest(srgb_to_lab(colors), palette).astype(np.uint8)
-    return idx[inverse].reshape(rgb.shape[:-1])
+    keys, uniq, colors, _ = _distinct(rgb)
+    return _lookup(uniq, _nearest(srgb_to_lab(colors), palette).astype(np.uint8), keys).reshape(rgb.shape[:-1])
 
 
 def quantize(stream: Stream, *, n_colors: int = 167, palette: np.ndarray | None = None, seed: int = 0) -> Stream:
     """A stream (RGB or palette-coded) -> palette-coded, on a fitted or a given palette."""
     rgb = stream.rgb()
-    keys = _color_keys(rgb)
-    uniq, counts = _unique_keys(keys)
-    colors = _key_colors(uniq)
     if palette is None:
+        keys, uniq, colors, counts = _distinct(rgb)
         palette, idx = _fit(colors, counts, n_colors, seed=seed)
+        indices = _lookup(uniq, idx.astype(np.uint8), keys).reshape(rgb.shape[:-1])
     else:
         palette = _check_palette(palette)
-        idx = _nearest(srgb_to_lab(colors), palette)
+        indices = map_to_palette(rgb, palette)
     return Stream(
-        indices=_lookup(uniq, idx.astype(np.uint8), keys).reshape(rgb.shape[:-1]),
+        indices=indices,
         palette=palette,
         names=stream.names,
         labels=stream.labels,

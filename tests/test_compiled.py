@@ -2,6 +2,8 @@
 draws the same images as the Keras model, is keyed by the checkpoint, and falls back when missing
 or damaged; gk-sample writes it on a first run and uses it on the next."""
 
+import os
+import time
 from pathlib import Path
 
 import numpy as np
@@ -76,9 +78,6 @@ def test_the_cache_keeps_the_most_recently_used(tmp_path, cache, monkeypatch):
     monkeypatch.setattr(compiled, "MAX_SAMPLERS", 2)
     paths = [checkpoint(tmp_path, "pixelrnn", seed=s) for s in (1, 2, 3)]
     folders = [compiled.save(gm.load(str(p))) for p in paths[:2]]
-    import os
-    import time
-
     os.utime(folders[1] / "genkit.json", (time.time() - 100, time.time() - 100))
     assert compiled.load(paths[1], "pixelrnn") is not None  # used now: the newest
     os.utime(folders[0] / "genkit.json", (time.time() - 50, time.time() - 50))

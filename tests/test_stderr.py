@@ -36,8 +36,8 @@ def test_a_failing_command_prints_one_line(command, args, tmp_path):
 
 @pytest.mark.slow
 def test_a_command_that_ends_quickly_leaves_its_output_whole(tmp_path):
-    """After TensorFlow is loaded the commands end without the interpreter's teardown
-    (cli.common.leave): stdout is flushed first and the exit status holds."""
+    """The commands end without the interpreter's teardown (cli.common.leave): stdout is
+    flushed first and the exit status holds."""
     import numpy as np
 
     script = BIN / "gk-sample"
