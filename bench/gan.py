@@ -13,8 +13,9 @@ Inception). Every row is compared with the same 10,000 official test digits:
 * **GAN**: 10,000 samples (seed 0) of ``checkpoints/mnist-gan.keras``;
 * **VAE**: 10,000 samples (seed 0) of ``checkpoints/mnist-vae.keras`` (else
   ``runs/mnist-vae/model.keras``; the table names the file), as the VAE draws them: the decoder's
-  ink probability as a grey level (its mean image), and also binarized by one Bernoulli draw per
-  pixel (a true sample of p(x | z));
+  ink probability as a grey level (its mean image; with a pixel head, each pixel's probability
+  along the greedy path), and also one Bernoulli draw per pixel (``--decode sample``: a true
+  sample of p(x | z), drawn pixel by pixel with a pixel head);
 * **ceiling**: 10,000 images of Gaussian noise, each pixel drawn independently with the training
   digits' pixel mean and standard deviation, clipped to [0, 255].
 
@@ -286,10 +287,9 @@ def main(argv: list[str] | None = None) -> int:
         facts = run_metrics(vae_path)
         rows.append(row("VAE samples (ink probability as grey)", judge, means, ref_stats, shown(vae_path),
                         training=facts, sample_s=sample_s, redraw=lambda s: vae.sample_stream(n, seed=s), seeds=seeds))
-        p = grey_levels(means, *means.size)
-        binary = (np.random.default_rng([SEED, 1]).random(p.shape) < p).astype(np.uint8) * 255
-        rows.append(row("VAE samples, one Bernoulli draw per pixel", judge, grey_stream(binary), ref_stats,
-                        shown(vae_path), training=facts))
+        drawn = vae.sample_stream(n, seed=SEED, decode="sample")  # a true sample of p(x | z), pixel by pixel with a head
+        rows.append(row("VAE samples, one Bernoulli draw per pixel", judge, drawn, ref_stats, shown(vae_path),
+                        training=facts))
     else:
         log("no VAE checkpoint (checkpoints/mnist-vae.keras or runs/mnist-vae/model.keras)")
 

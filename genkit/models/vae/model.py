@@ -17,6 +17,19 @@ Decoder likelihoods: a categorical over the palette at each pixel (the 1-of-N co
 models) for palette-coded images, or a Bernoulli per pixel for binary images (MNIST, binarized
 dynamically: each epoch draws every pixel afresh with its grey level as the probability).
 
+An autoregressive pixel head (``--set pixel_head=C``, Bernoulli decoders only; after Gulrajani et
+al.'s PixelVAE with one masked layer): the decoder's logit of pixel i is corrected by a small
+network of the pixels above and to the left of it (3 rows above, 3 columns each side; 3 to the
+left in its own row), h_i = relu(W_m · relu(A · x_<i)) with C channels, and the code meets it in
+``head_code`` = E products with features f_i(z) that the decoder gives pixel i:
+
+    logit_i = d_i(z) + w · h_i + Σ_e f_ie(z) · (g_e · h_i)
+
+The code carries the digit's shape; the head, the local stroke detail that is costly to code in z.
+h depends on the image alone, so the likelihood with k codes per image computes it once per image.
+Training and the likelihood score x_<i as given (teacher forcing), so they stay one pass; pictures
+are drawn pixel by pixel (:meth:`VAE._raster`).
+
 Inputs are (x, e) — the noise comes from the data pipeline, drawn from a stateless seed per
 (run seed, epoch, image), so a run reproduces under any tf.distribute strategy. The model's
 output is (B, 2): reconstruction and KL nats per image; the loss weights the KL by ``beta``.
@@ -41,16 +54,22 @@ from ..capabilities import Evaluates, ImageIWAE, Samples, SweepsCode
 from . import decoding
 from .config import VAEConfig
 
+HEAD_ROWS = 3  # rows above pixel i that the pixel head sees
+HEAD_COLS = 3  # columns on each side of pixel i (above), and to its left (its own row)
+
 
 class ELBOLoss(keras.losses.Loss):
-    """Per image: reconstruction + beta * KL, from the model's (B, 2) output."""
+    """Per image: reconstruction + beta * max(KL, kl_floor), from the model's (B, 2) output. The
+    floor is free bits (Kingma et al. 2016), counted per image: up to kl_floor nats of code cost
+    nothing, so a strong decoder (a pixel head) cannot make the code worthless by ignoring it."""
 
-    def __init__(self, beta: float = 1.0, **kwargs):
+    def __init__(self, beta: float = 1.0, kl_floor: float = 0.0, **kwargs):
         super().__init__(name="elbo", **kwargs)
-        self.beta = float(beta)
+        self.beta, self.kl_floor = float(beta), float(kl_floor)
 
     def call(self, y_true, y_pred):
-        return y_pred[:, 0] + self.beta * y_pred[:, 1]
+        kl = y_pred[:, 1] if self.kl_floor <= 0 else ops.maximum(y_pred[:, 1], self.kl_floor)
+        return y_pred[:, 0] + self.beta * kl
 
 
 class IWAELoss(keras.losses.Loss):
@@ -62,6 +81,11 @@ class IWAELoss(keras.losses.Loss):
 
     def call(self, y_true, y_pred):
         return y_pred[:, 2]
+
+
+def _one(reps) -> bool:
+    """Whether ``reps`` (an int, or a tensor inside a traced function) is the plain int 1."""
+    return isinstance(reps, int) and reps == 1
 
 
 def rec_nats(y_true, y_pred):
@@ -102,9 +126,13 @@ class VAE(ReadsImages, Trainable, Samples, SweepsCode, InterpolatesImages, Evalu
         self.arch, self.likelihood = config.arch, likelihood
         hidden, channels, arch = self.hidden, self.channels, self.arch
         self.bernoulli = likelihood == "bernoulli"
+        self.pixel_head = int(getattr(config, "pixel_head", 0))
+        self.head_code = int(getattr(config, "head_code", 0)) if self.pixel_head else 0
+        if self.pixel_head and not self.bernoulli:
+            raise GenkitError("pixel_head needs a bernoulli decoder (grey images such as --dataset mnist)")
         # grey level of each palette index as an ink probability (bernoulli only)
         self.intensity = (self.palette[:, 0].astype(np.float32) / 255.0) if self.bernoulli else None
-        out = 1 if self.bernoulli else self.num_colors
+        out = (1 + self.head_code) if self.pixel_head else 1 if self.bernoulli else self.num_colors
         h4, w4 = -(-self.height // 4), -(-self.width // 4)
         act = "relu"
         if self.bernoulli:
@@ -138,6 +166,13 @@ class VAE(ReadsImages, Trainable, Samples, SweepsCode, InterpolatesImages, Evalu
                 layers.Reshape((self.height, self.width, out), name="dec_reshape"),
             ]
         self.to_stats = layers.Dense(2 * self.latent, name="stats")
+        if self.pixel_head:
+            c = self.pixel_head
+            self.head_above = layers.Conv2D(c, (HEAD_ROWS, 2 * HEAD_COLS + 1), name="head_above")
+            self.head_left = layers.Conv2D(c, (1, HEAD_COLS), use_bias=False, name="head_left")
+            self.head_mid = layers.Dense(c, activation=act, name="head_mid")
+            self.head_out = layers.Dense(1, name="head_out")
+            self.head_gain = layers.Dense(self.head_code, name="head_gain") if self.head_code else None
 
     # -- config ---------------------------------------------------------------------------
     def get_config(self) -> dict:
@@ -169,14 +204,39 @@ class VAE(ReadsImages, Trainable, Samples, SweepsCode, InterpolatesImages, Evalu
         return stats[:, : self.latent], stats[:, self.latent :]
 
     def decode(self, z, label=None):
-        """Logits of p(x | z): (B, H, W, K) categorical, or (B, H, W) Bernoulli."""
+        """Logits of p(x | z): (B, H, W, K) categorical, or (B, H, W) Bernoulli. With a pixel head,
+        (B, H, W, 1 + head_code): the code's logit and its features for the head (:meth:`head_logits`)."""
         h = self.condition(z, label)
         for layer in self.dec:
             h = layer(h)
-        return h[..., 0] if self.bernoulli else h
+        return h[..., 0] if self.bernoulli and not self.pixel_head else h
 
-    def log_px(self, x, logits):
-        """log p(x | z) per image, (B,), for x the targets (indices, or 0/1 ink)."""
+    def head_logits(self, x, dec, reps: int = 1):
+        """Bernoulli logits (B·reps, H, W) of the pixel head for ink x (B, H, W) (pixel i reads x_<i
+        only) and the decoder's output ``dec`` (B·reps, H, W, 1 + head_code): ``reps`` codes per
+        image, image-major (the IWAE bound's draws), so the context of each image is computed once."""
+        x = ops.expand_dims(ops.cast(x, "float32"), -1)
+        r, p = HEAD_ROWS, HEAD_COLS
+        # output row i of a valid (r, 2p+1) conv over x padded by r rows on top sees rows i-r..i-1
+        above = self.head_above(ops.pad(x, [[0, 0], [r, 0], [p, p], [0, 0]]))[:, : self.height]
+        # output column j of a valid (1, p) conv over x padded by p columns on the left sees j-p..j-1
+        left = self.head_left(ops.pad(x, [[0, 0], [0, 0], [p, 0], [0, 0]]))[:, :, : self.width]
+        h = self.head_mid(ops.relu(above + left))
+        out = self.head_out(h)[..., 0]
+        gain = None if self.head_gain is None else self.head_gain(h)
+        if not _one(reps):
+            out = ops.repeat(out, reps, axis=0)
+            gain = None if gain is None else ops.repeat(gain, reps, axis=0)
+        logits = dec[..., 0] + out
+        return logits if gain is None else logits + ops.sum(dec[..., 1:] * gain, axis=-1)
+
+    def log_px(self, x, logits, reps: int = 1):
+        """log p(x | z) per image, (B·reps,), for x the targets (B, ...) (indices, or 0/1 ink) and
+        the decoder's logits for ``reps`` codes per image, image-major."""
+        if self.pixel_head:
+            logits = self.head_logits(x, logits, reps)
+        if not _one(reps):
+            x = ops.repeat(x, reps, axis=0)
         if self.bernoulli:
             x = ops.cast(x, "float32")
             ll = x * logits - ops.softplus(logits)  # = -binary cross-entropy with logits
@@ -218,7 +278,7 @@ class VAE(ReadsImages, Trainable, Samples, SweepsCode, InterpolatesImages, Evalu
         z = iwae.codes(m, logvar, eps)
         rep = lambda t: None if t is None else ops.repeat(t, k, axis=0)  # noqa: E731
         logits = self.decode(ops.reshape(z, (-1, self.latent)), rep(label))
-        log_px = ops.reshape(self.log_px(rep(x), logits), (-1, k))
+        log_px = ops.reshape(self.log_px(x, logits, k), (-1, k))
         bound = ops.logsumexp(iwae.log_weights(log_px, z, eps, logvar), axis=1) - float(np.log(k))
         return ops.stack([-ops.mean(log_px, axis=1), self.kl(m, logvar), -bound], axis=-1)
 
@@ -255,7 +315,7 @@ class VAE(ReadsImages, Trainable, Samples, SweepsCode, InterpolatesImages, Evalu
         return getattr(self.config, "iwae_k", 1)
 
     def loss_fn(self):
-        return IWAELoss() if self.iwae_k > 1 else ELBOLoss(self.config.beta)
+        return IWAELoss() if self.iwae_k > 1 else ELBOLoss(self.config.beta, getattr(self.config, "kl_floor", 0.0))
 
     def compile_for_training(self, lr: float) -> None:
         self.compile(optimizer=keras.optimizers.Adam(lr), loss=self.loss_fn(),
@@ -350,6 +410,8 @@ class VAE(ReadsImages, Trainable, Samples, SweepsCode, InterpolatesImages, Evalu
 
         def run(zb, yb):
             logits = ops.convert_to_numpy(self._decode_fn(tf.constant(zb, tf.float32), tf.constant(yb, tf.int32)))
+            if self.pixel_head:
+                return self._raster(logits, decode, rng)[0]
             if self.bernoulli:
                 return decoding.ink_levels(logits, decode, rng)
             return decoding.palette_pixels(logits, self.palette, decode, rng, lab)
@@ -362,6 +424,41 @@ class VAE(ReadsImages, Trainable, Samples, SweepsCode, InterpolatesImages, Evalu
             out = np.abs(out[..., None].astype(np.int16) - self.palette[None, None, None, :, 0]).argmin(-1)
             return Stream(indices=out.astype(np.uint8), palette=self.palette, meta=meta)
         return Stream(indices=out, palette=self.palette, meta=meta)
+
+    def _raster(self, dec: np.ndarray, decode: str, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+        """Pictures from a pixel head, drawn pixel by pixel in raster order for the decoder's output
+        ``dec`` (B, H, W, 1 + head_code), numpy: (grey levels uint8 (B, H, W), ink probabilities
+        float32 (B, H, W)). ``sample`` draws each pixel, ``greedy`` inks it when p > ½, ``mean``
+        shows p as a grey level along the greedy path (the exact per-pixel mean would need every
+        path). The probability of pixel i is that of :meth:`head_logits` for the pixels drawn."""
+        n, hh, ww = dec.shape[:3]
+        r, p = HEAD_ROWS, HEAD_COLS
+        arr = lambda t: ops.convert_to_numpy(t).astype(np.float32)  # noqa: E731
+        c = self.pixel_head
+        k_above, b_above = arr(self.head_above.kernel).reshape(-1, c), arr(self.head_above.bias)
+        k_left = arr(self.head_left.kernel).reshape(-1, c)
+        k_mid, b_mid = arr(self.head_mid.kernel), arr(self.head_mid.bias)
+        k_out, b_out = arr(self.head_out.kernel)[:, 0], float(arr(self.head_out.bias)[0])
+        gains = None
+        if self.head_gain is not None:
+            gains = arr(self.head_gain.kernel), arr(self.head_gain.bias)
+            feats = dec[..., 1:].astype(np.float32)
+        base = dec[..., 0].astype(np.float32)
+        xp = np.zeros((n, hh + r, ww + 2 * p), np.float32)  # the drawn ink, padded as in head_logits
+        probs = np.zeros((n, hh, ww), np.float32)
+        for i in range(hh):
+            for j in range(ww):
+                h = xp[:, i : i + r, j : j + 2 * p + 1].reshape(n, -1) @ k_above + xp[:, i + r, j : j + p] @ k_left
+                h = np.maximum(np.maximum(h + b_above, 0.0) @ k_mid + b_mid, 0.0)
+                logit = base[:, i, j] + h @ k_out + b_out
+                if gains is not None:
+                    logit += ((h @ gains[0] + gains[1]) * feats[:, i, j]).sum(-1)
+                prob = 1.0 / (1.0 + np.exp(-np.clip(logit, -60.0, 60.0)))
+                ink = rng.random(n, dtype=np.float32) < prob if decode == "sample" else prob > 0.5
+                xp[:, i + r, j + p] = ink
+                probs[:, i, j] = prob
+        levels = probs if decode == "mean" else xp[:, r:, p : p + ww]
+        return np.rint(levels * 255.0).astype(np.uint8), probs
 
     # -- what the commands call ----------------------------------------------------------------
     def sample_stream(self, n: int, *, temperature: float = 1.0, seed: int = 0, batch_size: int = 256,
@@ -451,7 +548,7 @@ class VAE(ReadsImages, Trainable, Samples, SweepsCode, InterpolatesImages, Evalu
         flat_z = tf.reshape(z, [b * k, self.latent])
         rep = lambda t: tf.repeat(t, k, axis=0)  # noqa: E731
         logits = self.decode(flat_z, rep(y))
-        log_px = tf.reshape(self.log_px(rep(x), logits), [b, k])
+        log_px = tf.reshape(self.log_px(x, logits, k), [b, k])
         return iwae.log_weights(log_px, z, eps, logvar), log_px
 
     def evaluate_stream(self, stream: Stream, batch_size: int = 64, *, k: int | None = None, seed: int = 0,
@@ -467,7 +564,8 @@ class VAE(ReadsImages, Trainable, Samples, SweepsCode, InterpolatesImages, Evalu
         y = y if y is not None else np.zeros(len(x_in), np.int32)
         rng = np.random.default_rng([seed, 1])
         # decoder rows per call: up to 4096, fewer when each row's logits are large (a palette)
-        rows = max(1, min(4096, (1 << 24) // (self.height * self.width * (1 if self.bernoulli else self.num_colors))))
+        width = (1 + self.head_code) if self.pixel_head else 1 if self.bernoulli else self.num_colors  # per pixel
+        rows = max(1, min(4096, (1 << 24) // (self.height * self.width * width)))
         chunk = max(1, min(k, rows))  # importance samples per decoder call
         per_batch = max(1, min(batch_size, rows // chunk))
         bound, elbo_rec, m_all, lv_all = [], [], [], []
