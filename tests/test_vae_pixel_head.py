@@ -97,3 +97,13 @@ def test_free_bits_floor_each_images_kl_in_the_training_loss():
     assert model.loss_fn().kl_floor == 5.0 and "kl_floor" in model.config.TRAINING_ONLY
     with pytest.raises(GenkitError, match="leave kl_floor at 0"):
         tiny("vae", grey_stream(), iwae_k=4, kl_floor=1.0)
+
+
+def test_the_conditional_vae_takes_the_head_too(tmp_path):
+    run = RunConfig(family="cvae", epochs=1, batch_size=20, lr=3e-3,
+                    model=dict(TINY, arch="mlp", classes=3, pixel_head=3, head_code=1, kl_floor=1.0))
+    back = models.load(str(train(grey_stream(60), run, tmp_path / "run", progress=False)))
+    assert back.conditional and back.pixel_head == 3
+    assert np.isfinite(back.evaluate_stream(grey_stream(6, seed=7), k=3)["nll_nats"])
+    styled = back.style_stream(grey_stream(2, seed=8), [0, 1])  # each image's code drawn as 0 and 1
+    assert styled.indices.shape == (4, back.height, back.width)
