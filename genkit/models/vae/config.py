@@ -30,7 +30,7 @@ class VAEConfig(CodeConfig):
     beta: float = 1.0  # weight of the KL term in the training loss (1 = the ELBO)
     iwae_k: int = 1  # importance samples per image in the training loss: 1 = the ELBO, K > 1 = the IWAE bound (Burda et al.)
     pixel_head: int = 0  # channels of an autoregressive pixel head (PixelVAE-style; bernoulli only): 0 = pixels independent given the code
-    head_code: int = 4  # per-pixel code features the decoder hands the pixel head (pixel_head > 0 only)
+    head_code: int = 2  # products of per-pixel code features with the pixel head (pixel_head > 0 only; 0: the code only adds)
     kl_floor: float = 0.0  # free bits: each image's KL counts as at least this many nats in the training loss (0: off)
 
     LIMITS: ClassVar[dict] = {**CodeConfig.LIMITS, "beta": (0.0, None), "iwae_k": (1, None), "pixel_head": (0, None),

@@ -401,7 +401,8 @@ class VAE(ReadsImages, Trainable, Samples, SweepsCode, InterpolatesImages, Evalu
                      seed: int = 0) -> Stream:
         """Images for codes z (N, latent), each pixel's colour taken from the decoder's distribution
         as ``decode`` says (genkit.models.vae.decoding: greedy, mean or sample; ``seed`` seeds the
-        draws). A Bernoulli decoder's mean is its ink probability as a grey level."""
+        draws). A Bernoulli decoder's mean is its ink probability as a grey level; a pixel head
+        draws pixel by pixel (:meth:`_raster`)."""
         decoding.check(decode)
         z = np.asarray(z, dtype=np.float32).reshape(-1, self.latent)
         y = np.zeros(len(z), np.int32) if labels is None else np.asarray(labels, np.int32)
