@@ -74,7 +74,7 @@ bench-levers: install $(LEVER_RUNS)
 	$(BIN)/python bench/levers.py pokemon-pixelcnn pokemon-pixelrnn $(LEVER_RUNS)
 
 # Needs checkpoints/mnist-vae.keras and pokemon-vae.keras. IWAE with k = 1000 on all 10,000 MNIST test
-# digits, issue 18's protocol (about 15 minutes here; VAE_BENCH="-k 5000 --images 1000" for a larger k on a subset).
+# digits, issue 18's protocol (10 minutes here with the likelihood part alone; VAE_BENCH="-k 5000 --images 1000" for a larger k on a subset).
 VAE_BENCH ?= -k 1000
 bench-vae: install
 	$(BIN)/python bench/vae.py $(VAE_BENCH)

@@ -4,8 +4,8 @@
    on with its grey level as probability -- the same dynamic-binarization protocol as training):
    the shipped ``mnist-vae`` checkpoint's importance-sampled test log-likelihood (the IWAE bound
    with ``-k`` samples, Burda et al. 2016; default 1000 on all 10,000 test digits, issue 18's
-   protocol), its negative ELBO, KL and active units, next to the published numbers (Burda et al. 2016, Table 1, one stochastic layer trained as a
-   VAE, k = 1: 86.76; as an IWAE with k = 50: 84.78; two stochastic layers, IWAE k = 50: 82.90).
+   protocol), its negative ELBO, KL and active units, next to the published numbers (Burda et
+   al. 2016, Table 1, one stochastic layer trained as a VAE, k = 1: 86.76; as an IWAE with k = 50: 84.78; two stochastic layers, IWAE k = 50: 82.90).
    ``--images N`` scores the first N test digits only (a fixed subset; the report says so).
 2. **Pokemon** (the course's 20x20 crops on its 167-colour palette, genkit's fixed split, 81
    test sprites): the shipped ``pokemon-vae``'s test bits/px (IWAE, same k) beside the pixel
