@@ -6,7 +6,7 @@ the best epoch; "test" is never seen), builds and compiles the model under a tf.
 and fits it with Keras. What differs between families stays in the family: the arrays it learns
 from (``train_arrays``), how one example is made from them with a stateless seed (``make_example``:
 flips, binarization, noise), how it compiles (``compile_for_training``) and how its losses read
-(``report``, ``headline``). Its steps: the run folder's lock (:meth:`RunFolder.lock`), the
+(``report``, ``headline``) and the split it fits (``fit_split``). Its steps: the run folder's lock (:meth:`RunFolder.lock`), the
 state and options to resume with (:func:`_resume_state`: only the options given change a resumed
 run), the model (:func:`_build`), each epoch's end (:class:`EpochCommits`: a row of metrics, the
 epoch committed to the run folder; a failed write stops the run with the folder at the epoch
@@ -145,7 +145,7 @@ def train(
     log = log or _quiet
     cls = models.get(run.family)
     cls.check_training_data(stream)
-    train_s, val_s = split_stream(stream, "fit"), split_stream(stream, "val")
+    train_s, val_s = split_stream(stream, cls.fit_split), split_stream(stream, "val")
     if len(train_s) == 0 or len(val_s) == 0:
         raise GenkitError(f"need {getattr(stream, 'noun', 'images')} in both the train and val splits, got {len(train_s)} and {len(val_s)}")
     strategy = distribute.pick(run.strategy or _resumed_option(folder, resume, "strategy"))

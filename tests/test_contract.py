@@ -97,8 +97,29 @@ def tiny_data(family: str):
     return tiny_images()
 
 
+_MEMBERS: dict = {}
+
+
+def tiny_members(data) -> str:
+    """A mixture's members: the tiny pixelcnn and pixelrnn, saved once for the session."""
+    if "paths" not in _MEMBERS:
+        import atexit
+        import shutil
+        import tempfile
+        from pathlib import Path
+
+        folder = Path(tempfile.mkdtemp(prefix="genkit-members-"))
+        atexit.register(shutil.rmtree, folder, ignore_errors=True)
+        _MEMBERS["paths"] = ",".join(str(models.save(tiny_model(f, data), folder / f"{f}.keras", optimizer=False))
+                                     for f in ("pixelcnn", "pixelrnn"))
+    return _MEMBERS["paths"]
+
+
 def tiny_model(family: str, data):
-    config = resolve_model_config(family, overrides=[f"{k}={v}" for k, v in SMALL.get(family, {}).items()])
+    settings = [f"{k}={v}" for k, v in SMALL.get(family, {}).items()]
+    if family == "mixture":  # made of trained pixel models: two tiny ones
+        settings.append(f"members={tiny_members(data)}")
+    config = resolve_model_config(family, overrides=settings)
     keras.utils.set_random_seed(0)
     model = models.get(family).for_stream(data, **config)
     model.build_for_data()

@@ -25,6 +25,8 @@ from ..errors import GenkitError
 FAMILIES: dict[str, tuple[str, str]] = {
     "pixelrnn": ("genkit.models.pixelrnn", "stacked LSTM over the raster order of palette indices"),
     "pixelcnn": ("genkit.models.pixelcnn", "gated PixelCNN (vertical + horizontal stacks, no blind spot)"),
+    "mixture": ("genkit.models.mixture", "per-pixel mixture of trained pixel models (--set members=A,B,...): "
+                "their conditionals averaged with weights learned on the val split"),
     "masked": ("genkit.models.masked", "masked discrete diffusion: a bidirectional net fills hidden pixels from every visible one, in S steps"),
     "vae": ("genkit.models.vae", "variational autoencoder: code m + exp(σ/2)·e, loss reconstruction + KL"),
     "ae": ("genkit.models.ae", "plain autoencoder (the VAE's networks, no noise, no KL), for comparison"),

@@ -38,6 +38,9 @@ class Trainable:
     #: the key of ``report`` that the training log and model selection speak in, and its unit
     headline = "loss"
     headline_unit = ""
+    #: the split the weights are fitted on (genkit.splits); "val" still picks the best epoch. A
+    #: family made of models trained on "fit" (the mixture) fits its few own weights on "val"
+    fit_split = "fit"
 
     @classmethod
     def check_training_data(cls, stream: Stream) -> None:

@@ -35,7 +35,7 @@ from .capabilities import Completes, Samples
 from .raster import RasterSampling, ReadsImages
 
 #: the families whose sampling is one compiled raster loop (genkit.models.base.PixelModel)
-FAMILIES = ("pixelrnn", "pixelcnn")
+FAMILIES = ("pixelrnn", "pixelcnn", "mixture")
 #: the code that builds the loop: a change to any of these files makes a new key
 _SOURCES = ("raster.py", "base.py", "compiled.py")
 _META = "genkit.json"
@@ -74,8 +74,8 @@ def enabled() -> bool:
 
 def key(path: str | os.PathLike, family: str) -> str:
     """The cache key of a checkpoint's sampler: its bytes, the TensorFlow version, and the source
-    of the code that builds the loop (this package's raster, base and compiled modules and the
-    family's model module). Hashed once per process for a file of the same size and time."""
+    of the code that builds the loop (this package's raster, base and compiled modules and every
+    pixel family's model module). Hashed once per process for a file of the same size and time."""
     stat = os.stat(path)
     return _key(str(Path(path).resolve()), family, stat.st_size, stat.st_mtime_ns)
 
@@ -87,7 +87,8 @@ def _key(path: str, family: str, size: int, mtime_ns: int) -> str:
     here = Path(__file__).resolve().parent
     h = hashlib.sha256()
     h.update(f"{family}\0{tf.__version__}\0{sys.version_info[:2]}\0".encode())
-    for source in [here / name for name in _SOURCES] + [here / family.replace("-", "_") / "model.py"]:
+    # every pixel family's module: a mixture's loop runs its members' code
+    for source in [here / name for name in _SOURCES] + [here / f.replace("-", "_") / "model.py" for f in FAMILIES]:
         h.update(source.read_bytes() if source.is_file() else b"-")
     with open(path, "rb") as f:
         for block in iter(lambda: f.read(1 << 20), b""):

@@ -1,0 +1,1 @@
+"""The ``mixture`` family: a per-pixel mixture of trained pixel models."""
