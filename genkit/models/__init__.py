@@ -38,7 +38,8 @@ FAMILIES: dict[str, tuple[str, str]] = {
 }
 #: Shipped checkpoint for each bare zoo name.
 CHECKPOINT_DIR = Path(os.environ.get("GENKIT_CHECKPOINTS", Path(__file__).resolve().parents[2] / "checkpoints"))
-SHIPPED = {"pixelrnn": "pokemon-pixelrnn.keras", "pixelcnn": "pokemon-pixelcnn.keras", "masked": "pokemon-masked.keras", "vae": "pokemon-vae.keras",
+SHIPPED = {"pixelrnn": "pokemon-pixelrnn.keras", "pixelcnn": "pokemon-pixelcnn.keras", "mixture": "pokemon-mixture.keras",
+           "masked": "pokemon-masked.keras", "vae": "pokemon-vae.keras",
            "cvae": "mnist-cvae.keras", "gan": "mnist-gan.keras", "classifier": "mnist-classifier.keras",
            "sentence-vae": "ptb-sentence-vae.keras", "ptb-sentence-vae": "ptb-sentence-vae.keras",
            "sonnet-sentence-vae": "sonnet-sentence-vae.keras", "tang-sentence-vae": "tang-sentence-vae.keras"}
