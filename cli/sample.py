@@ -23,7 +23,7 @@ def main(
     value_range: Annotated[str, typer.Option("--range", metavar="LO:HI", help="--grid: the values swept.")] = "-3:3",
     steps: Annotated[Optional[int], typer.Option("--steps", metavar="N", help="--grid: values per dimension (an N x N sheet; 2 to 1,000) [default: 10]. Masked models: parallel refinement steps [default: the model's].", show_default=False)] = None,
     at: Annotated[Optional[str], typer.Option("--at", metavar="IMAGE", help="--grid: fix the other dimensions at this image's code [default: at 0].", show_default=False)] = None,
-    labels: Annotated[Optional[str], typer.Option("--labels", metavar="LIST", help="Conditional models: the labels to draw, e.g. 0-9 or 3,5 (cycled) [default: 0, 1, 2, ...].", show_default=False)] = None,
+    labels: Annotated[Optional[str], typer.Option("--labels", metavar="LIST", help="Conditional models (a CVAE, a GAN trained with --set classes=N): the labels to draw, e.g. 0-9 or 3,5 (cycled) [default: 0, 1, 2, ...].", show_default=False)] = None,
     decode: Decode = None,
     seed: Annotated[int, seed_option("Same seed, same images (or sentences).")] = 0,
     batch_size: Annotated[int, typer.Option("--batch-size", "-b", metavar="N", help="Images drawn at once.")] = 64,
@@ -101,9 +101,10 @@ def main(
         terminal = terminal_plan(output, count, net.height, net.width, cols=steps if dims is not None else cols)
         if terminal is not None and dims is None:
             n = terminal.shown  # make only what the screen shows
-    if dims is not None or wanted is not None:
+    labelled = wanted is not None and dims is None and getattr(net, "draws_labels", False)  # a conditional GAN
+    if (dims is not None or wanted is not None) and not labelled:
         require(net, SweepsCode, command="--grid and --labels", verb="need")
-    if wanted is not None:
+    if wanted is not None and not labelled:
         require(net, Conditional, command="--labels")
     if decode is not None and not hasattr(net, "decodings"):
         raise GenkitError(f"--decode goes with a VAE's images, not a {net.family} model")

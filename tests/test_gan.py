@@ -49,7 +49,7 @@ def batch(model, n=8, seed=0, epoch=0):
     rows = tf.constant(digits(n, seed).indices.astype(np.int32))
     xs, zs, seeds = [], [], []
     for i in range(n):
-        (x, z, a), _ = model.make_example((rows[i],), tf.constant([epoch, i], tf.int64), training=True, flip=False)
+        (x, z, a, _), _ = model.make_example((rows[i],), tf.constant([epoch, i], tf.int64), training=True, flip=False)
         xs.append(x)
         zs.append(z)
         seeds.append(a)
@@ -101,7 +101,7 @@ def test_d_steps_each_take_fresh_noise():
     x, z, a = batch(model, 4)
     assert z.shape == (4, 4, 4)  # three D steps and one G step per example
     assert len({tuple(np.round(np.asarray(z[0, k]), 5)) for k in range(4)}) == 4
-    logs = model.train_step(((x, z, a), tf.zeros([4])))
+    logs = model.train_step(((x, z, a, tf.zeros([4], tf.int32)), tf.zeros([4])))
     assert model.d_optimizer.iterations.numpy() == 3 and model.g_optimizer.iterations.numpy() == 1
     assert set(logs) == {"loss", "d_loss", "g_loss", "d_real", "d_fake"}
 
@@ -109,9 +109,9 @@ def test_d_steps_each_take_fresh_noise():
 def test_examples_come_from_the_stateless_seed():
     model = tiny_gan()
     rows = (tf.constant(digits(1).indices[0].astype(np.int32)),)
-    (x, z, _), _ = model.make_example(rows, tf.constant([3, 7], tf.int64), training=True, flip=False)
-    (x2, z2, _), _ = model.make_example(rows, tf.constant([3, 7], tf.int64), training=True, flip=False)
-    (_, z3, _), _ = model.make_example(rows, tf.constant([4, 7], tf.int64), training=True, flip=False)
+    (x, z, _, _), _ = model.make_example(rows, tf.constant([3, 7], tf.int64), training=True, flip=False)
+    (x2, z2, _, _), _ = model.make_example(rows, tf.constant([3, 7], tf.int64), training=True, flip=False)
+    (_, z3, _, _), _ = model.make_example(rows, tf.constant([4, 7], tf.int64), training=True, flip=False)
     assert np.array_equal(z, z2) and not np.array_equal(z, z3)
     assert np.allclose(x, digits(1).indices[0] / 127.5 - 1, atol=1e-6)  # grey levels in [-1, 1]
 
@@ -162,10 +162,10 @@ def test_a_colour_gan_sees_rgb_and_draws_on_its_palette(tmp_path):
     model.compile_for_training(1e-2)
     assert model.colours == 3
     rows = tf.constant(stream.indices.astype(np.int32))
-    (x, z, a), _ = model.make_example((rows[0],), tf.constant([0, 0], tf.int64), training=True, flip=False)
+    (x, z, a, _), _ = model.make_example((rows[0],), tf.constant([0, 0], tf.int64), training=True, flip=False)
     assert x.shape == (H, W, 3) and np.allclose(x, stream.palette[stream.indices[0]] / 127.5 - 1, atol=1e-6)
     xs = tf.stack([x] * 4)
-    model.train_step(((xs, tf.stack([z] * 4), tf.stack([a] * 4)), tf.zeros([4])))
+    model.train_step(((xs, tf.stack([z] * 4), tf.stack([a] * 4), tf.zeros([4], tf.int32)), tf.zeros([4])))
     out = model.sample_stream(6, seed=2)
     assert np.array_equal(out.palette, stream.palette) and out.indices.shape == (6, H, W)
     assert out.indices.max() < 4
@@ -223,7 +223,7 @@ def test_samples_shapes_ranges_and_seeds():
 def test_save_and_load_keep_the_samples_without_optimizer_state(tmp_path):
     model = tiny_gan()
     x, z, a = batch(model)
-    model.train_step(((x, z, a), tf.zeros([8])))
+    model.train_step(((x, z, a, tf.zeros([8], tf.int32)), tf.zeros([8])))
     path = models.save(model, tmp_path / "gan.keras", optimizer=False)
     back = models.load(str(path))
     assert type(back) is type(model) and back.latent == 4 and back.norm == "batch"
@@ -236,7 +236,7 @@ def test_spectral_normalisation_holds_d_to_norm_one_and_survives_a_save(tmp_path
     model = tiny_gan(d_norm="spectral")
     x, z, a = batch(model)
     for _ in range(3):
-        model.train_step(((x, z, a), tf.zeros([8])))
+        model.train_step(((x, z, a, tf.zeros([8], tf.int32)), tf.zeros([8])))
     for layer in model.discriminator.layers:
         if isinstance(layer, keras.layers.SpectralNormalization):  # power iteration: close to 1 after a few steps
             kernel = np.asarray(layer.kernel).reshape(-1, np.asarray(layer.kernel).shape[-1])
@@ -274,7 +274,7 @@ def test_a_seeded_step_reproduces():
         keras.utils.set_random_seed(5)
         model = tiny_gan()
         x, z, a = batch(model, seed=2, epoch=1)
-        model.train_step(((x, z, a), tf.zeros([8])))
+        model.train_step(((x, z, a, tf.zeros([8], tf.int32)), tf.zeros([8])))
         weights.append(values(model.weights))
     assert same(*weights)
 
@@ -422,3 +422,45 @@ def test_quantized_colour_sprites_piped_into_gk_train_gan_train_and_evaluate(tmp
     assert judged.exit_code == 0, judged.output
     report = json.loads(judged.stdout.strip().splitlines()[-1])
     assert report["frechet"] > 0 and "random conv features" in report["judge"] and "label_entropy" not in report
+
+
+# -- conditional (--set classes=N) ------------------------------------------------------------------
+def test_a_conditional_gan_reads_the_label_in_both_players_and_draws_each_class_in_turn(tmp_path):
+    model = tiny_gan(classes=3, norm="none")
+    rows = (tf.constant(digits(1).indices[0].astype(np.int32)), tf.constant(2, tf.int32))
+    (x, z, a, y), _ = model.make_example(rows, tf.constant([0, 0], tf.int64), training=True, flip=False)
+    assert int(y) == 2  # the example carries its label
+    z = z[None, 0]
+    g = [np.asarray(model(z, labels=np.array([c]))) for c in range(3)]
+    assert not np.allclose(g[0], g[1]) and not np.allclose(g[1], g[2])  # G hears the label
+    d = [float(model.judge(g[0], labels=np.array([c]))[0]) for c in range(3)]
+    assert len({round(v, 6) for v in d}) == 3  # so does D
+    out = model.sample_stream(7, seed=0)
+    assert list(out.labels) == [0, 1, 2, 0, 1, 2, 0]
+    threes = model.sample_stream(4, seed=0, labels=[1, 2])
+    assert list(threes.labels) == [1, 2, 1, 2]
+    assert np.array_equal(threes.indices[0], model.decode(model.noise(1, 0), labels=np.array([1])).indices[0])
+    with pytest.raises(GenkitError, match="labels must be 0..2"):
+        model.sample_stream(2, labels=[3])
+    with pytest.raises(GenkitError, match="goes with a conditional GAN"):
+        tiny_gan().sample_stream(2, labels=[1])
+    back = models.load(str(models.save(model, tmp_path / "cgan.keras", optimizer=False)))
+    assert back.classes == 3 and np.array_equal(back.sample_stream(5, seed=2).indices, model.sample_stream(5, seed=2).indices)
+
+
+def test_a_conditional_gan_trains_on_labelled_data_and_gk_sample_takes_labels(tmp_path):
+    run = RunConfig(family="gan", epochs=1, batch_size=10, lr=1e-3, model={**TINY, "classes": 3})
+    path = train(digits(60), run, tmp_path / "run", progress=False)
+    data = tmp_path / "unlabelled.npz"
+    gio.write_stream(Stream(indices=digits(20).indices, palette=grey256()), str(data), "npz")
+    refused = runner.invoke(train_cli.app, ["gan", "--data", str(data), "--set", "classes=3", "--epochs", "1",
+                                            "-o", str(tmp_path / "nolabels"), "-q"])
+    assert refused.exit_code == 2 and "needs class labels" in refused.output
+    assert not (tmp_path / "nolabels").exists()  # refused before the run folder is made
+    drawn = runner.invoke(sample.app, [str(path), "-n", "4", "--labels", "2", "-f", "npz"])
+    assert drawn.exit_code == 0, drawn.output
+    assert list(Stream.from_npz(drawn.stdout_bytes).labels) == [2, 2, 2, 2]
+    plain = train(digits(60), RunConfig(family="gan", epochs=1, batch_size=10, lr=1e-3, model=TINY), tmp_path / "plain",
+                  progress=False)
+    refused = runner.invoke(sample.app, [str(plain), "-n", "4", "--labels", "2", "-f", "npz"])
+    assert refused.exit_code == 2 and "\n" not in refused.output.strip()

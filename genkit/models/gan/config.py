@@ -20,12 +20,13 @@ class GANConfig(Settings):
     d_lr: float = 1.0  # D's learning rate as a multiple of --lr (two time-scale update rule when != 1)
     augment: str = "none"  # what D sees, real and fake alike (DiffAugment, differentiable): none, or a comma list of translation, cutout, color
     d_norm: str = "none"  # D's weights: none, or spectral (each layer's kernel divided by its largest singular value; Miyato et al. 2018)
+    classes: int = 0  # 0: unconditional; N: G and D also see the class label (one of N), and samples take labels 0, 1, ... in turn (--labels)
 
     LIMITS: ClassVar[dict] = {"latent": (1, None), "channels": (1, None), "d_steps": (1, None), "beta1": (0.0, 1.0),
-                              "ema": (0.0, 1.0), "d_lr": (1e-6, None)}
+                              "ema": (0.0, 1.0), "d_lr": (1e-6, None), "classes": (0, None)}
     CHOICES: ClassVar[dict] = {"norm": ("batch", "none"), "d_norm": ("none", "spectral")}
     #: what a checkpoint that predates a setting was trained with (not today's default)
-    BEFORE: ClassVar[dict] = {"ema": 0.0, "d_norm": "none"}
+    BEFORE: ClassVar[dict] = {"ema": 0.0, "d_norm": "none", "classes": 0}
 
     def check(self) -> None:
         policies = [p for p in self.augment.split(",") if p] if self.augment != "none" else []

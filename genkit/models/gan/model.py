@@ -22,6 +22,12 @@ optimizers sum over replicas are the global batch's mean, under any tf.distribut
 The noise comes from the data pipeline: ``make_example`` draws d_steps + 1 vectors per example
 from its stateless (run seed, epoch, example) seed, so a run reproduces.
 
+**Conditional** (``--set classes=N``, a conditional GAN, Mirza & Osindero 2014): G reads the
+one-hot label beside z, D reads it as N constant input planes beside the image, and G's images in
+a step carry the labels of the real batch, so D judges "a real 3?" rather than "a real digit?".
+Samples take the labels 0, 1, ..., N-1 in turn (or ``labels``), so every class is drawn equally
+often: the uneven digits of an unconditional G (too many 7s and 9s) cannot happen.
+
 **Which epoch is kept.** A GAN has no likelihood and its two losses chase each other, so the
 loop's "loss" here is a realness distance that needs nothing but the data: the squared Fréchet
 distance between the grey levels (2x2-pooled, so 196 numbers for a digit) of real images and of
@@ -122,6 +128,7 @@ class GAN(Trainable, Samples, InterpolatesNoise, Evaluates, keras.Model):
             raise GenkitError(f"the generator doubles its size twice: image sides must be multiples of 4, "
                               f"got {self.width}x{self.height}")
         self.latent, self.channels, self.d_steps = config.latent, config.channels, config.d_steps
+        self.classes = config.classes
         self.beta1, self.norm = config.beta1, config.norm
         # A grey palette is drawn as one grey level, any other as RGB; either in [-1, 1]. What D
         # sees of a real image is its palette colour; G's colours go to the nearest palette entry.
@@ -182,28 +189,38 @@ class GAN(Trainable, Samples, InterpolatesNoise, Evaluates, keras.Model):
         )
 
     # -- the networks ---------------------------------------------------------------------------
-    def call(self, z, training=False, average=False):
+    def _with_label(self, z, labels):
+        """G's input: z, with the one-hot label beside it when conditional."""
+        if not self.classes:
+            return z
+        return ops.concatenate([z, ops.one_hot(ops.cast(labels, "int32"), self.classes, dtype=z.dtype)], axis=-1)
+
+    def call(self, z, training=False, average=False, labels=None):
         """G(z) in [-1, 1]: grey levels (B, H, W) or RGB (B, H, W, 3); ``average``: the moving
-        average of G's weights (sampling's generator)."""
+        average of G's weights (sampling's generator); ``labels`` (B,): a conditional G's classes."""
         g = self.generator_ema if average and self.generator_ema is not None else self.generator
-        x = g(z, training=training)
+        x = g(self._with_label(z, labels), training=training)
         return x[..., 0] if self.colours == 1 else x
 
-    def judge(self, x, training=False):
-        """D's logit (B,) for images x in [-1, 1], (B, H, W) grey or (B, H, W, 3) RGB."""
+    def judge(self, x, training=False, labels=None):
+        """D's logit (B,) for images x in [-1, 1], (B, H, W) grey or (B, H, W, 3) RGB; a
+        conditional D also reads ``labels`` (B,), as constant one-hot planes beside the image."""
         if self.colours == 1:
             x = ops.expand_dims(x, -1)
+        if self.classes:
+            planes = ops.one_hot(ops.cast(labels, "int32"), self.classes, dtype=x.dtype)[:, None, None, :]
+            x = ops.concatenate([x, planes * ops.ones_like(x[..., :1])], axis=-1)
         return self.discriminator(x, training=training)[:, 0]
 
     def build(self, input_shape=None):
-        self.generator.build((None, self.latent))
+        self.generator.build((None, self.latent + self.classes))
         if self.generator_ema is not None:
-            self.generator_ema.build((None, self.latent))
+            self.generator_ema.build((None, self.latent + self.classes))
             for a, w in zip(self.generator_ema.weights, self.generator.weights):
                 a.assign(w)
-        self.discriminator.build((None, self.height, self.width, self.colours))
+        self.discriminator.build((None, self.height, self.width, self.colours + self.classes))
 
-    def update_average(self, z) -> None:
+    def update_average(self, z, labels=None) -> None:
         """After a G step: average <- d * average + (1 - d) * G for each trainable weight, with
         d = min(ema, (1 + t) / (10 + t)) after t G steps (a short memory at first, so the average
         does not drag the random start along; the warm-up of TensorFlow's
@@ -217,10 +234,11 @@ class GAN(Trainable, Samples, InterpolatesNoise, Evaluates, keras.Model):
         for a, w in zip(self.generator_ema.trainable_weights, self.generator.trainable_weights):
             a.assign(d * a + (1.0 - d) * w)
         if self.norm == "batch":
-            self.generator_ema(z, training=True)
+            self.generator_ema(self._with_label(z, labels), training=True)
 
     def build_for_data(self) -> None:
-        self.judge(self(np.zeros((1, self.latent), np.float32)))
+        zero = np.zeros((1,), np.int32)
+        self.judge(self(np.zeros((1, self.latent), np.float32), labels=zero), labels=zero)
 
     def pooled(self, x):
         """What the training loop's realness distance compares: grey levels (or RGB) in [0, 1],
@@ -275,12 +293,30 @@ class GAN(Trainable, Samples, InterpolatesNoise, Evaluates, keras.Model):
         if not stream.is_palette:
             raise GenkitError("the GAN learns palette images: quantize them first (gk-quantize ... | gk-train gan)")
 
+    @classmethod
+    def for_stream(cls, stream: Stream, **config):
+        model = super().for_stream(stream, **config)
+        model._check_labels(stream)  # before the run folder is made
+        return model
+
+    def _check_labels(self, stream: Stream) -> None:
+        if not self.classes:
+            return
+        if stream.labels is None:
+            raise GenkitError("a conditional GAN (classes > 0) needs class labels in the stream (e.g. --dataset mnist)")
+        if len(stream) and (stream.labels.min() < 0 or stream.labels.max() >= self.classes):
+            raise GenkitError(f"the stream has labels up to {int(stream.labels.max())} but classes={self.classes}")
+
     def train_arrays(self, stream: Stream) -> tuple:
-        return (stream.indices.astype(np.int32),)
+        if not self.classes:
+            return (stream.indices.astype(np.int32),)
+        self._check_labels(stream)
+        return (stream.indices.astype(np.int32), stream.labels.astype(np.int32))
 
     def make_example(self, rows, seed, *, training, flip):
-        """(x, z): the real image's grey levels in [-1, 1], and d_steps + 1 noise vectors (one per
-        D step, then G's), all from the example's stateless seed."""
+        """(x, z, a, y): the real image's grey levels in [-1, 1], d_steps + 1 noise vectors (one
+        per D step, then G's) and augmentation seeds, all from the example's stateless seed, and
+        its label (0 when unconditional)."""
         x = tf.gather(tf.constant(self.levels if self.colours == 3 else self.levels[:, 0]), rows[0])
         if flip:
             x = flip_image(x, seed)
@@ -288,7 +324,8 @@ class GAN(Trainable, Samples, InterpolatesNoise, Evaluates, keras.Model):
         # one augmentation seed per D step and G's: drawn per example, folded per batch below
         a = tf.random.stateless_uniform([self.d_steps + 1, 2], seed=tf.random.experimental.stateless_fold_in(seed, 3),
                                         maxval=2**31 - 1, dtype=tf.int32)
-        return (x, z, a), tf.zeros([], tf.float32)
+        y = tf.cast(rows[1], tf.int32) if self.classes else tf.zeros([], tf.int32)
+        return (x, z, a, y), tf.zeros([], tf.float32)
 
     @no_automatic_dependency_tracking  # as keras.Model.compile: the model is built already
     def compile_for_training(self, lr: float) -> None:
@@ -315,27 +352,29 @@ class GAN(Trainable, Samples, InterpolatesNoise, Evaluates, keras.Model):
     def metrics(self):
         return list(self._trackers)
 
-    def d_step(self, x, z, seed):
-        """Fix G, update D: real -> 1, G(z) -> 0. Per-example loss (B,) and D's two outputs."""
-        fake = self(z, training=True)
+    def d_step(self, x, z, seed, y=None):
+        """Fix G, update D: real -> 1, G(z) -> 0 (both with the real batch's labels ``y`` when
+        conditional). Per-example loss (B,) and D's two outputs."""
+        fake = self(z, training=True, labels=y)
         d_weights = self.discriminator.trainable_weights
         with tf.GradientTape() as tape:
-            real_logit = self.judge(self.augmented(x, seed), training=True)
-            fake_logit = self.judge(self.augmented(fake, tf.random.experimental.stateless_fold_in(seed, 7)), training=True)
+            real_logit = self.judge(self.augmented(x, seed), training=True, labels=y)
+            fake_logit = self.judge(self.augmented(fake, tf.random.experimental.stateless_fold_in(seed, 7)), training=True,
+                                    labels=y)
             per = tf.nn.softplus(-real_logit) + tf.nn.softplus(fake_logit)
             loss = tf.nn.compute_average_loss(per)
         self.d_optimizer.apply(tape.gradient(loss, d_weights), d_weights)
         return per, real_logit, fake_logit
 
-    def g_step(self, z, seed):
+    def g_step(self, z, seed, y=None):
         """Fix D, update G to make D say 1 (non-saturating: −log D(G(z))); then G's average."""
         g_weights = self.generator.trainable_weights
         with tf.GradientTape() as tape:
-            fake = self(z, training=True)
-            per = tf.nn.softplus(-self.judge(self.augmented(fake, seed), training=True))
+            fake = self(z, training=True, labels=y)
+            per = tf.nn.softplus(-self.judge(self.augmented(fake, seed), training=True, labels=y))
             loss = tf.nn.compute_average_loss(per)
         self.g_optimizer.apply(tape.gradient(loss, g_weights), g_weights)
-        self.update_average(z)
+        self.update_average(z, y)
         return per, fake
 
     def _track(self, real, fake, d_per, g_per, real_logit, fake_logit):
@@ -352,16 +391,16 @@ class GAN(Trainable, Samples, InterpolatesNoise, Evaluates, keras.Model):
         return {"loss": g_loss.result(), **{m.name: m.result() for m in self._trackers[1:]}}
 
     def train_step(self, data):
-        (x, z, a), _ = data
+        (x, z, a, y), _ = data
         for k in range(self.d_steps):
-            d_per, real_logit, fake_logit = self.d_step(x, z[:, k], a[0, k])
-        g_per, fake = self.g_step(z[:, -1], a[0, -1])
+            d_per, real_logit, fake_logit = self.d_step(x, z[:, k], a[0, k], y)
+        g_per, fake = self.g_step(z[:, -1], a[0, -1], y)
         return self._track(x, fake, d_per, g_per, real_logit, fake_logit)
 
     def test_step(self, data):
-        (x, z, _), _ = data
-        fake = self(z[:, -1], training=False, average=True)
-        real_logit, fake_logit = self.judge(x), self.judge(fake)
+        (x, z, _, y), _ = data
+        fake = self(z[:, -1], training=False, average=True, labels=y)
+        real_logit, fake_logit = self.judge(x, labels=y), self.judge(fake, labels=y)
         d_per = tf.nn.softplus(-real_logit) + tf.nn.softplus(fake_logit)
         return self._track(x, fake, d_per, tf.nn.softplus(-fake_logit), real_logit, fake_logit)
 
@@ -374,8 +413,27 @@ class GAN(Trainable, Samples, InterpolatesNoise, Evaluates, keras.Model):
 
     # -- streams out ------------------------------------------------------------------------------
     @tf.function(reduce_retracing=True)
-    def _generate(self, z):
-        return self(z, training=False, average=True)
+    def _generate(self, z, labels):
+        return self(z, training=False, average=True, labels=labels)
+
+    @property
+    def draws_labels(self) -> bool:
+        """gk-sample --labels: a conditional G draws the classes it is given."""
+        return bool(self.classes)
+
+    def sample_labels(self, n: int, labels=None) -> np.ndarray:
+        """A conditional G's labels for n images: ``labels`` cycled to n, or 0, 1, 2, ... in turn
+        (every class equally often); zeros (unused) when unconditional."""
+        if not self.classes:
+            if labels is not None:
+                raise GenkitError("--labels goes with a conditional GAN (trained with --set classes=N)")
+            return np.zeros(n, np.int32)
+        if labels is None:
+            return (np.arange(n) % self.classes).astype(np.int32)
+        labels = np.asarray(labels, np.int32).reshape(-1)
+        if not labels.size or labels.min() < 0 or labels.max() >= self.classes:
+            raise GenkitError(f"labels must be 0..{self.classes - 1}")
+        return np.resize(labels, n).astype(np.int32)
 
     def noise(self, n: int, seed: int, temperature: float = 1.0) -> np.ndarray:
         """n noise vectors for a seed: the same seed gives the same vectors, the first k of n
@@ -384,31 +442,35 @@ class GAN(Trainable, Samples, InterpolatesNoise, Evaluates, keras.Model):
             raise GenkitError("--temperature must be >= 0")
         return np.random.default_rng(seed).standard_normal((n, self.latent)).astype(np.float32) * np.float32(temperature)
 
-    def decode(self, z: np.ndarray, batch_size: int = 256, meta: dict | None = None, progress=None) -> Stream:
-        """G's images for noise z (N, latent), as indices on the model's palette: grey levels
-        to the nearest grey, RGB to the nearest colour."""
+    def decode(self, z: np.ndarray, batch_size: int = 256, meta: dict | None = None, progress=None,
+               labels: np.ndarray | None = None) -> Stream:
+        """G's images for noise z (N, latent) (and ``labels`` (N,), a conditional G's), as indices
+        on the model's palette: grey levels to the nearest grey, RGB to the nearest colour."""
         z = np.asarray(z, np.float32).reshape(-1, self.latent)
+        y = np.zeros(len(z), np.int32) if labels is None else np.asarray(labels, np.int32).reshape(-1)
         out = []
         for i in range(0, len(z), max(1, batch_size)):
-            g = ops.convert_to_numpy(self._generate(tf.constant(z[i : i + batch_size])))
+            g = ops.convert_to_numpy(self._generate(tf.constant(z[i : i + batch_size]), tf.constant(y[i : i + batch_size])))
             out.append(np.clip(np.rint((g + 1.0) * 127.5), 0, 255).astype(np.uint8))
             if progress:
                 progress(len(g))
         meta = dict(meta or {}, model=self.family)
+        labels = y.astype(np.int64) if self.classes else None
         if self.colours == 3:  # RGB onto the nearest palette colour (CIEDE2000, as gk-quantize maps)
             rgb = np.concatenate(out) if out else np.zeros((0, self.height, self.width, 3), np.uint8)
-            return Stream(indices=map_to_palette(rgb, self.palette), palette=self.palette, meta=meta)
+            return Stream(indices=map_to_palette(rgb, self.palette), palette=self.palette, meta=meta, labels=labels)
         grey = np.concatenate(out) if out else np.zeros((0, self.height, self.width), np.uint8)
         if np.array_equal(self.palette, grey256()):
-            return Stream(indices=grey, palette=grey256(), meta=meta)
+            return Stream(indices=grey, palette=grey256(), meta=meta, labels=labels)
         nearest = np.abs(grey[..., None].astype(np.int16) - self.palette[None, None, None, :, 0]).argmin(-1)
-        return Stream(indices=nearest.astype(np.uint8), palette=self.palette, meta=meta)
+        return Stream(indices=nearest.astype(np.uint8), palette=self.palette, meta=meta, labels=labels)
 
     def sample_stream(self, n: int, *, temperature: float = 1.0, seed: int = 0, batch_size: int = 256,
-                      progress=None) -> Stream:
-        """gk-sample: G's images for n noise vectors z ~ N(0, T²·I) drawn from the seed."""
+                      progress=None, labels=None) -> Stream:
+        """gk-sample: G's images for n noise vectors z ~ N(0, T²·I) drawn from the seed (a
+        conditional G: with :meth:`sample_labels`)."""
         z = self.noise(n, seed, temperature)
-        return self.decode(z, batch_size, {"seed": seed, "temperature": temperature}, progress)
+        return self.decode(z, batch_size, {"seed": seed, "temperature": temperature}, progress, self.sample_labels(n, labels))
 
     def walk_stream(self, seed_a: int, seed_b: int, steps: int) -> Stream:
         """gk-interp: G's images at ``steps`` evenly spaced points on the line from z_a to z_b,
@@ -417,7 +479,9 @@ class GAN(Trainable, Samples, InterpolatesNoise, Evaluates, keras.Model):
             raise GenkitError("--steps must be at least 2")
         za, zb = self.noise(1, seed_a)[0], self.noise(1, seed_b)[0]
         t = np.linspace(0.0, 1.0, steps, dtype=np.float32)[:, None]
-        return self.decode((1 - t) * za + t * zb, meta={"seed_a": seed_a, "seed_b": seed_b, "steps": steps, "cols": steps})
+        # a conditional G walks with the label of gk-sample's first image (0)
+        return self.decode((1 - t) * za + t * zb, meta={"seed_a": seed_a, "seed_b": seed_b, "steps": steps, "cols": steps},
+                           labels=self.sample_labels(steps) * 0)
 
     def evaluate_stream(self, stream: Stream, batch_size: int = 256, *, samples: int = 10_000, seed: int = 0,
                         judge=None, progress=None, k: int | None = None) -> dict:
