@@ -16,6 +16,8 @@ Inception). Every row is compared with the same 10,000 official test digits:
   ink probability as a grey level (its mean image; with a pixel head, each pixel's probability
   along the greedy path), and also one Bernoulli draw per pixel (``--decode sample``: a true
   sample of p(x | z), drawn pixel by pixel with a pixel head);
+* **CVAE**: 10,000 samples (seed 0) of ``checkpoints/mnist-cvae.keras``, the labels 0-9 in turn,
+  its mean images: a conditional GAN's like-for-like foil (both are told the digit);
 * **ceiling**: 10,000 images of Gaussian noise, each pixel drawn independently with the training
   digits' pixel mean and standard deviation, clipped to [0, 255].
 
@@ -292,6 +294,13 @@ def main(argv: list[str] | None = None) -> int:
                         training=facts))
     else:
         log("no VAE checkpoint (checkpoints/mnist-vae.keras or runs/mnist-vae/model.keras)")
+
+    cvae_path = find(args.checkpoints, "mnist-cvae.keras")  # the like-for-like foil of a conditional GAN
+    if cvae_path is not None:
+        cvae = models.load(str(cvae_path))
+        rows.append(row("CVAE samples, labels 0-9 in turn (ink probability as grey)", judge, cvae.sample_stream(n, seed=SEED),
+                        ref_stats, shown(cvae_path), training=run_metrics(cvae_path),
+                        redraw=lambda s: cvae.sample_stream(n, seed=s), seeds=seeds))
 
     pixels = grey_levels(train, *train.size) * 255
     mu, sd = float(pixels.mean()), float(pixels.std())
