@@ -13,13 +13,13 @@ from genkit.models import capabilities as cap
 @pytest.mark.parametrize(
     "capability, families",
     [
-        (cap.Samples, "pixelrnn, pixelcnn, masked, vae, ae, cvae, gan, sentence-vae"),
+        (cap.Samples, "pixelrnn, pixelcnn, mixture, masked, vae, ae, cvae, gan, sentence-vae"),
         (cap.SweepsCode, "vae, ae, cvae"),
         (cap.Conditional, "cvae"),
-        (cap.Completes, "pixelrnn, pixelcnn, masked"),
+        (cap.Completes, "pixelrnn, pixelcnn, mixture, masked"),
         (cap.Refines, "masked"),
         (cap.Interpolates, "vae, ae, cvae, gan, sentence-vae"),
-        (cap.Evaluates, "pixelrnn, pixelcnn, masked, vae, ae, cvae, gan, classifier, sentence-vae"),
+        (cap.Evaluates, "pixelrnn, pixelcnn, mixture, masked, vae, ae, cvae, gan, classifier, sentence-vae"),
     ],
 )
 def test_require_refuses_in_one_line_naming_the_models_that_have_it(capability, families):

@@ -25,8 +25,9 @@ from its stateless (run seed, epoch, example) seed, so a run reproduces.
 **Conditional** (``--set classes=N``, a conditional GAN, Mirza & Osindero 2014): G reads the
 one-hot label beside z, D reads it as N constant input planes beside the image, and G's images in
 a step carry the labels of the real batch, so D judges "a real 3?" rather than "a real digit?".
-Samples take the labels 0, 1, ..., N-1 in turn (or ``labels``), so every class is drawn equally
-often: the uneven digits of an unconditional G (too many 7s and 9s) cannot happen.
+Samples take the labels 0, 1, ..., N-1 in turn (or ``labels``), so every class is asked for
+equally often (an unconditional G drew too many 7s and 9s; whether G draws the digit it is asked
+for is what the judge's label histogram shows).
 
 **Which epoch is kept.** A GAN has no likelihood and its two losses chase each other, so the
 loop's "loss" here is a realness distance that needs nothing but the data: the squared Fréchet
