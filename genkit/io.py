@@ -121,6 +121,15 @@ class Stream:
             meta=dict(self.meta),
         )
 
+    def class_labels(self, classes: int, who: str) -> np.ndarray:
+        """The labels as int32 for a model of ``classes`` classes (``who`` names it), refused in
+        one line when the stream has none or one is outside 0..classes-1."""
+        if self.labels is None:
+            raise GenkitError(f"{who} needs class labels in the stream (e.g. --dataset mnist)")
+        if len(self) and (self.labels.min() < 0 or self.labels.max() >= classes):
+            raise GenkitError(f"the stream has labels up to {int(self.labels.max())} but classes={classes}")
+        return self.labels.astype(np.int32)
+
     # -- validation -------------------------------------------------------------------------
     def validate(self) -> None:
         def bad(msg: str):
@@ -209,6 +218,15 @@ def _check(a, key, dtype, ndim, bad) -> None:
 def _short(e: BaseException) -> str:
     text = str(e).strip().splitlines()
     return text[0] if text else type(e).__name__
+
+
+def checked_labels(labels, classes: int) -> np.ndarray:
+    """Labels given by hand (gk-sample --labels, gk-interp --labels) as int32, refused in one
+    line unless each is in 0..classes-1."""
+    labels = np.asarray(labels, np.int32).reshape(-1)
+    if labels.size and (labels.min() < 0 or labels.max() >= classes):
+        raise GenkitError(f"labels must be 0..{classes - 1}")
+    return labels
 
 
 def concat(streams: Sequence[Stream]) -> Stream:

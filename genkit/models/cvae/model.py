@@ -9,7 +9,7 @@ import numpy as np
 from keras import ops
 
 from ...errors import GenkitError
-from ...io import Stream
+from ...io import Stream, checked_labels
 from .. import register
 from ..capabilities import Conditional
 from ..vae.model import VAE
@@ -35,13 +35,11 @@ class CVAE(VAE, Conditional):
     @classmethod
     def for_stream(cls, stream: Stream, **config):
         model = super().for_stream(stream, **config)
-        top = int(stream.labels.max()) + 1 if len(stream) else 0
-        if top > model.config.classes:
-            raise GenkitError(f"the stream has labels up to {top - 1} but classes={model.config.classes}")
+        stream.class_labels(model.config.classes, cls.family)
         return model
 
     def train_arrays(self, stream: Stream) -> tuple:
-        return super().train_arrays(stream) + (stream.labels.astype(np.int32),)
+        return super().train_arrays(stream) + (stream.class_labels(self.config.classes, self.family),)
 
     # -- labels --------------------------------------------------------------------------------
     def labels_of(self, stream: Stream | None, labels=None) -> np.ndarray:
@@ -50,10 +48,7 @@ class CVAE(VAE, Conditional):
             if stream.labels is None:
                 raise GenkitError(f"a {self.family} model needs each image's label (the stream has none)")
             labels = stream.labels
-        labels = np.asarray(labels, dtype=np.int32)
-        if labels.size and (labels.min() < 0 or labels.max() >= self.config.classes):
-            raise GenkitError(f"labels must be 0..{self.config.classes - 1}")
-        return labels
+        return checked_labels(labels, self.config.classes)
 
     def sample_labels(self, n: int, labels=None) -> np.ndarray:
         """``labels`` repeated to ``n``, or 0, 1, 2, ... in turn."""

@@ -50,13 +50,15 @@ from keras import layers, ops
 from keras.src.utils.tracking import no_automatic_dependency_tracking
 
 from ...errors import GenkitError
-from ...io import Stream
+from ...io import Stream, checked_labels
 from ...palettes import grey256, is_grey
 from ...quantize import map_to_palette
 from .. import register
 from ..base import InterpolatesNoise, Trainable, flip_image
 from ..capabilities import Evaluates, Realness, Samples
 from .config import GANConfig
+
+CONDITIONAL = "a conditional GAN (classes > 0)"
 
 
 def _shift(x, dy, dx):
@@ -297,22 +299,14 @@ class GAN(Trainable, Samples, InterpolatesNoise, Evaluates, keras.Model):
     @classmethod
     def for_stream(cls, stream: Stream, **config):
         model = super().for_stream(stream, **config)
-        model._check_labels(stream)  # before the run folder is made
+        if model.classes:  # before the run folder is made
+            stream.class_labels(model.classes, CONDITIONAL)
         return model
-
-    def _check_labels(self, stream: Stream) -> None:
-        if not self.classes:
-            return
-        if stream.labels is None:
-            raise GenkitError("a conditional GAN (classes > 0) needs class labels in the stream (e.g. --dataset mnist)")
-        if len(stream) and (stream.labels.min() < 0 or stream.labels.max() >= self.classes):
-            raise GenkitError(f"the stream has labels up to {int(stream.labels.max())} but classes={self.classes}")
 
     def train_arrays(self, stream: Stream) -> tuple:
         if not self.classes:
             return (stream.indices.astype(np.int32),)
-        self._check_labels(stream)
-        return (stream.indices.astype(np.int32), stream.labels.astype(np.int32))
+        return (stream.indices.astype(np.int32), stream.class_labels(self.classes, CONDITIONAL))
 
     def make_example(self, rows, seed, *, training, flip):
         """(x, z, a, y): the real image's grey levels in [-1, 1], d_steps + 1 noise vectors (one
@@ -431,10 +425,10 @@ class GAN(Trainable, Samples, InterpolatesNoise, Evaluates, keras.Model):
             return np.zeros(n, np.int32)
         if labels is None:
             return (np.arange(n) % self.classes).astype(np.int32)
-        labels = np.asarray(labels, np.int32).reshape(-1)
-        if not labels.size or labels.min() < 0 or labels.max() >= self.classes:
+        labels = checked_labels(labels, self.classes)
+        if not labels.size:
             raise GenkitError(f"labels must be 0..{self.classes - 1}")
-        return np.resize(labels, n).astype(np.int32)
+        return np.resize(labels, n)
 
     def noise(self, n: int, seed: int, temperature: float = 1.0) -> np.ndarray:
         """n noise vectors for a seed: the same seed gives the same vectors, the first k of n
@@ -480,9 +474,8 @@ class GAN(Trainable, Samples, InterpolatesNoise, Evaluates, keras.Model):
             raise GenkitError("--steps must be at least 2")
         za, zb = self.noise(1, seed_a)[0], self.noise(1, seed_b)[0]
         t = np.linspace(0.0, 1.0, steps, dtype=np.float32)[:, None]
-        # a conditional G walks with the label of gk-sample's first image (0)
-        return self.decode((1 - t) * za + t * zb, meta={"seed_a": seed_a, "seed_b": seed_b, "steps": steps, "cols": steps},
-                           labels=self.sample_labels(steps) * 0)
+        # a conditional G walks with label 0 (that of gk-sample's first image), decode's default
+        return self.decode((1 - t) * za + t * zb, meta={"seed_a": seed_a, "seed_b": seed_b, "steps": steps, "cols": steps})
 
     def evaluate_stream(self, stream: Stream, batch_size: int = 256, *, samples: int = 10_000, seed: int = 0,
                         judge=None, progress=None, k: int | None = None) -> dict:
