@@ -65,13 +65,11 @@ def card_text(checkpoint: Path, command: str, dataset: str, metrics: dict, model
     extra, rows, history = test.card_rows(metrics, model, lambda split: model.evaluate_stream(datasets.load(dataset, split=split)))
     run = metrics["run"]
     flip = f"flip {run['flip']}, " if test.of_images else ""
-    split = SPLIT[dataset].format(fit=metrics['train_images'], val=metrics['val_images'], test=test.count)
-    if getattr(model, "fit_split", "fit") == "val":  # a mixture: its members learned fit, its weights val
-        split = SPLIT[dataset].format(fit=len(datasets.load(dataset, split="fit")), val=metrics['val_images'], test=test.count)
-        split += f"; the members were trained on fit, the mixing weights on val ({metrics['val_images']})"
-        rows = ["| members | " + "; ".join(f"{c} ({m.family}, {m.count_params():,} parameters): weight {w:.3f}" for c, m, w in
-                                              zip(model.config.member_specs, model.members, model.weights_of_members)) + " |",
-                *rows]
+    # a model fitted on another split (the mixture, on val) still names the fit split's size
+    fit = metrics['train_images'] if model.fit_split == "fit" else len(datasets.load(dataset, split="fit"))
+    note, own_rows = model.card_notes(metrics)
+    split = SPLIT[dataset].format(fit=fit, val=metrics['val_images'], test=test.count) + note
+    rows = own_rows + rows
     how = f"-k {test['k']}" if "k" in test else "--split test"
     lines = [
         f"# {checkpoint.name}",

@@ -100,6 +100,11 @@ def test_training_learns_the_weights_on_val_only_and_the_members_stay_as_they_we
 
     assert fit == len(split_stream(stream, "val"))  # the weights learned on the val split
     assert any("mixture: " in line and f"train {fit}," in line for line in lines)
+    # its model card says so and lists the members with their weights (scripts/modelcard.py)
+    note, rows = model.card_notes(json.loads((tmp_path / "mix" / "metrics.json").read_text()))
+    assert note == f"; the members were trained on fit, the mixing weights on val ({fit})"
+    assert rows == [f"| members | {paths[0]} (pixelcnn, {model.members[0].count_params():,} parameters): weight {w[0]:.3f}; "
+                    f"{paths[1]} (pixelrnn, {model.members[1].count_params():,} parameters): weight {w[1]:.3f} |"]
 
 
 def test_a_saved_mixture_loads_from_its_one_file_and_its_compiled_sampler_agrees(tmp_path, monkeypatch):
@@ -126,7 +131,8 @@ def test_bad_members_are_refused_in_one_line(tmp_path):
         mixture(paths[:1])
     with pytest.raises(GenkitError, match="two or more"):
         gm.get("mixture")(H, W, PALETTE)
-    other = members(tmp_path / "big", size=(H + 1, W)) if (tmp_path / "big").mkdir() is None else None
+    (tmp_path / "big").mkdir()
+    other = members(tmp_path / "big", size=(H + 1, W))
     with pytest.raises(GenkitError, match="draws 4x6 images, the data is 4x5"):
         mixture([paths[0], other[1]])
     grey = np.array([[0] * 3, [90] * 3, [180] * 3, [255] * 3], np.uint8)

@@ -42,6 +42,11 @@ class Trainable:
     #: family made of models trained on "fit" (the mixture) fits its few own weights on "val"
     fit_split = "fit"
 
+    def card_notes(self, metrics: dict) -> tuple[str, list[str]]:
+        """What a model card (scripts/modelcard.py) adds for this model beyond its evaluation's
+        rows: a clause for the split row and rows of its own (none by default)."""
+        return "", []
+
     @classmethod
     def check_training_data(cls, stream: Stream) -> None:
         """Raise GenkitError if the family cannot learn from this stream."""

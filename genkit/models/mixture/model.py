@@ -67,6 +67,13 @@ class Mixture(PixelModel):
             if not m.built:
                 m.build()
 
+    def card_notes(self, metrics: dict) -> tuple[str, list[str]]:
+        """The card says which split taught what and lists the members with their weights."""
+        members = "; ".join(f"{c} ({m.family}, {m.count_params():,} parameters): weight {w:.3f}"
+                            for c, m, w in zip(self.config.member_specs, self.members, self.weights_of_members))
+        return (f"; the members were trained on fit, the mixing weights on val ({metrics['val_images']})",
+                [f"| members | {members} |"])
+
     @property
     def weights_of_members(self):
         """The mixing weights w (M,), a numpy array."""
