@@ -334,3 +334,17 @@ def test_bag_of_words_loss_is_a_setting_off_by_default():
     data = batches(model, model.train_arrays(Sentences(SENTENCES)), 4, shuffle=True, flip=False, seed=0)
     history = model.fit(data, steps_per_epoch=3, epochs=1, verbose=0)
     assert not np.allclose(before, model.bow_out.kernel.numpy()) and "bow_nll" in history.history
+
+
+def test_a_bidirectional_encoder_also_reads_each_line_backwards_and_padding_changes_nothing(tmp_path):
+    assert tiny().enc_back is None  # off by default: shipped models as they were
+    model = tiny(bidirectional=True)
+    one = model.sentences_ids(SENTENCES[:1])
+    h = model.embed(one)
+    both = tf.concat([model.enc_rnn(h)[:, -1], model.enc_back(h[:, ::-1])[:, -1]], axis=-1)
+    np.testing.assert_allclose(model.encode(one)[0], model.to_stats(both)[:, : model.latent], atol=1e-5)
+    padded = model.sentences_ids([SENTENCES[0], SENTENCES[0] + " and more words here"])  # the first row padded
+    np.testing.assert_allclose(model.encode(padded)[0][0], model.encode(one)[0][0], atol=1e-5)
+    back = models.load(str(models.save(model, tmp_path / "bi.keras", optimizer=False)))
+    assert back.config.bidirectional
+    np.testing.assert_allclose(back.encode(padded)[0], model.encode(padded)[0], atol=1e-6)

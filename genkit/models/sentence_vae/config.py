@@ -26,6 +26,7 @@ class SentenceVAEConfig(Settings):
     dropout: float = 0.0  # dropout on embeddings and decoder outputs, training only
     tie: bool = True  # the output layer shares the embedding matrix (a projection if hidden != embed)
     z_input: bool = True  # feed z to the decoder at every step, as well as into its initial state
+    bidirectional: bool = False  # the encoder also reads the line backwards (its first words are fresh in that state)
     kl_anneal: str = "logistic"  # KL weight by training step: logistic, linear or none (always 1)
     kl_k: float = 0.0025  # logistic: slope, weight = 1 / (1 + exp(-kl_k * (step - kl_x0)))
     kl_x0: int = 2500  # logistic: the step where the weight is 1/2

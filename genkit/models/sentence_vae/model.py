@@ -156,6 +156,7 @@ class SentenceVAE(Trainable, SamplesSentences, InterpolatesSentences, Evaluates,
         self.drop = layers.Dropout(c.dropout, name="dropout")
         if c.latent:
             self.enc_rnn = layers.LSTM(c.hidden, return_sequences=True, name="enc_lstm")
+            self.enc_back = layers.LSTM(c.hidden, return_sequences=True, name="enc_lstm_back") if c.bidirectional else None
             self.to_stats = layers.Dense(2 * c.latent, name="stats")
             self.to_state = layers.Dense(2 * c.hidden, name="z_to_state")
         self.bow_out = layers.Dense(v, name="bow") if c.latent and c.bow > 0 else None
@@ -253,7 +254,11 @@ class SentenceVAE(Trainable, SamplesSentences, InterpolatesSentences, Evaluates,
         lengths = ops.sum(ops.cast(ops.not_equal(y, PAD_ID), "int32"), axis=1)
         h = self.drop(self.embed(y), training=training)
         hs = self.enc_rnn(h, training=training)
-        last = tf.gather(hs, ops.maximum(lengths - 1, 0), batch_dims=1)
+        at = ops.maximum(lengths - 1, 0)
+        last = tf.gather(hs, at, batch_dims=1)
+        if self.enc_back is not None:  # each row's tokens reversed (padding stays at the end)
+            back = self.enc_back(tf.reverse_sequence(h, lengths, seq_axis=1, batch_axis=0), training=training)
+            last = ops.concatenate([last, tf.gather(back, at, batch_dims=1)], axis=-1)
         stats = self.to_stats(last)
         return stats[:, : self.latent], stats[:, self.latent :]
 
