@@ -40,8 +40,9 @@ def logger(name: str) -> Callable[[str], None]:
 
 
 def shown(path: str | os.PathLike) -> str:
-    """A path relative to the repository if it is inside it, else absolute."""
-    path = Path(path).resolve()
+    """A path relative to the repository if it is inside it, else absolute (a link inside the
+    repository is shown as the link, not as where it points)."""
+    path = Path(os.path.abspath(path))
     return str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)
 
 
