@@ -120,8 +120,10 @@ def main(argv: list[str] | None = None) -> int:
     rows = [score(spec, test, args.lines, args.pairs, args.k, args.seed) for spec in args.models or [DEFAULT[args.dataset]]]
     meta = run.meta()
     kinds = " (5-5, 7-7, 5-7)" if tang else ""
+    n = rows[0]["lines"]
+    scored = f"all {n:,} lines scored" if n == len(test) else f"{n:,} random lines scored (seed {args.seed})"
     lines = [f"# {TITLE[args.dataset]} as gk-interp uses them (bench/poems.py)", "", *meta_lines(meta), "",
-             f"Test split (poems never trained on): {rows[0]['lines']:,} random lines scored (seed {args.seed}); NLL is the IWAE "
+             f"Test split (poems never trained on): {scored}; NLL is the IWAE "
              f"bound with k = {args.k}, nats per line. Reconstruction: greedy decoding of the posterior mean. Paths: "
              f"{args.pairs} random pairs of test lines{kinds}, {STEPS} lines each (`gk-interp A B --steps {STEPS}`).", ""]
     if tang:
