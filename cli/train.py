@@ -29,6 +29,7 @@ def main(
     seed: Annotated[Optional[int], seed_option(f"Seed of weights, shuffling and augmentation [default: {D['seed']}].")] = None,
     output: Annotated[Optional[str], typer.Option("--output", "-o", metavar="DIR", help="Run folder [default: runs/MODEL-TIMESTAMP].", show_default=False)] = None,
     resume: Annotated[bool, typer.Option("--resume", help="Continue the run in -o DIR from its last completed epoch (weights, optimizer, random state), with its own options but those given here. Without it, a folder that holds a run is refused.")] = False,
+    init: Annotated[Optional[str], typer.Option("--init", metavar="MODEL", help="Start a new run from this model's weights and settings (a .keras file, run folder or shipped name), to fine-tune it on the data it was trained on; --set may change only settings of the loss (e.g. a sentence VAE's kl_floor_token).", show_default=False)] = None,
     take_over: Annotated[bool, typer.Option("--take-over", help="Take -o DIR's lock from a run on another host (or an unreadable lock): that run must be gone.")] = False,
     flip: Annotated[Optional[bool], typer.Option("--flip/--no-flip", show_default=False, help="Augment with random horizontal flips [default: no flips].")] = None,
     config: Annotated[Optional[str], typer.Option("--config", metavar="FILE", help="Model settings as JSON (then --set overrides). A resumed run keeps its settings: these must match them, but for settings of the loss alone (e.g. a sentence VAE's kl_floor), which change from there on.")] = None,
@@ -66,6 +67,7 @@ def main(
       gk-quantize sprites/ --crop 20 | gk-train pixelcnn -o runs/cnn
       gk-train pixelrnn --dataset pokemon --epochs 20 --flip -o runs/rnn
       gk-train pixelrnn -o runs/rnn --epochs 30 --resume
+      gk-train sentence-vae --dataset tang --init tang-sentence-vae --set kl_floor_token=12 --epochs 3 -o runs/tang-ft
     """
     from genkit.distribute import STRATEGIES
     from genkit import models
@@ -85,6 +87,8 @@ def main(
         raise GenkitError(f"unknown strategy {strategy!r} (choose from {', '.join(STRATEGIES)})")
     if resume and not output:
         raise GenkitError("--resume needs the run folder: -o DIR")
+    if resume and init:
+        raise GenkitError("--init starts a new run: a resumed run goes on from its own last epoch (drop --init)")
     shorthands = {"latent": latent, "kl_anneal": kl_anneal, "word_dropout": word_dropout}  # --latent N = --set latent=N
     settings = [*(settings or []), *(f"{key}={value}" for key, value in shorthands.items() if value is not None)]
     model_config = resolve_model_config(model, config, settings) if config or settings else None  # None: the run's own
@@ -102,7 +106,7 @@ def main(
                     strategy=strategy, model=model_config, source=source)
     out_dir = output or f"runs/{model}-{time.strftime('%Y%m%d-%H%M%S')}"
     try:
-        path = train(stream, run, out_dir, resume=resume, take_over=take_over,
+        path = train(stream, run, out_dir, resume=resume, init=init, take_over=take_over,
                      log=None if quiet else (lambda m: say(PROG, m)))
     except KeyboardInterrupt as e:  # SIGINT/SIGTERM: one line, 128 + the signal's number
         say(PROG, getattr(e, "message", "interrupted"))

@@ -69,6 +69,8 @@ class RunConfig:
     #: where this leg's data came from, so that --resume can read it again: {"dataset": NAME} or
     #: {"paths": [absolute paths]}; None: stdin (a resumed run must be fed again)
     source: dict | None = None
+    #: the checkpoint whose weights the run started from (``gk-train --init``); None: fresh weights
+    init: str | None = None
 
     def fresh(self) -> RunConfig:
         """A new run: every option not given takes its default."""
@@ -84,21 +86,9 @@ class RunConfig:
         run's (``model``) is refused, except those in ``training_only`` (settings of the training
         loss that no weight depends on, such as a KL floor), which change from here on. Each change
         is a :class:`Change`: the log's words, with the option's ``key``."""
-        model = dict(model)
-        changed = []
-        if self.model is not None:
-            # a key the run's settings lack (a setting newer than the run) had its default
-            asked = {k: v for k, v in self.model.items()
-                     if k in defaults and model.get(k, defaults[k]) != v and defaults[k] != v}
-            differ = [Change(k, model.get(k, defaults[k]), v) for k, v in asked.items() if k not in training_only]
-            if differ:
-                raise GenkitError(f"a resumed run keeps its model settings ({', '.join(differ)} asked): resume "
-                                  "without --set or --config, or start a new run in another -o DIR"
-                                  + (f" (a resumed run may change {', '.join(training_only)})" if training_only else ""))
-            for k, v in asked.items():
-                changed.append(Change(k, model.get(k, defaults[k]), v))
-                model[k] = v
-        out = dataclasses.replace(self, model=model)
+        model, changed = self.settings_over(model, defaults, training_only, "a resumed run",
+                                            "resume without --set or --config, or start a new run in another -o DIR")
+        out = dataclasses.replace(self, model=model, init=self.init or before.get("init"))
         for key, default in self.DEFAULTS.items():
             old = before.get(key, default)
             new = getattr(self, key)
@@ -107,6 +97,27 @@ class RunConfig:
             elif new != old:
                 changed.append(Change(key, old, new))
         return out, changed
+
+
+    def settings_over(self, model: dict, defaults: dict, training_only: tuple, who: str,
+                      fix: str) -> tuple[dict, list[Change]]:
+        """``model`` (a run's or a checkpoint's settings) with the settings given here that may
+        change (those in ``training_only``), and those changes; any other given setting that is
+        not at its default (the family's ``defaults``) and differs from ``model``'s is refused in
+        one line: ``who`` keeps its model settings, ``fix`` says what to do."""
+        model, changed = dict(model), []
+        if self.model is not None:
+            # a key the run's settings lack (a setting newer than the run) had its default
+            asked = {k: v for k, v in self.model.items()
+                     if k in defaults and model.get(k, defaults[k]) != v and defaults[k] != v}
+            differ = [Change(k, model.get(k, defaults[k]), v) for k, v in asked.items() if k not in training_only]
+            if differ:
+                raise GenkitError(f"{who} keeps its model settings ({', '.join(differ)} asked): {fix}"
+                                  + (f" ({who} may change {', '.join(training_only)})" if training_only else ""))
+            for k, v in asked.items():
+                changed.append(Change(k, model.get(k, defaults[k]), v))
+                model[k] = v
+        return model, changed
 
 
 class Change(str):

@@ -131,6 +131,7 @@ def train(
     out_dir: str | os.PathLike,
     *,
     resume: bool = False,
+    init: str | None = None,
     take_over: bool = False,
     log: Callable[[str], None] | None = None,
     progress: bool = True,
@@ -140,11 +141,20 @@ def train(
     already is refused unless ``resume``; resumed, the run goes on with its own options except
     those given in ``run`` (not None). The chief holds the folder's lock for the whole run
     (``take_over``: even one held by another host). SIGINT/SIGTERM raise ``signals.Interrupted``
-    (a KeyboardInterrupt) with a one-line message, once any epoch being saved is on disk."""
+    (a KeyboardInterrupt) with a one-line message, once any epoch being saved is on disk.
+
+    ``init`` (a checkpoint, run folder or shipped name) starts a new run from that model's
+    weights and settings (those of the loss alone may be given anew): to fine-tune it, on the
+    data it was trained on (the same vocabulary or palette), with a fresh optimizer."""
     folder = RunFolder(out_dir)
     log = log or _quiet
     cls = models.get(run.family)
     cls.check_training_data(stream)
+    start = None
+    if init is not None:
+        if resume:
+            raise GenkitError("--init starts a new run: a resumed run goes on from its own last epoch")
+        run, start = _started_from(init, run, log)
     train_s, val_s = split_stream(stream, cls.fit_split), split_stream(stream, "val")
     if len(train_s) == 0 or len(val_s) == 0:
         raise GenkitError(f"need {getattr(stream, 'noun', 'images')} in both the train and val splits, got {len(train_s)} and {len(val_s)}")
@@ -165,7 +175,7 @@ def train(
         keras.utils.set_random_seed(run.seed)
         log("config " + json.dumps(dataclasses.asdict(run), sort_keys=True))
 
-        model = _build(cls, stream, run, strategy, folder, done)
+        model = _build(cls, stream, run, strategy, folder, done, start)
         params = int(model.count_params())
         what, data_fields = _describe(stream)
         log(f"{run.family}: {params:,} parameters; train {len(train_s)}, val {len(val_s)} {what}")
@@ -242,12 +252,41 @@ def _resume_state(strategy, folder: RunFolder, run: RunConfig, resume: bool, log
     return run, done
 
 
-def _build(cls, stream: Stream, run: RunConfig, strategy, folder: RunFolder, done: RunState):
+def _started_from(spec: str, run: RunConfig, log) -> tuple[RunConfig, object]:
+    """--init: the run with the checkpoint's model settings (but for settings of the loss alone,
+    which may be given anew) and the checkpoint's model, whose weights the run starts from."""
+    path = models.resolve(spec)
+    family = models.family_of(path)
+    if family != run.family:
+        raise GenkitError(f"holds a {family} model, not {run.family}: --init needs a model of the family trained",
+                          source=str(path))
+    start = models.load(str(path))
+    settings = models.config_class(run.family)
+    defaults = settings.defaults()
+    own = {k: v for k, v in start.get_config().items() if k in defaults}
+    model, changed = run.settings_over(own, defaults, settings.TRAINING_ONLY, "a run started with --init",
+                                      "give only those settings, or train a new model without --init")
+    log(f"starting from the weights of {path}" + (f" ({', '.join(changed)})" if changed else ""))
+    return dataclasses.replace(run, model=model, init=str(path.resolve())), start
+
+
+def _build(cls, stream: Stream, run: RunConfig, strategy, folder: RunFolder, done: RunState, start=None):
     """The compiled model under ``strategy``; when resuming, with the folder's last epoch
-    (weights, optimizer state, seed generators) and ``run.lr``."""
+    (weights, optimizer state, seed generators) and ``run.lr``; else, given ``start`` (--init),
+    with its weights, once the model built for this data is seen to be its twin (the same
+    vocabulary, palette, sizes)."""
     with strategy.scope():
         model = cls.for_stream(stream, **run.model)
         model.build_for_data()
+        if start is not None and not done.epoch:
+            skip = {"name", *models.config_class(run.family).TRAINING_ONLY}
+            ours, theirs = model.get_config(), start.get_config()
+            differ = sorted(k for k in {*ours, *theirs} if k not in skip and ours.get(k) != theirs.get(k))
+            if differ:
+                raise GenkitError(f"was trained on other data: its {', '.join(differ)} {'differs' if len(differ) == 1 else 'differ'} from this data's "
+                                  "(--init fine-tunes a model on the data it was trained on)",
+                                  source=getattr(start, "checkpoint_path", None))
+            model.set_weights(start.get_weights())
         model.compile_for_training(run.lr)
         if done.epoch:
             model.build_optimizer_state()

@@ -204,6 +204,34 @@ def test_train_loop_takes_text_and_logs_the_kl_weight(tmp_path):
               resume=True, progress=False)
 
 
+def test_init_starts_a_new_run_from_a_models_weights(tmp_path):
+    from genkit.train import RunConfig, train
+
+    data = Sentences(SENTENCES * 5, meta={"unit": "word"})
+    cfg = dict(TINY, latent=4, kl_floor=1.0)
+    first = train(data, RunConfig(family="sentence-vae", epochs=1, batch_size=4, model=cfg), tmp_path / "a", progress=False)
+    logged = []
+    path = train(data, RunConfig(family="sentence-vae", epochs=1, batch_size=4, lr=1e-9, model={"kl_floor_token": 3.0}),
+                 tmp_path / "b", init=str(first), progress=False, log=logged.append)
+    assert f"starting from the weights of {first} (kl_floor_token 0.0 -> 3.0)" in logged
+    start, tuned = models.load(str(first)), models.load(str(path))
+    assert tuned.config.latent == 4 and tuned.config.kl_floor == 1.0 and tuned.config.kl_floor_token == 3.0
+    for a, b in zip(start.get_weights(), tuned.get_weights()):  # lr 1e-9: the weights it started from
+        np.testing.assert_allclose(a, b, atol=1e-6)
+    config = json.loads((tmp_path / "b" / "config.json").read_text())
+    assert config["init"] == str(first.resolve())
+    # a setting of the weights cannot change; nor the data (another vocabulary); nor the family
+    with pytest.raises(GenkitError, match=r"a run started with --init keeps its model settings \(latent 4 -> 8 asked\)"):
+        train(data, RunConfig(family="sentence-vae", epochs=1, model={"latent": 8}), tmp_path / "c", init=str(first),
+              progress=False)
+    other = Sentences(["one two three .", "four five six ."] * 10, meta={"unit": "word"})
+    with pytest.raises(GenkitError, match="was trained on other data: its max_length, vocabulary differ from"):
+        train(other, RunConfig(family="sentence-vae", epochs=1), tmp_path / "d", init=str(first), progress=False)
+    with pytest.raises(GenkitError, match="--init starts a new run"):
+        train(data, RunConfig(family="sentence-vae", epochs=2), tmp_path / "b", init=str(first), resume=True,
+              progress=False)
+
+
 # -- the commands ---------------------------------------------------------------------------
 def one_line_error(result, *needles):
     assert result.exit_code == 2, result.output
