@@ -11,6 +11,7 @@ rows of the evaluation's kind (genkit.models.capabilities.Evaluation.card_rows).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import platform
@@ -18,9 +19,10 @@ import time
 from pathlib import Path
 
 from genkit import datasets, models
+from genkit.errors import GenkitError
 from genkit.io import write_file_atomic
 from genkit.models.capabilities import Evaluates, require
-from genkit.runs import RunFolder
+from genkit.runs import MODEL, RunFolder
 
 DATA = {
     "pokemon": "the course's published 20x20 crops (pixel_color.txt) and its {colors}-colour palette (colormap.txt)",
@@ -42,8 +44,37 @@ SPLIT = {
 }
 
 
+def started_from(metrics: dict, minutes: float | None = None) -> tuple[str, float | None] | None:
+    """The model a run started from (``gk-train --init``), as the card names it, and the minutes
+    of training it had: ``minutes`` when given, else those its run folder's metrics.json records
+    (None when that folder is gone); None for a run from fresh weights."""
+    init = (metrics.get("run") or {}).get("init")
+    if not init:
+        return None
+    path = Path(init)
+    with contextlib.suppress(ValueError):
+        path = path.relative_to(Path.cwd())
+    if minutes is None and path.name == MODEL:
+        with contextlib.suppress(GenkitError, KeyError, TypeError):
+            minutes = RunFolder(path.parent).metrics()["train_time_s"] / 60
+    return str(path), minutes
+
+
+def training_time(metrics: dict, before: tuple[str, float | None] | None) -> str:
+    """The card's training-time row: this run's wall time, and that of the model it started from."""
+    own = metrics["train_time_s"] / 60
+    where = f"on {platform.processor() or platform.machine()} ({os.cpu_count() or 1} CPU cores), TensorFlow CPU"
+    if before is None:
+        return f"{own:.1f} min (wall) {where}"
+    name, minutes = before
+    if minutes is None:
+        return f"{own:.1f} min (wall) {where}, after the training of `{name}`, the model it started from (`--init`)"
+    return (f"{own + minutes:.1f} min (wall) {where}: {minutes:.1f} min for `{name}`, then {own:.1f} min from its "
+            "weights (`--init`)")
+
+
 def write_card(run_dir: Path, checkpoint: Path, command: str, dataset: str = "pokemon", k: int | None = None,
-               half: bool = False) -> str:
+               half: bool = False, before_min: float | None = None) -> str:
     """Ship RUN_DIR/model.keras as ``checkpoint`` (float16 weights with ``half``), measure the
     file as shipped on the test split and write the card beside it; returns the card's text."""
     run_folder = RunFolder(run_dir)
@@ -53,15 +84,17 @@ def write_card(run_dir: Path, checkpoint: Path, command: str, dataset: str = "po
     t0 = time.time()
     test = model.evaluate_stream(datasets.load(dataset, split="test"), k=k)
     eval_s = time.time() - t0
-    text = card_text(checkpoint, command, dataset, metrics, model, test, eval_s=eval_s, half=half)
+    text = card_text(checkpoint, command, dataset, metrics, model, test, eval_s=eval_s, half=half,
+                     before=started_from(metrics, before_min))
     write_file_atomic(checkpoint.with_suffix(".md"), text.encode())
     return text
 
 
 def card_text(checkpoint: Path, command: str, dataset: str, metrics: dict, model, test, *, eval_s: float,
-              half: bool = False) -> str:
+              half: bool = False, before: tuple[str, float | None] | None = None) -> str:
     """The card of ``model`` (shipped as ``checkpoint``), from its run's ``metrics`` and its
-    evaluation ``test`` on the test split."""
+    evaluation ``test`` on the test split; ``before``: the model the run started from
+    (:func:`started_from`)."""
     extra, rows, history = test.card_rows(metrics, model, lambda split: model.evaluate_stream(datasets.load(dataset, split=split)))
     run = metrics["run"]
     flip = f"flip {run['flip']}, " if test.of_images else ""
@@ -85,8 +118,7 @@ def card_text(checkpoint: Path, command: str, dataset: str, metrics: dict, model
         f"{flip}{len(metrics['epochs'])} epochs |",
         f"| parameters | {metrics['params']:,} ({checkpoint.stat().st_size / 1e6:.1f} MB file"
         + (", weights stored as float16" if half else "") + ") |",
-        f"| training time | {metrics['train_time_s'] / 60:.1f} min (wall) on {platform.processor() or platform.machine()} "
-        f"({os.cpu_count() or 1} CPU cores), TensorFlow CPU |",
+        f"| training time | {training_time(metrics, before)} |",
         *rows,
         f"| measured | {time.strftime('%Y-%m-%d')} with `gk-eval {checkpoint} --dataset {dataset} {how}` ({eval_s / 60:.1f} min) |",
         "",
@@ -105,8 +137,10 @@ def main() -> None:
     ap.add_argument("-k", type=int, default=None, help="VAEs: importance samples for the test log-likelihood "
                     "[default: the model's, as gk-eval]")
     ap.add_argument("--half", action="store_true", help="store the weights as float16 (half the file)")
+    ap.add_argument("--before-min", type=float, default=None, help="minutes of training of the model the run "
+                    "started from (gk-train --init), when its run folder is gone")
     args = ap.parse_args()
-    print(write_card(args.run_dir, args.checkpoint, args.command, args.dataset, args.k, args.half))
+    print(write_card(args.run_dir, args.checkpoint, args.command, args.dataset, args.k, args.half, args.before_min))
 
 
 if __name__ == "__main__":

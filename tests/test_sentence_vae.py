@@ -220,6 +220,16 @@ def test_init_starts_a_new_run_from_a_models_weights(tmp_path):
         np.testing.assert_allclose(a, b, atol=1e-6)
     config = json.loads((tmp_path / "b" / "config.json").read_text())
     assert config["init"] == str(first.resolve())
+    # its model card counts the training of the model it started from (scripts/modelcard.py)
+    from scripts.modelcard import started_from, training_time
+
+    metrics = json.loads((tmp_path / "b" / "metrics.json").read_text())
+    before = json.loads((tmp_path / "a" / "metrics.json").read_text())["train_time_s"] / 60
+    assert started_from(metrics) == (str(first.resolve()), pytest.approx(before))
+    assert started_from(metrics, 173.7)[1] == 173.7 and started_from({"run": {}}) is None
+    row = training_time(dict(metrics, train_time_s=60.0), (str(first), 3.0))
+    assert row.startswith("4.0 min (wall) on ") and row.endswith(f": 3.0 min for `{first}`, then 1.0 min from its weights (`--init`)")
+    assert "after the training of" in training_time(metrics, (str(first), None))
     # a setting of the weights cannot change; nor the data (another vocabulary); nor the family
     with pytest.raises(GenkitError, match=r"a run started with --init keeps its model settings \(latent 4 -> 8 asked\)"):
         train(data, RunConfig(family="sentence-vae", epochs=1, model={"latent": 8}), tmp_path / "c", init=str(first),
