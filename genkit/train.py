@@ -255,7 +255,10 @@ def _resume_state(strategy, folder: RunFolder, run: RunConfig, resume: bool, log
 def _started_from(spec: str, run: RunConfig, log) -> tuple[RunConfig, object]:
     """--init: the run with the checkpoint's model settings (but for settings of the loss alone,
     which may be given anew) and the checkpoint's model, whose weights the run starts from."""
-    path = models.resolve(spec)
+    try:
+        path = models.resolve(spec)
+    except GenkitError as e:
+        raise GenkitError(f"--init: {e}") from None
     family = models.family_of(path)
     if family != run.family:
         raise GenkitError(f"holds a {family} model, not {run.family}: --init needs a model of the family trained",
@@ -281,7 +284,8 @@ def _build(cls, stream: Stream, run: RunConfig, strategy, folder: RunFolder, don
         if start is not None and not done.epoch:
             skip = {"name", *models.config_class(run.family).TRAINING_ONLY}
             ours, theirs = model.get_config(), start.get_config()
-            differ = sorted(k for k in {*ours, *theirs} if k not in skip and ours.get(k) != theirs.get(k))
+            # a record one side lacks (an older checkpoint's input_prep) is not a difference
+            differ = sorted(k for k in ours.keys() & theirs.keys() if k not in skip and ours[k] != theirs[k])
             if differ:
                 raise GenkitError(f"was trained on other data: its {', '.join(differ)} {'differs' if len(differ) == 1 else 'differ'} from this data's "
                                   "(--init fine-tunes a model on the data it was trained on)",
