@@ -67,7 +67,7 @@ def main(
       gk-quantize sprites/ --crop 20 | gk-train pixelcnn -o runs/cnn
       gk-train pixelrnn --dataset pokemon --epochs 20 --flip -o runs/rnn
       gk-train pixelrnn -o runs/rnn --epochs 30 --resume
-      gk-train sentence-vae --dataset tang --init tang-sentence-vae --set kl_floor_token=12 --epochs 3 -o runs/tang-ft
+      gk-train sentence-vae --dataset tang --init tang-sentence-vae --set kl_floor_token=16 --epochs 3 -o runs/tang-ft
     """
     from genkit.distribute import STRATEGIES
     from genkit import models
