@@ -11,6 +11,7 @@ import signal
 import subprocess
 import sys
 import time
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -271,3 +272,26 @@ def test_a_folder_in_use_is_refused_at_once(run_folder):
     assert result.stderr.startswith(f"gk-train: {run_folder}: a run is live in it (host {socket.gethostname()}, "
                                     f"pid {os.getppid()}, locked 0 s ago)") and result.stderr.count("\n") == 1
     assert snapshot(run_folder) == before
+
+
+@pytest.mark.slow  # two short training legs in-process
+def test_init_fine_tunes_a_model_whose_file_lacks_a_record_and_refuses_other_data(tmp_path, tiny_data):
+    first = train(tmp_path / "a", *TINY, "--epochs", "1", "-b", "8", "-q", data=tiny_data)
+    assert first.exit_code == 0, first.output
+    assert "input_prep" not in json.loads(zipfile.ZipFile(tmp_path / "a" / "model.keras").read("config.json"))["config"]
+    # the same images, now with a record of their crop: the model (trained without one) is still their twin
+    cropped = tmp_path / "cropped.npz"
+    stream = gio.Stream.from_npz(tiny_data.read_bytes())
+    cropped.write_bytes(gio.Stream(indices=stream.indices, palette=stream.palette, meta={"crop": 4}).to_npz())
+    tuned = train(tmp_path / "b", "--init", str(tmp_path / "a"), "--epochs", "1", "-b", "8", "-q", data=cropped)
+    assert tuned.exit_code == 0, tuned.output
+    assert json.loads((tmp_path / "b" / "config.json").read_text())["init"] == str((tmp_path / "a" / "model.keras").resolve())
+    # other colours: refused in one line, exit code 2, no run folder made
+    other = tmp_path / "other.npz"
+    other.write_bytes(gio.Stream(indices=stream.indices, palette=stream.palette[::-1].copy()).to_npz())
+    refused = train(tmp_path / "c", "--init", str(tmp_path / "a"), "--epochs", "1", "-q", data=other)
+    assert refused.exit_code == 2 and refused.stderr.startswith("gk-train: ") and refused.stderr.count("\n") == 1
+    assert "was trained on other data: its palette differs from this data's" in refused.stderr
+    assert not (tmp_path / "c" / "config.json").exists()
+    both = train(tmp_path / "a", "--init", str(tmp_path / "a"), "--resume")
+    assert both.exit_code == 2 and "--init starts a new run" in both.stderr
