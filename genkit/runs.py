@@ -98,7 +98,6 @@ class RunConfig:
                 changed.append(Change(key, old, new))
         return out, changed
 
-
     def settings_over(self, model: dict, defaults: dict, training_only: tuple, who: str,
                       fix: str) -> tuple[dict, list[Change]]:
         """``model`` (a run's or a checkpoint's settings) with the settings given here that may
