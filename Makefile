@@ -192,7 +192,8 @@ checkpoints/tang-sentence-vae.keras: | install
 	$(BIN)/$(TANG_VAE_POLISH)
 	$(BIN)/python scripts/modelcard.py runs/tang-sentence-vae $@ --command "$(TANG_VAE_TRAIN); $(TANG_VAE_FINISH); $(TANG_VAE_POLISH)" --dataset tang -k 10 --half
 
-# The plain LSTM LM the sonnet VAE's likelihood is compared with: same sizes, no code, 20 epochs (the best is the 7th).
+# The plain LSTM LM the sonnet VAEs' likelihood is compared with: no code, 20 epochs (the best is the 7th); the sizes
+# of the earlier sonnet models (embedding 256, LSTMs of 256), not the shipped one's (128, 448).
 runs/sonnet-lstm-lm/model.keras: | install
 	$(BIN)/$(SONNET_LM_TRAIN)
 

@@ -282,12 +282,13 @@ def _build(cls, stream: Stream, run: RunConfig, strategy, folder: RunFolder, don
         model = cls.for_stream(stream, **run.model)
         model.build_for_data()
         if start is not None and not done.epoch:
-            skip = {"name", *models.config_class(run.family).TRAINING_ONLY}
+            skip = {"name", *cls.config_class.TRAINING_ONLY}
             ours, theirs = model.get_config(), start.get_config()
             # a record one side lacks (an older checkpoint's input_prep) is not a difference
             differ = sorted(k for k in ours.keys() & theirs.keys() if k not in skip and ours[k] != theirs[k])
             if differ:
-                raise GenkitError(f"was trained on other data: its {', '.join(differ)} {'differs' if len(differ) == 1 else 'differ'} from this data's "
+                verb = "differs" if len(differ) == 1 else "differ"
+                raise GenkitError(f"was trained on other data: its {', '.join(differ)} {verb} from this data's "
                                   "(--init fine-tunes a model on the data it was trained on)",
                                   source=getattr(start, "checkpoint_path", None))
             model.set_weights(start.get_weights())

@@ -240,6 +240,10 @@ def test_init_starts_a_new_run_from_a_models_weights(tmp_path):
     with pytest.raises(GenkitError, match="--init starts a new run"):
         train(data, RunConfig(family="sentence-vae", epochs=2), tmp_path / "b", init=str(first), resume=True,
               progress=False)
+    from genkit.train import _started_from
+
+    with pytest.raises(GenkitError, match="holds a sentence-vae model, not vae: --init needs a model of the family"):
+        _started_from(str(first), RunConfig(family="vae"), print)
 
 
 # -- the commands ---------------------------------------------------------------------------
