@@ -117,84 +117,93 @@ class PixelCNN(PixelModel):
         return self.head_out(y)
 
     # -- one row / one pixel at a time (sampling) ------------------------------------------
+    # The state, flat: (horizontal caches, the row's links (one per layer), vertical buffers (one
+    # per layer)). Row-wise tensors put the column first, (W, B, ...): a pixel's link is then a
+    # static slice ``links[c]`` chosen by a switch on its column (XLA's dynamic slice of the same
+    # data runs element by element, at about three times the cost of a pixel's whole network).
     def sample_state(self, batch) -> tuple:
-        """(links, horizontal caches, vertical buffers...), see :meth:`_row_step` and :meth:`_pixel_step`."""
-        c, w = self.config, self.width
-        links = tf.tile(tf.concat([conv.bias for conv in self.h_convs], 0)[None, None], tf.stack([batch, w, 1]))
-        h_state = tf.zeros(tf.stack([batch, self.kh * c.embed + (c.layers - 1) * (self.kh - 1) * c.channels]))
-        in_channels = [c.embed] + [c.channels] * (c.layers - 1)
-        bufs = tuple(tf.zeros(tf.stack([batch, self.kv - 1, w + 2 * self.pad, ch])) for ch in in_channels)
-        return (links, h_state) + bufs
+        """(horizontal caches, links..., vertical buffers...), see :meth:`_row_step` and :meth:`_pixel_step`."""
+        c, n, w = self.config, self.config.layers, self.width
+        h_state = tf.zeros(tf.stack([batch, self.kh * c.embed + (n - 1) * (self.kh - 1) * c.channels]))
+        # row 0's links: no row above, only the horizontal biases
+        links = tuple(tf.tile(conv.bias[None, None], tf.stack([w, batch, 1])) for conv in self.h_convs)
+        in_channels = [c.embed] + [c.channels] * (n - 1)
+        bufs = tuple(tf.zeros(tf.stack([w + 2 * self.pad, batch, (self.kv - 1) * ch])) for ch in in_channels)
+        return (h_state,) + links + bufs
 
     def sample_row(self, r, canvas, state):
-        w = self.width
-        links, h_state, bufs = state[0], state[1], state[2:]
+        n = self.config.layers
+        h_state, links, bufs = state[0], tuple(state[1 : 1 + n]), tuple(state[1 + n :])
 
         def next_row():  # the row above is finished: advance the vertical stack by it
-            row = tf.transpose(tf.gather(canvas, (r - 1) * w + tf.range(w)))
-            return self._row_step(row, bufs)
+            return self._row_step(tf.gather(canvas, (r - 1) * self.width + tf.range(self.width)), bufs)
 
-        links, bufs = tf.cond(r > 0, next_row, lambda: (links, tuple(bufs)))
-        return (links, h_state) + tuple(bufs)
+        links, bufs = tf.cond(r > 0, next_row, lambda: (links, bufs))
+        return (h_state,) + tuple(links) + tuple(bufs)
 
     def sample_logits(self, t, canvas, state):
-        links, h_state = state[0], state[1]
+        n, h_state = self.config.layers, state[0]
+        links = state[1 : 1 + n]
         col = t % self.width
         valid = tf.cast(col > 0, h_state.dtype)  # 0 at a row's start: nothing to the left
         prev = tf.gather(canvas, tf.maximum(t - 1, 0))
-        logits, h_state = self._pixel_step(prev, valid, col, links, h_state * valid)
-        return logits, (links, h_state) + tuple(state[2:])
+        link = tf.switch_case(col, [lambda c=c: tuple(x[c] for x in links) for c in range(self.width)])
+        logits, h_state = self._pixel_step(prev, valid, link, h_state * valid)
+        return logits, (h_state,) + tuple(state[1:])
 
     # Sampling runs in raw TensorFlow ops on the layers' variables: tracing Keras ops and layer
     # calls cost about twice as much Python, paid again by every process that samples.
     def _row_step(self, row, v_bufs):
-        """Advance the vertical stack by one finished row (B, W) of indices.
+        """Advance the vertical stack by one finished row (W, B) of indices.
 
-        ``v_bufs[i]`` (B, kv-1, W+2p, C_in) holds the inputs of layer i for the kv-1 rows
-        above, padded at the sides. Returns the next row's vertical->horizontal links with
-        the horizontal biases added, all layers side by side (B, W, layers*2C), and the
-        updated buffers. The convolution of one row is one valid convolution of its window.
+        ``v_bufs[i]`` (W+2p, B, (kv-1)*C_in) holds the inputs of layer i for the kv-1 rows above,
+        oldest first along the last axis, padded at the sides. Returns the next row's
+        vertical->horizontal links of each layer with the horizontal biases added, (W, B, 2C)
+        each, and the updated buffers. With the window's rows side by side in the channels, the
+        convolution of one row is a (kernel x 1) convolution over the columns.
         """
-        p = self.pad
-        x = tf.gather(self.embedding.embeddings, row)
+        p, kv = self.pad, self.kv
+        x = tf.gather(self.embedding.embeddings, row)  # (W, B, E)
         links, new_bufs = [], []
         for i in range(self.config.layers):
-            window = tf.concat([v_bufs[i], tf.pad(x, [[0, 0], [p, p], [0, 0]])[:, None]], axis=1)
-            new_bufs.append(window[:, 1:])
+            window = tf.concat([v_bufs[i], tf.pad(x, [[p, p], [0, 0], [0, 0]])], axis=-1)
+            new_bufs.append(window[..., x.shape[-1] :])
             conv, to_h = self.v_convs[i], self.v_to_h[i]
-            v_pre = tf.nn.conv2d(window, conv.kernel, 1, "VALID")[:, 0] + conv.bias
-            links.append(tf.einsum("bwc,cd->bwd", v_pre, to_h.kernel) + (to_h.bias + self.h_convs[i].bias))
+            kernel = conv.kernel  # (kv, kernel, C_in, 2C) -> (kernel, 1, kv*C_in, 2C)
+            kernel = tf.reshape(tf.transpose(kernel, [1, 0, 2, 3]), [kernel.shape[1], 1, kv * kernel.shape[2], -1])
+            v_pre = tf.nn.conv2d(window[None], kernel, 1, "VALID")[0] + conv.bias
+            links.append(tf.einsum("wbc,cd->wbd", v_pre, to_h.kernel) + (to_h.bias + self.h_convs[i].bias))
             x = gate(v_pre)
-        return tf.concat(links, axis=-1), tuple(new_bufs)
+        return tuple(links), tuple(new_bufs)
 
-    def _pixel_step(self, prev, valid, col, links, state):
-        """Logits (B, K) of the pixel at column ``col`` of the current row, and the new state.
+    def _pixel_step(self, prev, valid, link, state):
+        """Logits (B, K) of the pixel in the current row, and the new state.
 
-        ``prev`` (B,) is the pixel to the left (``valid`` 0.0 at the row's start), ``links``
-        the row's (B, W, layers*2C) from :meth:`_row_step`. ``state`` (B, S) holds, side by
+        ``prev`` (B,) is the pixel to the left (``valid`` 0.0 at the row's start), ``link`` each
+        layer's (B, 2C) from :meth:`_row_step` at this column. ``state`` (B, S) holds, side by
         side, the embeddings of the kh pixels before the left one and, for each later layer,
         the last kh-1 columns of its horizontal input. (Few, flat arguments: binding nested
         ones costs more than the step itself.)
         """
         e, c, n, kh = self.config.embed, self.config.channels, self.config.layers, self.kh
-        link = tf.gather(links, col, axis=1)
         x = tf.concat([state[:, e : kh * e], tf.gather(self.embedding.embeddings, prev) * valid], axis=1)
         new_state = [x]
-        h, outs = None, []
+        h, skip = None, None
         for i in range(n):
             if i > 0:
                 start = kh * e + (i - 1) * (kh - 1) * c
                 x = tf.concat([state[:, start : start + (kh - 1) * c], h], axis=1)
                 new_state.append(x[:, c:])
             kernel = tf.reshape(self.h_convs[i].kernel, (-1, 2 * c))
-            out = gate(tf.matmul(x, kernel) + link[:, 2 * c * i : 2 * c * (i + 1)])
-            outs.append(out)
+            out = gate(tf.matmul(x, kernel) + link[i])
+            # the skip and the residual of each layer in one product
             if i < n - 1:
-                r = tf.matmul(out, self.h_res[i].kernel) + self.h_res[i].bias
+                both = tf.matmul(out, tf.concat([self.skips[i].kernel, self.h_res[i].kernel], axis=1))
+                s, r = both[:, :c], both[:, c:] + self.h_res[i].bias
                 h = r if i == 0 else h + r
-        # The skips of all layers at once: one matmul over the concatenated gated outputs.
-        kernel = tf.concat([s.kernel for s in self.skips], axis=0)
-        bias = tf.add_n([s.bias for s in self.skips])
-        skip = tf.matmul(tf.concat(outs, axis=1), kernel) + bias
+            else:
+                s = tf.matmul(out, self.skips[i].kernel)
+            skip = s if skip is None else skip + s
+        skip = skip + tf.add_n([s.bias for s in self.skips])
         y = tf.nn.relu(tf.matmul(tf.nn.relu(skip), self.head_hidden.kernel) + self.head_hidden.bias)
         return tf.matmul(y, self.head_out.kernel) + self.head_out.bias, tf.concat(new_state, axis=1)
