@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import math
-
 
 def _progress(*columns):
     from rich.console import Console
@@ -33,8 +31,29 @@ class bar:
         self._progress.advance(self._task, n if isinstance(n, int) else 1)
 
 
-def keras_progress(epochs: int, steps: int | None, *, initial_epoch: int = 0, log=None):
-    """A Keras callback: a rich bar per epoch with loss and bits/px; one line per epoch via ``log``."""
+#: short names of report values on the bar
+_SHORT = {"bits_per_pixel": "bits/px", "kl_weight": "kl weight"}
+
+
+def batch_status(logs: dict | None, report=None) -> str:
+    """The bar's text after a training batch: the loss, then the family's own figures
+    (``report``: a model's :meth:`report`, Keras logs -> named values; bits/px for a pixel model,
+    −ELBO, KL and perplexity for a sentence model, ...)."""
+    logs = logs or {}
+    if logs.get("loss") is None:
+        return ""
+    parts = [f"loss {float(logs['loss']):.4f}"]
+    try:
+        values = report(logs) if report else {}
+    except (KeyError, TypeError, ValueError):  # a batch without the figures the report reads
+        values = {}
+    parts += [f"{_SHORT.get(k, k)} {v:.3f}" for k, v in values.items() if k != "loss"]
+    return "  ".join(parts)
+
+
+def keras_progress(epochs: int, steps: int | None, *, initial_epoch: int = 0, log=None, report=None):
+    """A Keras callback: a rich bar per epoch with the loss and the family's figures
+    (:func:`batch_status`); one line per epoch via ``log``."""
     import keras
     from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn
 
@@ -51,9 +70,7 @@ def keras_progress(epochs: int, steps: int | None, *, initial_epoch: int = 0, lo
             self.task = self.progress.add_task(f"epoch {epoch + 1}/{epochs}", total=steps, status="")
 
         def on_train_batch_end(self, batch, logs=None):
-            loss = (logs or {}).get("loss")
-            status = f"loss {loss:.4f}  {loss / math.log(2):.3f} bits/px" if loss is not None else ""
-            self.progress.update(self.task, advance=1, status=status)
+            self.progress.update(self.task, advance=1, status=batch_status(logs, report))
 
         def on_epoch_end(self, epoch, logs=None):
             self.progress.remove_task(self.task)

@@ -315,7 +315,7 @@ def _fit(model, run: RunConfig, until: int, strategy, folder: RunFolder, done: R
     if chief:
         callbacks.append(keras.callbacks.TensorBoard(log_dir=str(folder.logs_path), write_graph=False))
     if progress:
-        callbacks.append(keras_progress(until, steps, initial_epoch=done.epoch))
+        callbacks.append(keras_progress(until, steps, initial_epoch=done.epoch, report=model.report))
     try:
         with interrupts:
             model.fit(train_ds, validation_data=val_ds, epochs=until, initial_epoch=done.epoch,

@@ -68,3 +68,21 @@ def test_leave_exits_with_the_code():
     with pytest.raises(SystemExit) as e:
         leave(3, quick=False)
     assert e.value.code == 3
+
+
+def test_the_training_bar_speaks_each_familys_units():
+    # A pixel model's loss is nats a pixel (bits/px on the bar); a sentence model's is nats a
+    # sentence, which the bar once mislabelled bits/px.
+    from genkit.models.base import PaletteImageModel
+    from genkit.models.sentence_vae.model import SentenceVAE
+    from genkit.progress import batch_status
+
+    pixel = batch_status({"loss": 2 * 0.6931471805599453}, lambda logs: PaletteImageModel.report(None, logs))
+    assert pixel == "loss 1.3863  bits/px 2.000"
+    sentence = SentenceVAE.__new__(SentenceVAE)
+    sentence.latent = 16
+    logs = {"loss": 150.0, "rec": 140.0, "kl": 6.0, "kl_weight": 0.5, "tokens": 22.0}
+    status = batch_status(logs, sentence.report)
+    assert "bits/px" not in status and status.startswith("loss 150.0000  nelbo 146.000  rec 140.000  kl 6.000")
+    assert batch_status({"loss": 1.0}, sentence.report) == "loss 1.0000"  # figures missing: the loss alone
+    assert batch_status({}, sentence.report) == ""
