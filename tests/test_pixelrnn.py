@@ -96,3 +96,12 @@ def test_compiled_loop_equals_naive_for_completion_and_temperature(model):
     a = model.generate(3, seed=4, known=known, mask=mask, temperature=0.7, batch_size=2)
     assert np.array_equal(a, model.generate(3, seed=4, known=known, mask=mask, temperature=0.7, batch_size=2, naive=True))
     assert np.array_equal(model.generate(2, temperature=0), model.generate(2, temperature=0, naive=True))
+
+
+def test_threads_draw_the_images_of_one_loop(model, monkeypatch):
+    # PixelRNN samples on several threads too (each on part of the batch, with its own uniforms):
+    # the images of the naive loop.
+    assert model.parallel_sampling
+    monkeypatch.setenv("GENKIT_SAMPLING_THREADS", "2")
+    drawn = model.generate(5, seed=2, temperature=0.8, batch_size=5)
+    np.testing.assert_array_equal(drawn, model.generate(5, seed=2, temperature=0.8, naive=True))
