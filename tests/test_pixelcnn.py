@@ -177,14 +177,22 @@ def test_sampling_threads_setting(monkeypatch):
     assert sampling_threads() >= 1
 
 
-def test_prefix_sums_agree_in_numpy_and_tensorflow():
-    # pick and pick_tf share one order of additions, so they agree to the bit; it is a cumsum.
-    from genkit.models.base import pick, pick_tf, prefix_sums
-    rng = np.random.default_rng(0)
-    x = rng.random((7, 167))
-    a = prefix_sums(x, lambda v, s: np.pad(v, [(0, 0), (s, 0)])[:, : v.shape[1]])
-    b = prefix_sums(tf.constant(x), lambda v, s: tf.pad(v, [[0, 0], [s, 0]])[:, : v.shape[1]]).numpy()
+@pytest.mark.parametrize("k", [1, 5, 8, 9, 167])
+def test_running_sums_agree_in_numpy_and_tensorflow(k):
+    # pick and pick_tf share one order of additions, so they agree to the bit; it is a cumsum,
+    # for any number of categories (a block, less than one, not a whole number of blocks).
+    from genkit.models.base import pick, pick_tf, running_sums
+    rng = np.random.default_rng(k)
+    x = rng.random((k, 7))
+    a = running_sums(x, np)
+    b = running_sums(tf.constant(x), tf).numpy()
     np.testing.assert_array_equal(a, b)
-    np.testing.assert_allclose(a, np.cumsum(x, axis=1), rtol=1e-12)
-    logits, u = rng.normal(size=(500, 167)) * 3, rng.random(500)
-    np.testing.assert_array_equal(pick(logits, 0.9, u), pick_tf(tf.constant(logits), tf.constant(0.9, tf.float64), tf.constant(u)).numpy())
+    np.testing.assert_allclose(a, np.cumsum(x, axis=0), rtol=1e-12)
+    logits, u = rng.normal(size=(500, k)) * 3, rng.random(500)
+    picked = pick(logits, 0.9, u)
+    np.testing.assert_array_equal(picked, pick_tf(tf.constant(logits), tf.constant(0.9, tf.float64), tf.constant(u)).numpy())
+    # the inverse CDF: the first category whose running probability passes u
+    p = np.exp(logits / 0.9 - (logits / 0.9).max(axis=1, keepdims=True))
+    cdf = np.cumsum(p / p.sum(axis=1, keepdims=True), axis=1)
+    expected = np.minimum((cdf < u[:, None]).sum(axis=1), k - 1)
+    assert (picked == expected).mean() > 0.99

@@ -232,37 +232,44 @@ def pick(logits: np.ndarray, temperature: float, u: np.ndarray | None) -> np.nda
     logits = np.asarray(logits, dtype=np.float64)
     if temperature == 0:
         return np.argmax(logits, axis=1)
-    z = logits / temperature
-    z -= z.max(axis=1, keepdims=True)
-    p = np.exp(z)
-    cdf = prefix_sums(p, lambda x, s: np.pad(x, [(0, 0), (s, 0)])[:, : x.shape[1]])
-    u = u * cdf[:, -1]
-    return np.minimum((cdf < u[:, None]).sum(axis=1), p.shape[1] - 1)
+    z = logits.T / temperature  # (K, B), as pick_tf
+    z = z - z.max(axis=0, keepdims=True)
+    cdf = running_sums(np.exp(z), np)
+    below = cdf < (u * cdf[-1])[None]
+    return np.minimum(below.sum(axis=0), len(cdf) - 1)
 
 
-def prefix_sums(x, shifted, n=None):
-    """The running sums along axis 1 (of n entries) of ``x`` in log2(n) rounds (Hillis & Steele):
-    x + x shifted by 1, 2, 4, ... places with zeros coming in (``shifted(x, s)``). The same
-    additions in the same order in numpy and in TensorFlow, so :func:`pick` and :func:`pick_tf`
-    agree to the bit; XLA's cumsum costs n^2 a row on the CPU, this n log n."""
-    n = x.shape[1] if n is None else n
+def running_sums(p, xp, block: int = 8):
+    """The running sums down axis 0 of ``p`` (K, B), with ``xp`` numpy or tensorflow (its ``pad``
+    and ``reshape``): the same additions in the same order in both, so :func:`pick` and
+    :func:`pick_tf` agree to the bit. In blocks of ``block`` categories: the sums within each
+    block, then those of the blocks before it, each in log2 rounds of x + x shifted by 1, 2, 4, ...
+    (Hillis & Steele), about half the additions of rounds over all K. XLA's cumsum costs K^2 a
+    column on the CPU."""
+    k = p.shape[0]
+    m = min(block, k)
+    nb = -(-k // m)
+    x = xp.reshape(xp.pad(p, [[0, nb * m - k], [0, 0]]), (nb, m, -1))
     s = 1
-    while s < n:
-        x = x + shifted(x, s)
+    while s < m:  # within each block
+        x = x + xp.pad(x, [[0, 0], [s, 0], [0, 0]])[:, :m]
         s *= 2
-    return x
+    before = xp.pad(x[:, m - 1], [[1, 0], [0, 0]])[:nb]  # each block's total, moved one block on
+    s = 1
+    while s < nb:  # the totals of all earlier blocks
+        before = before + xp.pad(before, [[s, 0], [0, 0]])[:nb]
+        s *= 2
+    return xp.reshape(x + before[:, None], (nb * m, -1))[:k]
 
 
 def pick_tf(logits, temperature, u):
-    """:func:`pick` in TensorFlow ops (float64 as there), for the compiled loop; int32 (B,).
-    The categories run down the first axis here, (K, B): XLA shifts whole rows then, which
-    costs less than shifting within each row; the additions are :func:`pick`'s."""
+    """:func:`pick` in TensorFlow ops (float64 as there), for the compiled loop; int32 (B,)."""
     k = logits.shape[1]
 
     def drawn():
         z = tf.transpose(tf.cast(logits, tf.float64)) / temperature
         z = z - tf.reduce_max(z, axis=0, keepdims=True)
-        cdf = prefix_sums(tf.exp(z), lambda x, s: tf.pad(x, [[s, 0], [0, 0]])[:k], n=k)
+        cdf = running_sums(tf.exp(z), tf)
         below = tf.cast(cdf < (u * cdf[-1])[None], tf.int32)
         return tf.minimum(tf.reduce_sum(below, axis=0), k - 1)
 
