@@ -166,8 +166,10 @@ class PixelCNN(PixelModel):
         x = tf.gather(self.embedding.embeddings, row)  # (W, B, E)
         links, new_bufs = [], []
         for i in range(self.config.layers):
-            window = tf.concat([v_bufs[i], tf.pad(x, [[p, p], [0, 0], [0, 0]])], axis=-1)
-            new_bufs.append(window[..., x.shape[-1] :])
+            padded = tf.pad(x, [[p, p], [0, 0], [0, 0]])
+            window = tf.concat([v_bufs[i], padded], axis=-1)
+            # the kv-1 newest rows; for kv = 2 the new row itself (a slice of the window is a copy)
+            new_bufs.append(padded if kv == 2 else window[..., x.shape[-1] :])
             conv, to_h = self.v_convs[i], self.v_to_h[i]
             kernel = conv.kernel  # (kv, kernel, C_in, 2C) -> (kernel, 1, kv*C_in, 2C)
             kernel = tf.reshape(tf.transpose(kernel, [1, 0, 2, 3]), [kernel.shape[1], 1, kv * kernel.shape[2], -1])
