@@ -117,37 +117,36 @@ class PixelCNN(PixelModel):
         return self.head_out(y)
 
     # -- one row / one pixel at a time (sampling) ------------------------------------------
-    # The state, flat: (horizontal caches, the row's links (one per layer), vertical buffers (one
-    # per layer)). Row-wise tensors put the column first, (W, B, ...): a pixel's link is then a
-    # static slice ``links[c]`` chosen by a switch on its column (XLA's dynamic slice of the same
-    # data runs element by element, at about three times the cost of a pixel's whole network).
+    # The state, flat: (horizontal caches, the row's links, vertical buffers (one per layer)).
+    # Row-wise tensors put the column first, (W, B, ...): a pixel's links are then one static
+    # slice ``links[c]`` chosen by a switch on its column (XLA's dynamic slice of the same data
+    # runs element by element, at about a third of a pixel's whole time). One slice a branch: each
+    # op of the W branches costs start-up time when a process loads the compiled sampler.
     def sample_state(self, batch) -> tuple:
-        """(horizontal caches, links..., vertical buffers...), see :meth:`_row_step` and :meth:`_pixel_step`."""
+        """(horizontal caches, links, vertical buffers...), see :meth:`_row_step` and :meth:`_pixel_step`."""
         c, n, w = self.config, self.config.layers, self.width
         h_state = tf.zeros(tf.stack([batch, self.kh * c.embed + (n - 1) * (self.kh - 1) * c.channels]))
         # row 0's links: no row above, only the horizontal biases
-        links = tuple(tf.tile(conv.bias[None, None], tf.stack([w, batch, 1])) for conv in self.h_convs)
+        links = tf.tile(tf.concat([conv.bias for conv in self.h_convs], 0)[None, None], tf.stack([w, batch, 1]))
         in_channels = [c.embed] + [c.channels] * (n - 1)
         bufs = tuple(tf.zeros(tf.stack([w + 2 * self.pad, batch, (self.kv - 1) * ch])) for ch in in_channels)
-        return (h_state,) + links + bufs
+        return (h_state, links) + bufs
 
     def sample_row(self, r, canvas, state):
-        n = self.config.layers
-        h_state, links, bufs = state[0], tuple(state[1 : 1 + n]), tuple(state[1 + n :])
+        h_state, links, bufs = state[0], state[1], tuple(state[2:])
 
         def next_row():  # the row above is finished: advance the vertical stack by it
             return self._row_step(tf.gather(canvas, (r - 1) * self.width + tf.range(self.width)), bufs)
 
         links, bufs = tf.cond(r > 0, next_row, lambda: (links, bufs))
-        return (h_state,) + tuple(links) + tuple(bufs)
+        return (h_state, links) + tuple(bufs)
 
     def sample_logits(self, t, canvas, state):
-        n, h_state = self.config.layers, state[0]
-        links = state[1 : 1 + n]
+        h_state, links = state[0], state[1]
         col = t % self.width
         valid = tf.cast(col > 0, h_state.dtype)  # 0 at a row's start: nothing to the left
         prev = tf.gather(canvas, tf.maximum(t - 1, 0))
-        link = tf.switch_case(col, [lambda c=c: tuple(x[c] for x in links) for c in range(self.width)])
+        link = tf.switch_case(col, [lambda c=c: links[c] for c in range(self.width)])
         logits, h_state = self._pixel_step(prev, valid, link, h_state * valid)
         return logits, (h_state,) + tuple(state[1:])
 
@@ -158,8 +157,8 @@ class PixelCNN(PixelModel):
 
         ``v_bufs[i]`` (W+2p, B, (kv-1)*C_in) holds the inputs of layer i for the kv-1 rows above,
         oldest first along the last axis, padded at the sides. Returns the next row's
-        vertical->horizontal links of each layer with the horizontal biases added, (W, B, 2C)
-        each, and the updated buffers. With the window's rows side by side in the channels, the
+        vertical->horizontal links with the horizontal biases added, all layers side by side
+        (W, B, layers*2C), and the updated buffers. With the window's rows side by side in the channels, the
         convolution of one row is a (kernel x 1) convolution over the columns.
         """
         p, kv = self.pad, self.kv
@@ -176,13 +175,13 @@ class PixelCNN(PixelModel):
             v_pre = tf.nn.conv2d(window[None], kernel, 1, "VALID")[0] + conv.bias
             links.append(tf.einsum("wbc,cd->wbd", v_pre, to_h.kernel) + (to_h.bias + self.h_convs[i].bias))
             x = gate(v_pre)
-        return tuple(links), tuple(new_bufs)
+        return tf.concat(links, axis=-1), tuple(new_bufs)
 
     def _pixel_step(self, prev, valid, link, state):
         """Logits (B, K) of the pixel in the current row, and the new state.
 
-        ``prev`` (B,) is the pixel to the left (``valid`` 0.0 at the row's start), ``link`` each
-        layer's (B, 2C) from :meth:`_row_step` at this column. ``state`` (B, S) holds, side by
+        ``prev`` (B,) is the pixel to the left (``valid`` 0.0 at the row's start), ``link`` the
+        layers' (B, layers*2C) from :meth:`_row_step` at this column. ``state`` (B, S) holds, side by
         side, the embeddings of the kh pixels before the left one and, for each later layer,
         the last kh-1 columns of its horizontal input. (Few, flat arguments: binding nested
         ones costs more than the step itself.)
@@ -197,7 +196,7 @@ class PixelCNN(PixelModel):
                 x = tf.concat([state[:, start : start + (kh - 1) * c], h], axis=1)
                 new_state.append(x[:, c:])
             kernel = tf.reshape(self.h_convs[i].kernel, (-1, 2 * c))
-            out = gate(tf.matmul(x, kernel) + link[i])
+            out = gate(tf.matmul(x, kernel) + link[:, 2 * c * i : 2 * c * (i + 1)])
             # the skip and the residual of each layer in one product
             if i < n - 1:
                 both = tf.matmul(out, tf.concat([self.skips[i].kernel, self.h_res[i].kernel], axis=1))
