@@ -120,7 +120,7 @@ class PixelCNN(PixelModel):
     # The state, flat: (horizontal caches, the row's links, vertical buffers (one per layer)).
     # Row-wise tensors put the column first, (W, B, ...): a pixel's links are then one static
     # slice ``links[c]`` chosen by a switch on its column (XLA's dynamic slice of the same data
-    # runs element by element, at about a third of a pixel's whole time). One slice a branch: each
+    # runs element by element: it took about a quarter of a pixel's time). One slice a branch: each
     # op of the W branches costs start-up time when a process loads the compiled sampler.
     def sample_state(self, batch) -> tuple:
         """(horizontal caches, links, vertical buffers...), see :meth:`_row_step` and :meth:`_pixel_step`."""
@@ -158,8 +158,8 @@ class PixelCNN(PixelModel):
         ``v_bufs[i]`` (W+2p, B, (kv-1)*C_in) holds the inputs of layer i for the kv-1 rows above,
         oldest first along the last axis, padded at the sides. Returns the next row's
         vertical->horizontal links with the horizontal biases added, all layers side by side
-        (W, B, layers*2C), and the updated buffers. With the window's rows side by side in the channels, the
-        convolution of one row is a (kernel x 1) convolution over the columns.
+        (W, B, layers*2C), and the updated buffers. With the window's rows side by side in the
+        channels, the convolution of one row is a (kernel x 1) convolution over the columns.
         """
         p, kv = self.pad, self.kv
         x = tf.gather(self.embedding.embeddings, row)  # (W, B, E)
@@ -181,8 +181,8 @@ class PixelCNN(PixelModel):
         """Logits (B, K) of the pixel in the current row, and the new state.
 
         ``prev`` (B,) is the pixel to the left (``valid`` 0.0 at the row's start), ``link`` the
-        layers' (B, layers*2C) from :meth:`_row_step` at this column. ``state`` (B, S) holds, side by
-        side, the embeddings of the kh pixels before the left one and, for each later layer,
+        layers' (B, layers*2C) from :meth:`_row_step` at this column. ``state`` (B, S) holds,
+        side by side, the embeddings of the kh pixels before the left one and, for each later layer,
         the last kh-1 columns of its horizontal input. (Few, flat arguments: binding nested
         ones costs more than the step itself.)
         """
