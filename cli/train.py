@@ -91,7 +91,8 @@ def main(
         raise GenkitError("--init starts a new run: a resumed run goes on from its own last epoch (drop --init)")
     shorthands = {"latent": latent, "kl_anneal": kl_anneal, "word_dropout": word_dropout}  # --latent N = --set latent=N
     settings = [*(settings or []), *(f"{key}={value}" for key, value in shorthands.items() if value is not None)]
-    model_config = resolve_model_config(model, config, settings) if config or settings else None  # None: the run's own
+    named: list = []  # the settings asked for, even at their defaults (--set word_dropout=0 on --init)
+    model_config = resolve_model_config(model, config, settings, named) if config or settings else None  # None: the run's own
     if output and not os.environ.get("TF_CONFIG"):  # a folder in use is refused before the data is read
         RunFolder(output).check_lock(take_over=take_over)  # (a multi-worker run's chief alone locks it, in train)
     if resume and not data and not dataset:  # the run's own data, when it was not read from stdin
@@ -103,7 +104,8 @@ def main(
     source = ({"dataset": dataset} if dataset else
               {"paths": [os.path.abspath(p) for p in data]} if data and "-" not in data else None)
     run = RunConfig(family=model, epochs=epochs, batch_size=batch_size, lr=lr, seed=seed, flip=flip,
-                    strategy=strategy, model=model_config, source=source)
+                    strategy=strategy, model=model_config, source=source,
+                    given=tuple(dict.fromkeys(named)) if model_config is not None else None)
     out_dir = output or f"runs/{model}-{time.strftime('%Y%m%d-%H%M%S')}"
     try:
         path = train(stream, run, out_dir, resume=resume, init=init, take_over=take_over,

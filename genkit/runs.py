@@ -71,6 +71,9 @@ class RunConfig:
     source: dict | None = None
     #: the checkpoint whose weights the run started from (``gk-train --init``); None: fresh weights
     init: str | None = None
+    #: the model settings named by the user (--set, --config), which --resume and --init apply
+    #: even where the value is the family's default; None: those in ``model`` not at their default
+    given: tuple | None = None
 
     def fresh(self) -> RunConfig:
         """A new run: every option not given takes its default."""
@@ -107,8 +110,9 @@ class RunConfig:
         model, changed = dict(model), []
         if self.model is not None:
             # a key the run's settings lack (a setting newer than the run) had its default
+            named = (lambda k, v: k in self.given) if self.given is not None else (lambda k, v: defaults[k] != v)
             asked = {k: v for k, v in self.model.items()
-                     if k in defaults and model.get(k, defaults[k]) != v and defaults[k] != v}
+                     if k in defaults and model.get(k, defaults[k]) != v and named(k, v)}
             differ = [Change(k, model.get(k, defaults[k]), v) for k, v in asked.items() if k not in training_only]
             if differ:
                 raise GenkitError(f"{who} keeps its model settings ({', '.join(differ)} asked): {fix}"

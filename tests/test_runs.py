@@ -203,4 +203,10 @@ def test_run_options_not_given_keep_the_resumed_runs():
     assert [c.key for c in changed] == ["b", "c"]  # what genkit.train reads to reset the best epoch
     with pytest.raises(GenkitError, match=r"\(a 1 -> 2 asked\).*may change b, c"):
         runs.RunConfig("x", model={"a": 2, "b": 7}).resumed(before, {"a": 1, "b": 2}, defaults, training_only=("b", "c"))
+    # a setting named by the user (--set b=6) applies even at its default; one not named stays the run's
+    run, changed = runs.RunConfig("x", model={"a": 5, "b": 6}, given=("b",)).resumed(before, {"a": 1, "b": 2}, defaults,
+                                                                                    training_only=("b",))
+    assert run.model == {"a": 1, "b": 6} and changed == ["b 2 -> 6"]
+    with pytest.raises(GenkitError, match=r"\(a 1 -> 5 asked\)"):
+        runs.RunConfig("x", model={"a": 5, "b": 6}, given=("a",)).resumed(before, {"a": 1, "b": 2}, defaults)
     assert runs.RunConfig("x", lr=0.01).fresh() == runs.RunConfig("x", 30, 32, 0.01, 0, False, "auto", {})

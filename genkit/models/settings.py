@@ -115,11 +115,14 @@ def _coerce(family: str, key: str, value, defaults: dict):
     return value
 
 
-def resolve_model_config(family: str, config_file: str | None = None, overrides: list[str] | None = None) -> dict:
+def resolve_model_config(family: str, config_file: str | None = None, overrides: list[str] | None = None,
+                         named: list | None = None) -> dict:
     """Family defaults, then a JSON file (its ``model`` object, or the whole file), then KEY=VALUE
-    overrides; unknown keys, bad types and values out of bounds fail in one line."""
+    overrides; unknown keys, bad types and values out of bounds fail in one line. ``named``, if
+    given, receives the keys the file and the overrides set (a value may equal its default)."""
     defaults = config_class(family).defaults()
     out = dict(defaults)
+    named = [] if named is None else named
     if config_file:
         try:
             loaded = json.loads(Path(config_file).read_text())
@@ -130,9 +133,11 @@ def resolve_model_config(family: str, config_file: str | None = None, overrides:
         loaded = loaded.get("model", loaded)
         for key, value in loaded.items():
             out[key] = _coerce(family, key, value, defaults)
+            named.append(key)
     for item in overrides or []:
         if "=" not in item:
             raise GenkitError(f"--set takes KEY=VALUE, got {item!r}")
         key, value = item.split("=", 1)
         out[key.strip()] = _coerce(family, key.strip(), value.strip(), defaults)
+        named.append(key.strip())
     return dataclasses.asdict(config_class(family)(**out).validate())
