@@ -101,6 +101,9 @@ class Mixture(PixelModel):
     def sample_row(self, r, canvas, state):
         return tuple(x for m, s in zip(self.members, self._parts(state)) for x in m.sample_row(r, canvas, s))
 
+    def row_state(self, state):
+        return tuple(x for m, s in zip(self.members, self._parts(state)) for x in m.row_state(s))
+
     def sample_logits(self, t, canvas, state):
         logps, new = [], []
         for m, s in zip(self.members, self._parts(state)):

@@ -118,6 +118,8 @@ class PixelCNN(PixelModel):
 
     # -- one row / one pixel at a time (sampling) ------------------------------------------
     # The state, flat: (horizontal caches, the row's links, vertical buffers (one per layer)).
+    # The links are made anew at each row's start, so the loop over rows carries an empty
+    # placeholder in their place (row_state): carried, they were copied (2 MB) at every row.
     # Row-wise tensors put the column first, (W, B, ...): a pixel's links are then one static
     # slice ``links[c]`` chosen by a switch on its column (XLA's dynamic slice of the same data
     # runs element by element: it took about a quarter of a pixel's time). One slice a branch: each
@@ -126,19 +128,28 @@ class PixelCNN(PixelModel):
         """(horizontal caches, links, vertical buffers...), see :meth:`_row_step` and :meth:`_pixel_step`."""
         c, n, w = self.config, self.config.layers, self.width
         h_state = tf.zeros(tf.stack([batch, self.kh * c.embed + (n - 1) * (self.kh - 1) * c.channels]))
-        # row 0's links: no row above, only the horizontal biases
-        links = tf.tile(tf.concat([conv.bias for conv in self.h_convs], 0)[None, None], tf.stack([w, batch, 1]))
         in_channels = [c.embed] + [c.channels] * (n - 1)
         bufs = tuple(tf.zeros(tf.stack([w + 2 * self.pad, batch, (self.kv - 1) * ch])) for ch in in_channels)
-        return (h_state, links) + bufs
+        return (h_state, self._no_links()) + bufs
+
+    def _no_links(self):
+        """The links' place in the state between rows: :meth:`sample_row` makes them anew."""
+        return tf.zeros([0])
+
+    def row_state(self, state):
+        return (state[0], self._no_links()) + tuple(state[2:])
 
     def sample_row(self, r, canvas, state):
-        h_state, links, bufs = state[0], state[1], tuple(state[2:])
+        h_state, bufs, w = state[0], tuple(state[2:]), self.width
 
         def next_row():  # the row above is finished: advance the vertical stack by it
-            return self._row_step(tf.gather(canvas, (r - 1) * self.width + tf.range(self.width)), bufs)
+            return self._row_step(tf.gather(canvas, (r - 1) * w + tf.range(w)), bufs)
 
-        links, bufs = tf.cond(r > 0, next_row, lambda: (links, bufs))
+        def first_row():  # no row above: the links are the horizontal biases alone
+            biases = tf.concat([conv.bias for conv in self.h_convs], 0)
+            return tf.tile(biases[None, None], tf.stack([w, tf.shape(canvas)[1], 1])), bufs
+
+        links, bufs = tf.cond(r > 0, next_row, first_row)
         return (h_state, links) + tuple(bufs)
 
     def sample_logits(self, t, canvas, state):
@@ -207,4 +218,4 @@ class PixelCNN(PixelModel):
             skip = s if skip is None else skip + s
         skip = skip + tf.add_n([s.bias for s in self.skips])
         y = tf.nn.relu(tf.matmul(tf.nn.relu(skip), self.head_hidden.kernel) + self.head_hidden.bias)
-        return tf.matmul(y, self.head_out.kernel) + self.head_out.bias, tf.concat(new_state, axis=1)
+        return self.output_layer(y, self.head_out), tf.concat(new_state, axis=1)

@@ -83,7 +83,7 @@ class PixelRNN(PixelModel):
         for i, rnn in enumerate(self.rnns):
             h, c = lstm_step(rnn.cell, h, state[2 * i], state[2 * i + 1])
             new_state += [h, c]
-        return tf.matmul(h, self.head.kernel) + self.head.bias, tuple(new_state)
+        return self.output_layer(h, self.head), tuple(new_state)
 
 
 def lstm_step(cell, x, h, c):
