@@ -230,6 +230,16 @@ def test_init_starts_a_new_run_from_a_models_weights(tmp_path):
     row = training_time(dict(metrics, train_time_s=60.0), (str(first), 3.0))
     assert row.startswith("4.0 min (wall) on ") and row.endswith(f": 3.0 min for `{first}`, then 1.0 min from its weights (`--init`)")
     assert "after the training of" in training_time(metrics, (str(first), None))
+    # a setting asked for at its default applies too (gk-train --set kl_floor=0: the CLI names what it was given)
+    from genkit.models.settings import resolve_model_config
+
+    named, logged = [], []
+    asked = resolve_model_config("sentence-vae", overrides=["kl_floor=0"], named=named)
+    assert named == ["kl_floor"] and asked["kl_floor"] == 0.0
+    path = train(data, RunConfig(family="sentence-vae", epochs=1, batch_size=4, model=asked, given=tuple(named)),
+                 tmp_path / "e", init=str(first), progress=False, log=logged.append)
+    assert f"starting from the weights of {first} (kl_floor 1.0 -> 0.0)" in logged
+    assert models.load(str(path)).config.kl_floor == 0.0
     # a setting of the weights cannot change; nor the data (another vocabulary); nor the family
     with pytest.raises(GenkitError, match=r"a run started with --init keeps its model settings \(latent 4 -> 8 asked\)"):
         train(data, RunConfig(family="sentence-vae", epochs=1, model={"latent": 8}), tmp_path / "c", init=str(first),
