@@ -178,21 +178,36 @@ def test_sampling_threads_setting(monkeypatch):
 
 
 @pytest.mark.parametrize("k", [1, 5, 8, 9, 167])
-def test_running_sums_agree_in_numpy_and_tensorflow(k):
-    # pick and pick_tf share one order of additions, so they agree to the bit; it is a cumsum,
-    # for any number of categories (a block, less than one, not a whole number of blocks).
-    from genkit.models.base import pick, pick_tf, running_sums
+def test_the_draw_agrees_in_numpy_and_tensorflow(k):
+    # pick and pick_tf count the same whole-number running sums (any number of categories: a
+    # block, less than one, not a whole number of blocks), so they draw the same category
+    from genkit.models.base import pick, pick_tf
     rng = np.random.default_rng(k)
-    x = rng.random((k, 7))
-    a = running_sums(x, np)
-    b = running_sums(tf.constant(x), tf).numpy()
-    np.testing.assert_array_equal(a, b)
-    np.testing.assert_allclose(a, np.cumsum(x, axis=0), rtol=1e-12)
-    logits, u = rng.normal(size=(500, k)) * 3, rng.random(500)
+    logits, u = rng.normal(size=(2000, k)) * 3, rng.random(2000)
+    u[:4] = [0.0, 1 - 2**-53, 0.5, 1e-300]  # the ends of [0, 1)
+    logits[4] = -np.inf
+    logits[4, k // 2] = 0.0  # one possible category: always it
     picked = pick(logits, 0.9, u)
     np.testing.assert_array_equal(picked, pick_tf(tf.constant(logits), tf.constant(0.9, tf.float64), tf.constant(u)).numpy())
+    narrow = logits.astype(np.float32)  # the models' logits: the maximum is taken off in float32, in both
+    np.testing.assert_array_equal(pick(narrow, 0.9, u),
+                                  pick_tf(tf.constant(narrow), tf.constant(0.9, tf.float64), tf.constant(u)).numpy())
+    assert picked[4] == k // 2 and picked.min() >= 0 and picked.max() <= k - 1
     # the inverse CDF: the first category whose running probability passes u
     p = np.exp(logits / 0.9 - (logits / 0.9).max(axis=1, keepdims=True))
     cdf = np.cumsum(p / p.sum(axis=1, keepdims=True), axis=1)
     expected = np.minimum((cdf < u[:, None]).sum(axis=1), k - 1)
-    assert (picked == expected).mean() > 0.99
+    assert (picked == expected).mean() > 0.999
+    # greedy: the argmax, in both
+    np.testing.assert_array_equal(pick(logits, 0.0, None), np.argmax(logits, axis=1))
+    np.testing.assert_array_equal(pick_tf(tf.constant(logits), tf.constant(0.0, tf.float64), tf.constant(u)).numpy(),
+                                  np.argmax(logits, axis=1))
+
+
+def test_the_draw_follows_the_probabilities():
+    from genkit.models.base import pick
+    p = np.array([0.1, 0.0, 0.6, 0.3])
+    u = np.random.default_rng(0).random(200_000)
+    counts = np.bincount(pick(np.log(np.tile(p, (len(u), 1)) + 1e-300), 1.0, u), minlength=4) / len(u)
+    np.testing.assert_allclose(counts, p, atol=0.005)
+    assert counts[1] == 0  # a category of probability 0 is never drawn

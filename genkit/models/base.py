@@ -23,7 +23,7 @@ from ..text import Sentences
 from .capabilities import Completes, Evaluates, Interpolates, PixelNLL, Samples
 from .compiled import use_compilation_cache
 from .raster import (  # noqa: F401  (re-exported: the families and tests import them from here)
-    RasterSampling, ReadsImages, completed_stream, completion_inputs, completion_sheet, draw, pick, pick_tf, running_sums,
+    RasterSampling, ReadsImages, completed_stream, completion_inputs, completion_sheet, draw, pick, pick_tf,
     read_one, sampling_threads)
 
 LN2 = math.log(2.0)

@@ -227,50 +227,50 @@ def draw(logits: np.ndarray, temperature: float, rng: np.random.Generator) -> np
     return pick(logits, temperature, None if temperature == 0 else rng.random(len(logits)))
 
 
+#: the draw's probabilities as whole numbers: exp(z) (at most 1) times 2**52, so that their sums
+#: are exact in any order and numpy and XLA agree to the bit however each adds them
+SCALE = 2.0**52
+#: categories a block in pick_tf's two-level search
+BLOCK = 8
+
+
 def pick(logits: np.ndarray, temperature: float, u: np.ndarray | None) -> np.ndarray:
-    """:func:`draw` with its uniforms given: ``u`` (B,) in [0, 1) (unused when greedy)."""
-    logits = np.asarray(logits, dtype=np.float64)
+    """:func:`draw` with its uniforms given: ``u`` (B,) in [0, 1) (unused when greedy).
+
+    The inverse CDF in whole numbers: q = floor(exp(z) * 2**52) with z = (logits minus their
+    maximum, in the logits' own precision) / T in float64; the draw is the number of running sums
+    of q that are <= floor(u * sum q). Integer sums are exact in any order, so :func:`pick_tf`
+    may find the same count another way."""
+    logits = np.asarray(logits)
+    if not np.issubdtype(logits.dtype, np.floating):
+        logits = logits.astype(np.float64)
     if temperature == 0:
         return np.argmax(logits, axis=1)
-    z = logits.T / temperature  # (K, B), as pick_tf
-    z = z - z.max(axis=0, keepdims=True)
-    cdf = running_sums(np.exp(z), np)
-    below = cdf < (u * cdf[-1])[None]
-    return np.minimum(below.sum(axis=0), len(cdf) - 1)
-
-
-def running_sums(p, xp, block: int = 8):
-    """The running sums down axis 0 of ``p`` (K, B), with ``xp`` numpy or tensorflow (its ``pad``
-    and ``reshape``): the same additions in the same order in both, so :func:`pick` and
-    :func:`pick_tf` agree to the bit. In blocks of ``block`` categories: the sums within each
-    block, then those of the blocks before it, each in log2 rounds of x + x shifted by 1, 2, 4, ...
-    (Hillis & Steele), about half the additions of rounds over all K. XLA's cumsum costs K^2 a
-    column on the CPU."""
-    k = p.shape[0]
-    m = min(block, k)
-    nb = -(-k // m)
-    x = xp.reshape(xp.pad(p, [[0, nb * m - k], [0, 0]]), (nb, m, -1))
-    s = 1
-    while s < m:  # within each block
-        x = x + xp.pad(x, [[0, 0], [s, 0], [0, 0]])[:, :m]
-        s *= 2
-    before = xp.pad(x[:, m - 1], [[1, 0], [0, 0]])[:nb]  # each block's total, moved one block on
-    s = 1
-    while s < nb:  # the totals of all earlier blocks
-        before = before + xp.pad(before, [[s, 0], [0, 0]])[:nb]
-        s *= 2
-    return xp.reshape(x + before[:, None], (nb * m, -1))[:k]
+    z = (logits - logits.max(axis=1, keepdims=True)).astype(np.float64) / temperature
+    q = (np.exp(z) * SCALE).astype(np.int64)
+    cdf = np.cumsum(q, axis=1)
+    threshold = (u * cdf[:, -1].astype(np.float64)).astype(np.int64)
+    return np.minimum((cdf <= threshold[:, None]).sum(axis=1), logits.shape[1] - 1)
 
 
 def pick_tf(logits, temperature, u):
-    """:func:`pick` in TensorFlow ops (float64 as there), for the compiled loop; int32 (B,)."""
+    """:func:`pick` in TensorFlow ops, for the compiled loop; int32 (B,). The same whole numbers,
+    searched in two levels: the block of :data:`BLOCK` categories whose running total passes the
+    threshold, then the category inside it (a running sum over all K categories costs XLA on the
+    CPU a pass per doubling, or K^2 a row as a cumsum; these are a few small passes)."""
     k = logits.shape[1]
 
     def drawn():
-        z = tf.transpose(tf.cast(logits, tf.float64)) / temperature
-        z = z - tf.reduce_max(z, axis=0, keepdims=True)
-        cdf = running_sums(tf.exp(z), tf)
-        below = tf.cast(cdf < (u * cdf[-1])[None], tf.int32)
-        return tf.minimum(tf.reduce_sum(below, axis=0), k - 1)
+        z = tf.cast(logits - tf.reduce_max(logits, axis=1, keepdims=True), tf.float64) / temperature
+        q = tf.cast(tf.exp(z) * SCALE, tf.int64)  # (B, K)
+        nb = -(-k // BLOCK)
+        q = tf.reshape(tf.pad(q, [[0, 0], [0, nb * BLOCK - k]]), (-1, nb, BLOCK))
+        ends = tf.cumsum(tf.reduce_sum(q, axis=2), axis=1)  # (B, nb): the running total at each block's end
+        threshold = tf.cast(u * tf.cast(ends[:, -1], tf.float64), tf.int64)
+        block = tf.minimum(tf.reduce_sum(tf.cast(ends <= threshold[:, None], tf.int32), axis=1), nb - 1)
+        before = tf.gather(tf.pad(ends, [[0, 0], [1, 0]]), block, batch_dims=1)
+        inside = tf.cumsum(tf.gather(q, block, batch_dims=1), axis=1) + before[:, None]  # (B, BLOCK)
+        count = block * BLOCK + tf.reduce_sum(tf.cast(inside <= threshold[:, None], tf.int32), axis=1)
+        return tf.minimum(count, k - 1)
 
     return tf.cond(temperature > 0, drawn, lambda: tf.argmax(logits, axis=1, output_type=tf.int32))
