@@ -140,10 +140,18 @@ def markdown(rows: list[dict], meta: dict) -> str:
     vae = next(r for r in ptb if r["latent"])
     timing = ", ".join("{:.1f} min ({})".format(r["eval_s"] / 60, r["name"]) for r in rows if not r.get("carried"))
     met = vae["nll_nats"] <= TARGET_NLL and vae["kl_nats"] >= TARGET_KL
+    lm = next((r for r in ptb if not r["latent"]), None)
+    same_way = lm is not None and all(lm["settings"].get(key) == vae["settings"].get(key)
+                                      for key in ("embed", "hidden", "dropout", "sampled", "vocab"))
+    stretch = ([f"Stretch: below the plain LM trained the same way: {verdict(vae['nll_nats'] < lm['nll_nats'])} "
+                f"(VAE {vae['nll_nats']:.2f}, LM {lm['nll_nats']:.2f})."] if same_way else
+               ["Stretch: below the plain LM trained the same way: not measured (the LM's sizes or dropout differ "
+                "from the VAE's)."] if lm is not None else [])
     lines += [
         "",
         f"Target: the VAE's test NLL ≤ {TARGET_NLL:g} with KL ≥ {TARGET_KL:g}: {verdict(met)} "
         f"(NLL {vae['nll_nats']:.2f}, KL {vae['kl_nats']:.2f}).",
+        *(["", *stretch] if stretch else []),
         "",
         f"Measured {meta['date'][:10]} on {meta['cpu']} ({meta['cores']} cores, load average "
         f"{fmt_load(meta['load_average']['start'], 1, ', ')} when the run "
