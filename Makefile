@@ -146,13 +146,12 @@ MNIST_CVAE_TRAIN := gk-train cvae --dataset mnist --set arch=mlp --set hidden=51
 
 # Sentence models (sentence-vae; latent=0 is the LSTM LM baseline). Sampled softmax over 1024 words while
 # training (validation and every score use the full softmax); KL annealing scaled to the short runs.
-# PTB: 10 epochs at lr 0.002, then 6 more at 0.0005 (a resume with another --lr). The VAE has LSTMs of 512
-# with dropout 0.4; the LM baseline LSTMs of 256 with dropout 0.25 (the earlier VAE's sizes).
-PTB_SETTINGS := --batch-size 64 --seed 0 --set embed=256 --set hidden=256 --set sampled=1024 --set dropout=0.25
+# PTB: 10 epochs at lr 0.002, then 6 more at 0.0005 (a resume with another --lr). The VAE and the LM baseline
+# are trained the same way: LSTMs of 512 on an embedding of 256, dropout 0.4 (the LM has no code: latent=0).
 PTB_VAE_SETTINGS := --batch-size 64 --seed 0 --set embed=256 --set hidden=512 --set sampled=1024 --set dropout=0.4
 PTB_VAE_TRAIN := gk-train sentence-vae --dataset ptb --epochs 10 --lr 0.002 $(PTB_VAE_SETTINGS) --set latent=16 --set kl_k=0.01 --set kl_x0=300 --set kl_floor=4 -o runs/ptb-sentence-vae
 PTB_VAE_FINISH := gk-train sentence-vae --dataset ptb --resume --epochs 16 --lr 0.0005 --batch-size 64 --seed 0 -o runs/ptb-sentence-vae
-PTB_LM_TRAIN := gk-train sentence-vae --dataset ptb --epochs 10 --lr 0.002 $(PTB_SETTINGS) --set latent=0 -o runs/ptb-lstm-lm
+PTB_LM_TRAIN := gk-train sentence-vae --dataset ptb --epochs 10 --lr 0.002 $(PTB_VAE_SETTINGS) --set latent=0 -o runs/ptb-lstm-lm
 PTB_LM_FINISH := gk-train sentence-vae --dataset ptb --resume --epochs 16 --lr 0.0005 --batch-size 64 --seed 0 -o runs/ptb-lstm-lm
 # Sonnets: a code of 64 with 12 free nats a token, a bidirectional encoder, LSTMs of 448 on an embedding of 128;
 # 10 epochs at lr 0.002, 6 at 0.0005, 4 at 0.0002.
