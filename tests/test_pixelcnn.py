@@ -204,6 +204,18 @@ def test_the_draw_agrees_in_numpy_and_tensorflow(k):
                                   np.argmax(logits, axis=1))
 
 
+def test_the_draw_of_many_categories_does_not_overflow():
+    # the sentence models draw over vocabularies of 10,000 words and more: a flat distribution
+    # sums to k times the scale, which must stay within int64
+    from genkit.models.base import pick, pick_tf
+    for k in (10_002, 20_000):
+        logits, u = np.zeros((4, k), np.float32), np.array([0.1, 0.5, 0.9, 0.99])
+        picked = pick(logits, 1.0, u)
+        np.testing.assert_array_equal(picked, np.floor(u * k).astype(int))
+        np.testing.assert_array_equal(picked, pick_tf(tf.constant(logits), tf.constant(1.0, tf.float64),
+                                                      tf.constant(u)).numpy())
+
+
 def test_the_draw_follows_the_probabilities():
     from genkit.models.base import pick
     p = np.array([0.1, 0.0, 0.6, 0.3])

@@ -227,19 +227,24 @@ def draw(logits: np.ndarray, temperature: float, rng: np.random.Generator) -> np
     return pick(logits, temperature, None if temperature == 0 else rng.random(len(logits)))
 
 
-#: the draw's probabilities as whole numbers: exp(z) (at most 1) times 2**52, so that their sums
-#: are exact in any order and numpy and XLA agree to the bit however each adds them
-SCALE = 2.0**52
 #: categories a block in pick_tf's two-level search
 BLOCK = 8
+
+
+def whole_number_scale(k: int) -> float:
+    """What the draw multiplies exp(z) (at most 1) by to make its probabilities whole numbers:
+    the largest power of two with which K of them still sum below 2**62 in int64 (2**54 for 167
+    colours, 2**48 for 10,002 words). Whole-number sums are exact in any order, so numpy and XLA
+    agree to the bit however each adds them."""
+    return 2.0 ** (62 - max(1, k - 1).bit_length())
 
 
 def pick(logits: np.ndarray, temperature: float, u: np.ndarray | None) -> np.ndarray:
     """:func:`draw` with its uniforms given: ``u`` (B,) in [0, 1) (unused when greedy).
 
-    The inverse CDF in whole numbers: q = floor(exp(z) * 2**52) with z = (logits minus their
-    maximum, in the logits' own precision) / T in float64; the draw is the number of running sums
-    of q that are <= floor(u * sum q). Integer sums are exact in any order, so :func:`pick_tf`
+    The inverse CDF in whole numbers: q = floor(exp(z) * scale) (:func:`whole_number_scale`)
+    with z = (logits minus their maximum, in the logits' own precision) / T in float64; the draw
+    is the number of running sums of q that are <= floor(u * sum q). Integer sums are exact in any order, so :func:`pick_tf`
     may find the same count another way."""
     logits = np.asarray(logits)
     if not np.issubdtype(logits.dtype, np.floating):
@@ -247,7 +252,7 @@ def pick(logits: np.ndarray, temperature: float, u: np.ndarray | None) -> np.nda
     if temperature == 0:
         return np.argmax(logits, axis=1)
     z = (logits - logits.max(axis=1, keepdims=True)).astype(np.float64) / temperature
-    q = (np.exp(z) * SCALE).astype(np.int64)
+    q = (np.exp(z) * whole_number_scale(logits.shape[1])).astype(np.int64)
     cdf = np.cumsum(q, axis=1)
     threshold = (u * cdf[:, -1].astype(np.float64)).astype(np.int64)
     return np.minimum((cdf <= threshold[:, None]).sum(axis=1), logits.shape[1] - 1)
@@ -262,7 +267,7 @@ def pick_tf(logits, temperature, u):
 
     def drawn():
         z = tf.cast(logits - tf.reduce_max(logits, axis=1, keepdims=True), tf.float64) / temperature
-        q = tf.cast(tf.exp(z) * SCALE, tf.int64)  # (B, K)
+        q = tf.cast(tf.exp(z) * whole_number_scale(k), tf.int64)  # (B, K)
         nb = -(-k // BLOCK)
         q = tf.reshape(tf.pad(q, [[0, 0], [0, nb * BLOCK - k]]), (-1, nb, BLOCK))
         ends = tf.cumsum(tf.reduce_sum(q, axis=2), axis=1)  # (B, nb): the running total at each block's end
