@@ -74,7 +74,7 @@ def main(
     from genkit.errors import GenkitError
     from genkit.models.settings import resolve_model_config
     from genkit.runs import RunFolder
-    from genkit.train import train
+    from genkit.train import check_start, train
 
     if model not in models.names():
         raise GenkitError(f"unknown model {model!r} (choose from {', '.join(models.names())})")
@@ -87,8 +87,7 @@ def main(
         raise GenkitError(f"unknown strategy {strategy!r} (choose from {', '.join(STRATEGIES)})")
     if resume and not output:
         raise GenkitError("--resume needs the run folder: -o DIR")
-    if resume and init:
-        raise GenkitError("--init starts a new run: a resumed run goes on from its own last epoch (drop --init)")
+    check_start(resume, init)
     shorthands = {"latent": latent, "kl_anneal": kl_anneal, "word_dropout": word_dropout}  # --latent N = --set latent=N
     settings = [*(settings or []), *(f"{key}={value}" for key, value in shorthands.items() if value is not None)]
     named: list = []  # the settings asked for, even at their defaults (--set word_dropout=0 on --init)

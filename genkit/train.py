@@ -125,6 +125,13 @@ class RunState:
     best_from: int = 0
 
 
+def check_start(resume: bool, init: str | None) -> None:
+    """Refuse a run both resumed and started from another model's weights (gk-train calls this
+    before it reads the data, train() again)."""
+    if resume and init is not None:
+        raise GenkitError("--init starts a new run: a resumed run goes on from its own last epoch (drop --init)")
+
+
 def train(
     stream: Stream,
     run: RunConfig,
@@ -151,9 +158,8 @@ def train(
     cls = models.get(run.family)
     cls.check_training_data(stream)
     start = None
+    check_start(resume, init)
     if init is not None:
-        if resume:
-            raise GenkitError("--init starts a new run: a resumed run goes on from its own last epoch")
         run, start = _started_from(init, run, log)
     train_s, val_s = split_stream(stream, cls.fit_split), split_stream(stream, "val")
     if len(train_s) == 0 or len(val_s) == 0:

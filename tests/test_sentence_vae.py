@@ -240,6 +240,10 @@ def test_init_starts_a_new_run_from_a_models_weights(tmp_path):
                  tmp_path / "e", init=str(first), progress=False, log=logged.append)
     assert f"starting from the weights of {first} (kl_floor 1.0 -> 0.0)" in logged
     assert models.load(str(path)).config.kl_floor == 0.0
+    # the softmax's estimate is the loss's, not the weights': a fine-tune may switch it
+    path = train(data, RunConfig(family="sentence-vae", epochs=1, batch_size=4, model={"sampled": 4}),
+                 tmp_path / "f", init=str(first), progress=False)
+    assert models.load(str(path)).config.sampled == 4
     # a setting of the weights cannot change; nor the data (another vocabulary); nor the family
     with pytest.raises(GenkitError, match=r"a run started with --init keeps its model settings \(latent 4 -> 8 asked\)"):
         train(data, RunConfig(family="sentence-vae", epochs=1, model={"latent": 8}), tmp_path / "c", init=str(first),

@@ -38,7 +38,7 @@ class SentenceVAEConfig(Settings):
 
     DATA_KIND: ClassVar[str] = "text"  # sentences (genkit.text), not images
     TRAINING_ONLY: ClassVar[tuple[str, ...]] = ("kl_floor", "kl_floor_token", "word_dropout", "dropout", "kl_anneal",
-                                                "kl_k", "kl_x0", "kl_steps")
+                                                "kl_k", "kl_x0", "kl_steps", "sampled")
     LIMITS: ClassVar[dict] = {"embed": (1, None), "hidden": (1, None), "max_length": (1, None), "kl_steps": (1, None),
                               "vocab": (1, None), "min_count": (1, None), "latent": (0, None), "sampled": (0, None),
                               "word_dropout": (0.0, 1.0), "dropout": (0.0, 1.0), "kl_floor": (0.0, None),

@@ -13,7 +13,8 @@ loss ("free bits", Kingma et al. 2016), so that the code carries information rat
 collapsing onto the prior (the reported KL, and every evaluation, is the true one);
 ``kl_floor_token`` > 0 raises that floor to as many nats a token (with <eos>) for longer
 sentences, so that a 7-character line gets a larger budget than a 5-character one. The floors,
-the annealing and the dropouts are ``TRAINING_ONLY``: a resumed run may change them. With
+the annealing, the dropouts and ``sampled`` (the softmax's estimate) are ``TRAINING_ONLY``: a
+resumed run, or one started with ``--init``, may change them. With
 ``bow`` > 0 the training loss also has ``bow`` times a bag-of-words term (Zhao et al. 2017): a
 layer from z alone scores each word of the sentence (order ignored, <eos> not counted) under one
 softmax, ``bow_nll`` nats a sentence, so that z must hold the sentence's words; it is not part
