@@ -107,6 +107,16 @@ class Run:
         )
 
 
+def best_time(fn: Callable[[], object], repeat: int) -> tuple[object, float]:
+    """fn's last result and its best wall time in seconds over ``repeat`` calls."""
+    out, best = None, math.inf
+    for _ in range(repeat):
+        start = time.perf_counter()
+        out = fn()
+        best = min(best, time.perf_counter() - start)
+    return out, best
+
+
 def meta_lines(meta: dict) -> list[str]:
     """The list that opens a report: date, machine with the load average at start and end,
     versions (Python, numpy, TensorFlow, Keras), command."""

@@ -42,7 +42,7 @@ import numpy as np  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # `python bench/masked.py` works without PYTHONPATH
 
-from bench.common import Run, fmt, logger, meta_lines, out_folder, publish, shown  # noqa: E402
+from bench.common import Run, best_time, fmt, logger, meta_lines, out_folder, publish, shown  # noqa: E402
 from genkit import datasets, models  # noqa: E402
 from genkit.color import ciede2000, srgb_to_lab  # noqa: E402
 from genkit.io import Stream  # noqa: E402
@@ -79,14 +79,6 @@ def completion_scores(model, test: Stream, mask: np.ndarray, k: int, extra: dict
     de = delta[drawn[:, hidden], truth[:, hidden]].mean(axis=1).reshape(len(test), k)
     return {"right": float(right.mean()), "best_ciede2000": float(de.min(axis=1).mean()), "seconds": round(seconds, 1)}
 
-
-def timed(fn, repeat: int) -> tuple[object, float]:
-    out, best = None, math.inf
-    for _ in range(repeat):
-        start = time.perf_counter()
-        out = fn()
-        best = min(best, time.perf_counter() - start)
-    return out, best
 
 
 def judged_bits(judge, indices: np.ndarray) -> float:
@@ -162,14 +154,14 @@ def main(argv: list[str] | None = None) -> int:
         n = settings["batch"]
         cnn.generate(1, seed=0)  # warm-up at two batch sizes: tracing is not timed
         cnn.generate(2, seed=0)
-        drawn, seconds = timed(lambda: cnn.generate(n, seed=0, batch_size=n), settings["repeat"])
+        drawn, seconds = best_time(lambda: cnn.generate(n, seed=0, batch_size=n), settings["repeat"])
         speed.append({"model": "pixelcnn (cached)", "steps": cnn.height * cnn.width, "rate": n / seconds,
                       "judged_bits": judged_bits(cnn, drawn)})
         masked.generate(1, steps=1, seed=0)
         masked.generate(2, steps=1, seed=0)
         for steps in settings["sweep"]:
             log(f"sampling: masked, {steps} steps")
-            drawn, seconds = timed(lambda: masked.generate(n, steps=steps, seed=0, batch_size=n), settings["repeat"])
+            drawn, seconds = best_time(lambda: masked.generate(n, steps=steps, seed=0, batch_size=n), settings["repeat"])
             speed.append({"model": "masked", "steps": steps, "rate": n / seconds, "judged_bits": judged_bits(cnn, drawn)})
 
         log("test NLL")

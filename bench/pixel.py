@@ -60,7 +60,6 @@ import tempfile
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Callable
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
@@ -68,7 +67,7 @@ import numpy as np  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # `python bench/pixel.py` works without PYTHONPATH
 
-from bench.common import ROOT, Run, fmt, logger, meta_lines, out_folder, publish, shown, verdict  # noqa: E402
+from bench.common import ROOT, Run, best_time, fmt, logger, meta_lines, out_folder, publish, shown, verdict  # noqa: E402
 from genkit import datasets, models  # noqa: E402
 from genkit.errors import GenkitError  # noqa: E402
 from genkit.io import Stream  # noqa: E402
@@ -293,15 +292,6 @@ def compiled_naive(model):
         yield forward
     finally:
         del model.naive_logits
-
-
-def best_time(fn: Callable[[], object], repeat: int) -> tuple[object, float]:
-    out, best = None, math.inf
-    for _ in range(repeat):
-        start = time.perf_counter()
-        out = fn()
-        best = min(best, time.perf_counter() - start)
-    return out, best
 
 
 def sample_row(name: str, model, n_cached: int, n_naive: int, repeat: int, eager_calls: int) -> SampleRow:
