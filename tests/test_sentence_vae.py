@@ -147,6 +147,32 @@ def test_each_decoded_sentence_carries_its_log_probability_given_its_code(overfi
     assert drawn.texts == model.sample_text(5, seed=1, batch_size=2)
 
 
+def test_the_decoder_goes_on_from_its_own_unk_and_the_line_gets_a_word(monkeypatch):
+    """Where the decoder's choice is <unk>, the line gets its best word (not <unk>, not <eos>),
+    and the decoder goes on from <unk>: fed the written word, it would be somewhere else."""
+    from genkit.models.sentence_vae.model import EOS_ID
+
+    model = tiny()
+    cat, dog, sea = (model.token_id(w) for w in ("cat", "dog", "sea"))
+    nexts = {BOS_ID: [(UNK_ID, 5.0), (EOS_ID, 4.0), (cat, 3.0)],  # <unk>, else <eos>, else "cat"
+             UNK_ID: [(dog, 5.0)], cat: [(sea, 5.0)], dog: [(EOS_ID, 5.0)], sea: [(EOS_ID, 5.0)]}
+
+    def step(tokens, z, h, c):
+        logits = np.zeros((len(tokens), model.num_tokens), np.float32)
+        for row, token in enumerate(np.asarray(tokens)):
+            for word, value in nexts.get(int(token), [(EOS_ID, 5.0)]):
+                logits[row, word] = value
+        return tf.nn.log_softmax(tf.constant(logits)), h, c
+
+    monkeypatch.setattr(model, "_step_fn", step)
+    z = np.zeros((2, model.latent), np.float32)
+    for decode in ("greedy", "beam"):
+        assert model.decode_codes(z, decode=decode) == ["Cat dog"] * 2  # fed "cat" it would go on to "sea"
+    rows = [list(row) for seed in range(20) for row in model.decode_ids(z, decode="sample", seed=seed)]
+    assert all(UNK_ID not in row for row in rows)  # drawn: <unk> is never written
+    assert any(row[1:3] == [dog, EOS_ID] and row[0] not in (UNK_ID, EOS_ID) for row in rows if len(row) > 2)
+
+
 def test_vocabulary_and_outputs_survive_save_and_load(overfit):
     model, path = overfit
     back = models.load(str(path))

@@ -466,7 +466,11 @@ class SentenceVAE(Trainable, SamplesSentences, InterpolatesSentences, Evaluates,
         """Token ids (N, T) decoded from codes z (N, latent), each row ending at its <eos> and
         0-padded (a row cut at max_length has no <eos>): greedy (argmax each step), sample (each
         word drawn at ``temperature``; 0 is greedy) or beam (width 5, best by mean log-probability
-        per token). ``<unk>`` is never chosen: the decoder's next best word is."""
+        per token). ``<unk>`` is never written, but the decoder may choose it, as it was trained to (the
+        data's unknown words, word dropout). Where it does, the line gets the decoder's best word
+        at that step other than ``<unk>`` and ``<eos>`` (drawn among them, for sample), and the
+        decoder goes on from ``<unk>``, its own choice: fed the written word instead, it goes on
+        from a word it did not choose, and the rest of the line drifts."""
         if decode not in DECODES:
             raise GenkitError(f"--decode must be {', '.join(DECODES)}, got {decode!r}")
         if temperature < 0:
@@ -484,11 +488,12 @@ class SentenceVAE(Trainable, SamplesSentences, InterpolatesSentences, Evaluates,
         for step in range(self.max_length):
             logp, h, c = self._step_fn(tf.constant(tokens), zt, h, c)
             logp = logp.numpy()
-            logp[:, UNK_ID] = -np.inf  # decode words, never "unknown word"
-            tokens = draw(logp, t, rng).astype(np.int32)
-            tokens[done] = PAD_ID
-            out[:, step] = tokens
-            done |= tokens == EOS_ID
+            tokens = draw(logp, t, rng).astype(np.int32)  # the decoder's choice: it goes on from it
+            logp[:, [UNK_ID, EOS_ID]] = -np.inf  # for <unk>, a word is written: never <unk>, nor the line's end
+            words = np.where(tokens == UNK_ID, draw(logp, t, rng), tokens)
+            words[done] = PAD_ID
+            out[:, step] = words
+            done |= words == EOS_ID
             if done.all():
                 return out[:, : step + 1]
         return out
@@ -522,12 +527,14 @@ class SentenceVAE(Trainable, SamplesSentences, InterpolatesSentences, Evaluates,
         scores = np.tile(np.r_[0.0, np.full(width - 1, -np.inf)], n)  # one live beam at first
         lengths = np.zeros(n * width)
         done = np.zeros(n * width, bool)
-        seqs = np.zeros((n * width, 0), np.int32)
         tokens = np.full(n * width, BOS_ID, np.int32)
+        written = np.zeros((n * width, 0), np.int32)
         for _ in range(self.max_length):
             logp, h, c = self._step_fn(tf.constant(tokens), zt, h, c)
-            total = scores[:, None] + logp.numpy().astype(np.float64)
-            total[:, UNK_ID] = -np.inf
+            logp = logp.numpy().astype(np.float64)
+            total = scores[:, None] + logp
+            logp[:, [UNK_ID, EOS_ID]] = -np.inf
+            other = logp.argmax(axis=1)  # each beam's best word (not <unk>, not <eos>): written for <unk>
             total[done] = -np.inf
             total[done, EOS_ID] = scores[done]  # a finished beam stays as it is
             flat = total.reshape(n, width * v)
@@ -538,14 +545,15 @@ class SentenceVAE(Trainable, SamplesSentences, InterpolatesSentences, Evaluates,
             was_done = done[parent]
             lengths = lengths[parent] + ~was_done
             done = was_done | (tokens == EOS_ID)
-            seqs = np.concatenate([seqs[parent], np.where(was_done, PAD_ID, tokens)[:, None]], axis=1)
+            words = np.where(tokens == UNK_ID, other[parent], tokens)
+            written = np.concatenate([written[parent], np.where(was_done, PAD_ID, words)[:, None]], axis=1)
             h, c = tf.gather(h, parent), tf.gather(c, parent)
             if done.all():
                 break
         norm = (scores / np.maximum(lengths, 1)).reshape(n, width)
         norm[~np.isfinite(norm)] = -np.inf
         pick = norm.argmax(axis=1) + np.arange(n) * width
-        return [list(seqs[i]) for i in pick]
+        return [list(written[i]) for i in pick]
 
     # -- what the commands call ----------------------------------------------------------------
     def _decoded(self, z, **decoding) -> ScoredSentences:
