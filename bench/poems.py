@@ -86,7 +86,7 @@ def score(spec: str, test, lines: int, pairs: int, k: int, seed: int) -> dict:
     by = ev.get("by_length", {})
     config = model.get_config()
     settings = {key: config[key] for key in ("latent", "embed", "hidden", "bidirectional", "kl_floor", "kl_floor_token",
-                                             "word_dropout", "bow", "dropout") if key in config}
+                                             "word_dropout", "bow", "dropout", "sampled") if key in config}
     return {"model": shown(getattr(model, "checkpoint_path", None) or spec), "settings": settings,
             "lines": len(subset), "k": k, "nll_nats": ev["nll_nats"], "nelbo_nats": ev["nelbo_nats"], "kl_nats": ev["kl_nats"],
             "exact_lines": ev["exact_lines"], "token_accuracy": ev["token_accuracy"],
