@@ -244,8 +244,8 @@ def pick(logits: np.ndarray, temperature: float, u: np.ndarray | None) -> np.nda
 
     The inverse CDF in whole numbers: q = floor(exp(z) * scale) (:func:`whole_number_scale`)
     with z = (logits minus their maximum, in the logits' own precision) / T in float64; the draw
-    is the number of running sums of q that are <= floor(u * sum q). Integer sums are exact in any order, so :func:`pick_tf`
-    may find the same count another way."""
+    is the number of running sums of q that are <= floor(u * sum q). Integer sums are exact in
+    any order, so :func:`pick_tf` may find the same count another way."""
     logits = np.asarray(logits)
     if not np.issubdtype(logits.dtype, np.floating):
         logits = logits.astype(np.float64)

@@ -489,8 +489,12 @@ class SentenceVAE(Trainable, SamplesSentences, InterpolatesSentences, Evaluates,
             logp, h, c = self._step_fn(tf.constant(tokens), zt, h, c)
             logp = logp.numpy()
             tokens = draw(logp, t, rng).astype(np.int32)  # the decoder's choice: it goes on from it
-            logp[:, [UNK_ID, EOS_ID]] = -np.inf  # for <unk>, a word is written: never <unk>, nor the line's end
-            words = np.where(tokens == UNK_ID, draw(logp, t, rng), tokens)
+            words = tokens.copy()
+            chose_unk = tokens == UNK_ID
+            if chose_unk.any():  # there a word is written: never <unk>, nor the line's end
+                others = logp[chose_unk]
+                others[:, [UNK_ID, EOS_ID]] = -np.inf
+                words[chose_unk] = draw(others, t, rng)
             words[done] = PAD_ID
             out[:, step] = words
             done |= words == EOS_ID
