@@ -430,3 +430,22 @@ def test_a_bidirectional_encoder_also_reads_each_line_backwards_and_padding_chan
     back = models.load(str(models.save(model, tmp_path / "bi.keras", optimizer=False)))
     assert back.config.bidirectional
     np.testing.assert_allclose(back.encode(padded)[0], model.encode(padded)[0], atol=1e-6)
+
+
+def test_gradient_clipping_is_a_training_setting_off_by_default():
+    from genkit.models.sentence_vae.config import SentenceVAEConfig
+
+    assert "clipnorm" in SentenceVAEConfig.TRAINING_ONLY  # a resume may turn it on
+    with pytest.raises(GenkitError, match=r"clipnorm must be at least 0.0, got -1.0"):
+        tiny(clipnorm=-1.0)
+
+    def first_momentum_norm(model):  # Adam's first moment after one step is 0.1 x the (clipped) gradient
+        model.compile_for_training(1e-3)
+        grads = [tf.fill(v.shape, 100.0) for v in model.trainable_variables]
+        model.optimizer.apply_gradients(zip(grads, model.trainable_variables))
+        moments = [v for v in model.optimizer.variables if "momentum" in v.path]
+        assert len(moments) == len(grads)
+        return math.sqrt(sum(float(tf.reduce_sum(tf.square(m))) for m in moments))
+
+    assert first_momentum_norm(tiny()) > 1000.0  # off: the whole gradient (norm 100 x sqrt(weights))
+    assert first_momentum_norm(tiny(clipnorm=2.0)) == pytest.approx(0.2, rel=1e-3)  # one norm over every gradient

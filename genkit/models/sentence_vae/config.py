@@ -35,15 +35,16 @@ class SentenceVAEConfig(Settings):
     kl_floor: float = 0.0  # free bits: each sentence's KL counts as at least this many nats in the training loss (0: off)
     kl_floor_token: float = 0.0  # free bits by length: each sentence's KL counts as at least this many nats a token (with <eos>), if more than kl_floor
     bow: float = 0.0  # weight of a bag-of-words loss on the code (Zhao et al. 2017): z alone predicts the sentence's words (0: off)
+    clipnorm: float = 0.0  # scale each step's gradients down to at most this global norm (0: off)
 
     DATA_KIND: ClassVar[str] = "text"  # sentences (genkit.text), not images
     TRAINING_ONLY: ClassVar[tuple[str, ...]] = ("kl_floor", "kl_floor_token", "word_dropout", "dropout", "kl_anneal",
-                                                "kl_k", "kl_x0", "kl_steps", "sampled")
+                                                "kl_k", "kl_x0", "kl_steps", "sampled", "clipnorm")
     LIMITS: ClassVar[dict] = {"embed": (1, None), "hidden": (1, None), "max_length": (1, None), "kl_steps": (1, None),
                               "vocab": (1, None), "min_count": (1, None), "latent": (0, None), "sampled": (0, None),
                               "word_dropout": (0.0, 1.0), "dropout": (0.0, 1.0), "kl_floor": (0.0, None),
                               "kl_floor_token": (0.0, None),
-                              "bow": (0.0, None)}
+                              "bow": (0.0, None), "clipnorm": (0.0, None)}
     CHOICES: ClassVar[dict] = {"unit": ("auto", "word", "char"), "kl_anneal": ("logistic", "linear", "none")}
 
     def check(self) -> None:

@@ -13,7 +13,8 @@ loss ("free bits", Kingma et al. 2016), so that the code carries information rat
 collapsing onto the prior (the reported KL, and every evaluation, is the true one);
 ``kl_floor_token`` > 0 raises that floor to as many nats a token (with <eos>) for longer
 sentences, so that a 7-character line gets a larger budget than a 5-character one. The floors,
-the annealing, the dropouts and ``sampled`` (the softmax's estimate) are ``TRAINING_ONLY``: a
+the annealing, the dropouts, ``sampled`` (the softmax's estimate) and ``clipnorm`` (Adam's
+global gradient-norm clip) are ``TRAINING_ONLY``: a
 resumed run, or one started with ``--init``, may change them. With
 ``bow`` > 0 the training loss also has ``bow`` times a bag-of-words term (Zhao et al. 2017): a
 layer from z alone scores each word of the sentence (order ignored, <eos> not counted) under one
@@ -420,7 +421,8 @@ class SentenceVAE(Trainable, SamplesSentences, InterpolatesSentences, Evaluates,
 
     def compile_for_training(self, lr: float) -> None:
         columns = ((0, "rec"), (1, "kl"), (2, "kl_weight"), (3, "tokens")) + (((4, "bow_nll"),) if self.bow_out is not None else ())
-        self.compile(optimizer=keras.optimizers.Adam(lr), loss=self.loss_fn(),
+        clip = self.config.clipnorm or None  # Adam's global_clipnorm: one norm over every gradient
+        self.compile(optimizer=keras.optimizers.Adam(lr, global_clipnorm=clip), loss=self.loss_fn(),
                      metrics=[keras.metrics.MeanMetricWrapper(_column(i, name), name=name) for i, name in columns])
 
     def report(self, logs: dict) -> dict:
