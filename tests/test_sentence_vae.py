@@ -3,6 +3,7 @@ dropout, overfitting a few sentences, save/load, the commands' text paths and th
 
 import json
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -230,7 +231,7 @@ def test_train_loop_takes_text_and_logs_the_kl_weight(tmp_path):
               resume=True, progress=False)
 
 
-def test_init_starts_a_new_run_from_a_models_weights(tmp_path):
+def test_init_starts_a_new_run_from_a_models_weights(tmp_path, monkeypatch):
     from genkit.train import RunConfig, train
 
     data = Sentences(SENTENCES * 5, meta={"unit": "word"})
@@ -253,6 +254,10 @@ def test_init_starts_a_new_run_from_a_models_weights(tmp_path):
     before = json.loads((tmp_path / "a" / "metrics.json").read_text())["train_time_s"] / 60
     assert started_from(metrics) == (str(first.resolve()), pytest.approx(before))
     assert started_from(metrics, 173.7)[1] == 173.7 and started_from({"run": {}}) is None
+    (tmp_path / "runs").mkdir()  # a run folder kept elsewhere, behind a link in runs/: named by the link
+    (tmp_path / "runs" / "first").symlink_to(first.parent)
+    monkeypatch.chdir(tmp_path)
+    assert started_from(metrics) == (str(Path("runs") / "first" / first.name), pytest.approx(before))
     row = training_time(dict(metrics, train_time_s=60.0), (str(first), 3.0))
     assert row.startswith("4.0 min (wall) on ") and row.endswith(f": 3.0 min for `{first}`, then 1.0 min from its weights (`--init`)")
     assert "after the training of" in training_time(metrics, (str(first), None))
