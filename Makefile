@@ -60,8 +60,8 @@ bench-sampling: install
 # Tang poem models as gk-interp uses them: reconstruction of test lines, NLL, the path between pairs of
 # lines: bench/results/poems.md. POEM_MODELS: checkpoints, run folders or zoo names.
 POEM_MODELS ?= tang-sentence-vae
-bench-poems: install runs/sonnet-lstm-lm/model.keras
-	$(BIN)/python bench/poems.py $(POEM_MODELS)
+bench-poems: install runs/sonnet-lstm-lm/model.keras runs/tang-lstm-lm-full/model.keras
+	$(BIN)/python bench/poems.py $(POEM_MODELS) --lm-nll $$($(BIN)/gk-eval runs/tang-lstm-lm-full --dataset tang --json | $(BIN)/python -c "import json, sys; print(json.load(sys.stdin)['nll_nats'])")
 	$(BIN)/python bench/poems.py --dataset sonnets --lines 0 --lm-nll $$($(BIN)/gk-eval runs/sonnet-lstm-lm --dataset sonnets --json | $(BIN)/python -c "import json, sys; print(json.load(sys.stdin)['nll_nats'])")
 
 # Test NLL of the shipped pixel models averaged with PixelCNNs trained like the shipped one but for 50 epochs
@@ -170,7 +170,11 @@ TANG_VAE_TRAIN := gk-train sentence-vae --dataset tang --epochs 5 --lr 0.002 $(T
 TANG_VAE_FINISH := gk-train sentence-vae --dataset tang --resume --epochs 8 --lr 0.0005 -o runs/tang-sentence-vae
 TANG_VAE_POLISH := gk-train sentence-vae --dataset tang --resume --epochs 10 --lr 0.0002 -o runs/tang-sentence-vae
 TANG_VAE_FULL := gk-train sentence-vae --dataset tang --init runs/tang-sentence-vae --epochs 2 --lr 0.0002 --batch-size 128 --seed 0 --set sampled=0 --set kl_anneal=none -o runs/tang-sentence-vae-full
-TANG_LM_TRAIN := gk-train sentence-vae --dataset tang --epochs 2 --lr 0.002 $(TANG_SETTINGS) --set word_dropout=0 --set latent=0 -o runs/tang-lstm-lm
+# The Tang LM baseline: the VAE's sizes and schedule (10 epochs with the sampled softmax, 2 with the full one), no code.
+TANG_LM_TRAIN := gk-train sentence-vae --dataset tang --epochs 5 --lr 0.002 $(TANG_SETTINGS) --set word_dropout=0 --set latent=0 -o runs/tang-lstm-lm
+TANG_LM_FINISH := gk-train sentence-vae --dataset tang --resume --epochs 8 --lr 0.0005 -o runs/tang-lstm-lm
+TANG_LM_POLISH := gk-train sentence-vae --dataset tang --resume --epochs 10 --lr 0.0002 -o runs/tang-lstm-lm
+TANG_LM_FULL := gk-train sentence-vae --dataset tang --init runs/tang-lstm-lm --epochs 2 --lr 0.0002 --batch-size 128 --seed 0 --set sampled=0 -o runs/tang-lstm-lm-full
 
 checkpoints: palettes checkpoints/pokemon-pixelrnn.keras checkpoints/pokemon-pixelcnn.keras checkpoints/pokemon-mixture.keras checkpoints/pokemon-masked.keras \
 	checkpoints/pokemon-vae.keras checkpoints/mnist-vae.keras checkpoints/mnist-cvae.keras \
@@ -204,9 +208,12 @@ checkpoints/tang-sentence-vae.keras: | install
 runs/sonnet-lstm-lm/model.keras: | install
 	$(BIN)/$(SONNET_LM_TRAIN)
 
-# The plain LSTM LM the Tang VAE's likelihood is compared with (README): same sizes, no code.
-runs/tang-lstm-lm/model.keras: | install
+# The plain LSTM LM the Tang VAE's likelihood is compared with (README): same sizes and epochs, no code.
+runs/tang-lstm-lm-full/model.keras: | install
 	$(BIN)/$(TANG_LM_TRAIN)
+	$(BIN)/$(TANG_LM_FINISH)
+	$(BIN)/$(TANG_LM_POLISH)
+	$(BIN)/$(TANG_LM_FULL)
 
 checkpoints/pokemon-pixelrnn.keras: | install
 	$(BIN)/$(PIXELRNN_TRAIN)
