@@ -145,8 +145,8 @@ MNIST_CLASSIFIER_TRAIN := gk-train classifier --dataset mnist --epochs 3 --batch
 MNIST_CVAE_TRAIN := gk-train cvae --dataset mnist --set arch=mlp --set hidden=512 --latent 10 --epochs 30 --batch-size 100 --seed 0 -o runs/mnist-cvae
 
 # Sentence models (sentence-vae; latent=0 is the LSTM LM baseline). PTB, Tang and their LM baselines train with a
-# sampled softmax over 1024 words (the Tang VAE's last 2 epochs with the full one), the sonnet VAE and its LM with
-# the full one (validation and every score use the full softmax); KL annealing scaled to the short runs.
+# sampled softmax over 1024 words (the last 2 epochs of the Tang VAE and of its LM with the full one), the sonnet VAE
+# and its LM with the full one (validation and every score use the full softmax); KL annealing scaled to the short runs.
 # PTB: 10 epochs at lr 0.002, then 6 more at 0.0005 (a resume with another --lr). The VAE and the LM baseline
 # are trained the same way: LSTMs of 512 on an embedding of 256, dropout 0.4 (the LM has no code: latent=0).
 PTB_VAE_SETTINGS := --batch-size 64 --seed 0 --set embed=256 --set hidden=512 --set sampled=1024 --set dropout=0.4
