@@ -52,8 +52,8 @@ def started_from(metrics: dict, minutes: float | None = None) -> tuple[str, floa
     if not init:
         return None
     path = Path(init)  # gk-train records it resolved: a run folder behind a link in runs/ is named by the link
-    links = [p for p in (Path.cwd() / "runs").glob("*") if p.is_symlink()] if (Path.cwd() / "runs").is_dir() else []
-    path = next((link / path.name for link in links if link.resolve() == path.parent), path)
+    links = (link for link in (Path.cwd() / "runs").glob("*") if link.is_symlink() and link.resolve() == path.parent)
+    path = next((link / path.name for link in links), path)
     with contextlib.suppress(ValueError):
         path = path.relative_to(Path.cwd())
     if minutes is None and path.name == MODEL:
